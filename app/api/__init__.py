@@ -1,0 +1,26 @@
+"""The /api/v3/ web API: one Blueprint per resource, all sharing the seam in ``app.api.base``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.api.base import Api
+
+api = Api()
+
+
+def init_api(app: Flask) -> None:
+    from app.api import openapi_ui, root
+    from app.api.builds.resources import blp as builds
+    from app.api.environment_variables.resources import blp as environment_variables
+    from app.api.projects.resources import blp as projects
+    from app.api.redirects.resources import blp as redirects
+    from app.api.subprojects.resources import blp as subprojects
+    from app.api.translations.resources import blp as translations
+    from app.api.versions.resources import blp as versions
+
+    api.init_app(app)
+    for blueprint in (root.blp, projects, versions, builds, subprojects, translations, redirects,
+                      environment_variables):
+        api.register_blueprint(blueprint)
+    openapi_ui.init_app(app)

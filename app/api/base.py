@@ -1,0 +1,103 @@
+"""THE seam of the API: the Api/Blueprint classes, the error contract, pagination, flex fields and links.
+
+Every resource package imports from here and nowhere else for these concerns.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import flask_smorest
+from flask import Flask, Response, g, has_request_context, request
+from marshmallow import ValidationError as MarshmallowValidationError
+from marshmallow import fields
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+
+from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
+from app.api.flex import ExpandMethod, ExpandNested, FlexSchema, current_spec, expanded
+from app.api.links import api_url, docs_url, public_base, site_url
+from app.api.pagination import paginate_query, paginated
+
+__all__ = [
+    "Api", "Blueprint", "BoolArg", "current_user_or_none", "ExpandMethod", "ExpandNested", "FlexSchema", "UTCDateTimeField",
+    "api_url", "current_spec", "docs_url", "expanded", "paginate_query", "paginated", "problem",
+    "public_base", "site_url",
+]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with Docshelf's error contract for every HTTP error, framework ones included."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        return http_error_response(error)
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        register_error_handlers(app)
+        app.register_error_handler(Exception, _unhandled)
+        app.before_request(_before_request)
+        app.after_request(_after_request)
+
+
+def _unhandled(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return http_error_response(error)
+    return internal_error_response(error)
+
+
+def _before_request() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    if request.method in _BODY_METHODS and request.path.startswith("/api/") and request.content_length:
+        if not request.is_json:
+            raise UnsupportedMediaType(
+                f'Unsupported media type "{request.mimetype}" in request; send application/json.'
+            )
+
+
+def _after_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    return response
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The resources' Blueprint; webargs' 422s become 400s in :func:`http_error_response`."""
+
+
+def current_user_or_none() -> Any:
+    """The authenticated user inside a request (schemas use it for ``permissions``), else None."""
+    from app.auth import load_user
+
+    return load_user() if has_request_context() else None
+
+
+class UTCDateTimeField(fields.DateTime):
+    """ISO-8601 UTC with a trailing ``Z``, as Read the Docs serialises datetimes."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return datetime.isoformat(value.astimezone(UTC)).replace("+00:00", "Z")
+
+
+_TRUE = {"true", "True", "1"}
+_FALSE = {"false", "False", "0"}
+
+
+class BoolArg(fields.Field):
+    """Query booleans exactly as Read the Docs accepts them: true/True/1 and false/False/0."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise MarshmallowValidationError("Must be one of true, false, 1, 0.")

@@ -1,0 +1,73 @@
+"""/api/v3/projects/<project>/builds/ and the version-scoped builds, including the trigger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, paginated
+from app.api.builds.schemas import BuildQueryArgsSchema, BuildSchema, BuildTriggeredSchema, BuildTriggerSchema
+from app.api.projects.resources import load_project
+from app.models import Build
+from app.services import builds as service
+from app.services import versions as version_service
+
+blp = Blueprint("builds", __name__, url_prefix="/api/v3/projects/<project_slug>", description="Builds")
+
+
+@blp.route("/builds/")
+class BuildList(MethodView):
+    @blp.arguments(BuildQueryArgsSchema, location="query")
+    @blp.alt_response(404, description="No such project")
+    @paginated(blp, BuildSchema)
+    def get(self, args: dict[str, Any], project_slug: str) -> Any:
+        """List a project's builds, newest first"""
+        return service.builds_query(auth.readable_project(project_slug), args)
+
+
+@blp.route("/builds/<int:build_id>/")
+class BuildDetail(MethodView):
+    @blp.response(200, BuildSchema)
+    @blp.alt_response(404, description="No such project or build")
+    def get(self, project_slug: str, build_id: int) -> Build:
+        """Show a build"""
+        return service.get_build(auth.readable_project(project_slug), build_id)
+
+
+@blp.route("/versions/<version_slug>/builds/")
+class VersionBuildList(MethodView):
+    @blp.arguments(BuildQueryArgsSchema, location="query")
+    @blp.alt_response(404, description="No such project or version")
+    @paginated(blp, BuildSchema)
+    def get(self, args: dict[str, Any], project_slug: str, version_slug: str) -> Any:
+        """List a version's builds, newest first"""
+        project = auth.readable_project(project_slug)
+        version = version_service.get_version(project, auth.current_user(), version_slug)
+        return service.builds_query(project, args, version)
+
+    @blp.arguments(BuildTriggerSchema)
+    @blp.response(202, BuildTriggeredSchema)
+    @blp.alt_response(400, description="The version cannot be built (body has triggered: false)")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or version")
+    @blp.alt_response(503, description="The build queue is unavailable")
+    def post(self, _body: dict[str, Any], project_slug: str, version_slug: str) -> Any:
+        """Trigger a build of a version"""
+        project = auth.writable_project(project_slug)
+        version = version_service.get_version(project, auth.current_user(), version_slug)
+        build = service.trigger_build(project, version)
+        return {"build": build, "project": load_project(project_slug), "version": version, "triggered": True}, 202
+
+
+@blp.route("/versions/<version_slug>/builds/<int:build_id>/")
+class VersionBuildDetail(MethodView):
+    @blp.response(200, BuildSchema)
+    @blp.alt_response(404, description="No such project, version or build")
+    def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:
+        """Show a build of a version"""
+        project = auth.readable_project(project_slug)
+        version = version_service.get_version(project, auth.current_user(), version_slug)
+        return service.get_build(project, build_id, version)

@@ -1,0 +1,156 @@
+"""The one error contract: every non-2xx body of the API is built by :func:`problem`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from app.errors import DocshelfError
+
+log = logging.getLogger(__name__)
+
+#: HTTP status → (machine code, category) for errors raised by the framework itself.
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("validation_error", "validation"),
+    401: ("auth_required", "auth"),
+    403: ("permission_denied", "auth"),
+    404: ("not_found", "not_found"),
+    405: ("method_not_allowed", "validation"),
+    406: ("not_acceptable", "validation"),
+    409: ("conflict", "conflict"),
+    413: ("payload_too_large", "validation"),
+    415: ("unsupported_media_type", "validation"),
+    429: ("rate_limited", "quota"),
+    503: ("retryable_error", "retryable"),
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    category: str | None = None,
+    title: str | None = None,
+    errors: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    retryable: bool | None = None,
+) -> Response:
+    default_code, default_category = _HTTP_CODES.get(status, ("internal_error", "internal"))
+    code = code or default_code
+    category = category or default_category
+    body: dict[str, Any] = dict(extra or {})
+    body.update(
+        type=f"urn:docshelf:error:{code}",
+        title=title or _status_title(status),
+        status=status,
+        detail=detail,
+        code=code,
+        category=category,
+        retryable=category == "retryable" if retryable is None else retryable,
+        errors=errors or {},
+        request_id=g.get("request_id"),
+    )
+    response = current_app.json.response(body)
+    response.status_code = status
+    if "application/problem+json" in request.headers.get("Accept", ""):
+        response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Token realm="api"'
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _status_title(status: int) -> str:
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    return HTTP_STATUS_CODES.get(status, "Error")
+
+
+def domain_error_response(error: DocshelfError) -> Response:
+    return problem(error.status, error.detail, code=error.code, category=error.category,
+                   title=error.title, errors=error.errors, extra=error.extra, headers=error.headers,
+                   retryable=error.retryable)
+
+
+def _validation_errors(data: dict[str, Any]) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {...}}); the contract nests them like the input."""
+    merged: dict[str, Any] = {}
+    for messages in (data.get("messages") or {}).values():
+        if isinstance(messages, dict):
+            merged.update(messages)
+        else:
+            merged.setdefault("non_field_errors", []).extend(messages)
+    return merged
+
+
+def _first_message(errors: Any) -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            msg = _first_message(value)
+            return msg if key in ("_schema", "non_field_errors") else f"{key}: {msg}"
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors)
+
+
+def http_error_response(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if status == 422 or data.get("messages"):
+        errors = _validation_errors(data)
+        return problem(400, _first_message(errors) if errors else "Invalid input.", errors=errors)
+    if isinstance(error, MethodNotAllowed):
+        from app.api.method_check import check_before_405
+
+        check_before_405(list(error.valid_methods or []))  # may raise 401/403/404 first, in Read the Docs' order
+        return problem(405, f'Method "{request.method}" not allowed.',
+                       headers={"Allow": ", ".join(error.valid_methods or [])})
+    if status >= 500:
+        return problem(status, "Internal server error.", code="internal_error", category="internal")
+    detail = data.get("message") or error.description or _status_title(status)
+    if status == 404 and error.description and error.description.startswith("The requested URL"):
+        detail = "Not found."
+    return problem(status, str(detail), headers=data.get("headers"))
+
+
+def integrity_error_response(error: IntegrityError) -> Response:
+    """A unique constraint lost a race the service could not see coming: a conflict, never a 500."""
+    from app.extensions import db
+
+    db.session.rollback()
+    log.info("integrity error mapped to 409: %s", error.orig)
+    return problem(409, "The request conflicts with the current state of the resource.")
+
+
+def unavailable_response(error: Exception) -> Response:
+    from app.extensions import db
+
+    db.session.rollback()
+    log.warning("backing service unavailable: %s", error)
+    return problem(503, "A backing service is unavailable; retry shortly.", headers={"Retry-After": "5"})
+
+
+def internal_error_response(error: Exception) -> Response:
+    from app.extensions import db
+
+    db.session.rollback()
+    log.exception("unhandled error", exc_info=error)
+    return problem(500, "Internal server error.", code="internal_error", category="internal")
+
+
+def register_error_handlers(app: Any) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    app.register_error_handler(DocshelfError, domain_error_response)
+    app.register_error_handler(IntegrityError, integrity_error_response)
+    app.register_error_handler(OperationalError, unavailable_response)
+    app.register_error_handler(RedisConnectionError, unavailable_response)
+    app.register_error_handler(RedisTimeoutError, unavailable_response)

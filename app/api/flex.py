@@ -1,0 +1,148 @@
+"""``?fields=``, ``?omit=`` and ``?expand=``: one mechanism for every resource.
+
+* Expandable fields are declared on schemas with :class:`ExpandNested` / :class:`ExpandMethod`;
+  they dump nothing (and run no code) unless their dotted path is in ``expand``.
+* ``fields``/``omit`` are applied to the outermost :class:`FlexSchema` dump, walking dotted paths
+  into nested objects and lists.
+* Views ask :func:`expanded` to choose eager loads, so expansion never costs a query per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import g, has_request_context, request
+from marshmallow import EXCLUDE, Schema, fields, missing
+
+from app.errors import ValidationError
+
+Path = tuple[str, ...]
+
+_path: ContextVar[Path] = ContextVar("flex_path", default=())
+_depth: ContextVar[int] = ContextVar("flex_depth", default=0)
+
+
+@dataclass(frozen=True)
+class FlexSpec:
+    fields: frozenset[Path] = field(default_factory=frozenset)
+    omit: frozenset[Path] = field(default_factory=frozenset)
+    expand: frozenset[Path] = field(default_factory=frozenset)
+
+    def is_expanded(self, path: Path) -> bool:
+        # ``expand=a.b`` implies ``a``: a nested expansion needs its parent.
+        return any(e[: len(path)] == path for e in self.expand)
+
+
+def _parse(name: str) -> frozenset[Path]:
+    paths: set[Path] = set()
+    for raw in request.args.getlist(name):
+        for item in raw.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            path = tuple(p for p in item.split(".") if p)
+            if len(set(path)) != len(path):
+                raise ValidationError(
+                    f"The field path {item!r} repeats a segment.", errors={name: [f"Invalid path {item!r}."]}
+                )
+            paths.add(path)
+    return frozenset(paths)
+
+
+def current_spec() -> FlexSpec:
+    if not has_request_context():
+        return FlexSpec()
+    spec = g.get("flex_spec")
+    if spec is None:
+        spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_parse("expand"))
+        g.flex_spec = spec
+    return spec  # type: ignore[no-any-return]
+
+
+def expanded(*dotted: str) -> bool:
+    """True when the request expands this dotted path (used by views to pick eager loads)."""
+    spec = current_spec()
+    return any(spec.is_expanded(tuple(d.split("."))) for d in dotted)
+
+
+class _ExpandableMixin:
+    name: str
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        path = _path.get() + (self.name,)
+        if not current_spec().is_expanded(path):
+            return missing
+        token = _path.set(path)
+        try:
+            return super().serialize(attr, obj, accessor, **kwargs)  # type: ignore[misc]
+        finally:
+            _path.reset(token)
+
+
+class ExpandNested(_ExpandableMixin, fields.Nested):
+    """A nested object dumped only when expanded."""
+
+
+class ExpandMethod(_ExpandableMixin, fields.Method):
+    """A computed value dumped only when expanded."""
+
+
+def _select(data: Any, keep: Iterable[Path]) -> Any:
+    keep = list(keep)
+    if isinstance(data, list):
+        return [_select(item, keep) for item in data]
+    if not isinstance(data, dict):
+        return data
+    whole = {p[0] for p in keep if len(p) == 1}
+    deeper: dict[str, list[Path]] = {}
+    for p in keep:
+        if len(p) > 1 and p[0] not in whole:
+            deeper.setdefault(p[0], []).append(p[1:])
+    out = {k: v for k, v in data.items() if k in whole}
+    for key, sub in deeper.items():
+        if key in data:
+            out[key] = _select(data[key], sub)
+    return out
+
+
+def _drop(data: Any, drop: Iterable[Path]) -> Any:
+    drop = list(drop)
+    if isinstance(data, list):
+        return [_drop(item, drop) for item in data]
+    if not isinstance(data, dict):
+        return data
+    here = {p[0] for p in drop if len(p) == 1}
+    out = {k: v for k, v in data.items() if k not in here}
+    for key in {p[0] for p in drop if len(p) > 1}:
+        if key in out:
+            out[key] = _drop(out[key], [p[1:] for p in drop if len(p) > 1 and p[0] == key])
+    return out
+
+
+def apply_fields_and_omit(data: Any, spec: FlexSpec) -> Any:
+    if spec.fields:
+        data = _select(data, spec.fields)
+    if spec.omit:
+        data = _drop(data, spec.omit)
+    return data
+
+
+class FlexSchema(Schema):
+    """Base of every output schema: unknown input ignored, fields/omit applied at the outermost dump."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        depth = _depth.get()
+        token = _depth.set(depth + 1)
+        try:
+            result = super().dump(obj, many=many)
+        finally:
+            _depth.reset(token)
+        if depth == 0:
+            result = apply_fields_and_omit(result, current_spec())
+        return result

@@ -1,0 +1,130 @@
+"""/api/v3/projects/ and the project-level actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, api_url, expanded, paginated
+from app.api.projects.schemas import (
+    ProjectCreateSchema,
+    ProjectQueryArgsSchema,
+    ProjectSchema,
+    ProjectUpdateSchema,
+    SyncVersionsSchema,
+)
+from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.models import Project
+from app.services import projects as service
+
+blp = Blueprint("projects", __name__, url_prefix="/api/v3/projects", description="Projects")
+
+
+
+def project_query() -> Any:
+    stmt = service.base_query()
+    if expanded("active_versions"):
+        stmt = service.with_active_versions(stmt, expanded("active_versions.last_build"))
+    return stmt
+
+
+def load_project(slug: str) -> Project:
+    """Readable project with the eager loads this request's ``expand`` asks for."""
+    auth.readable_project(slug)
+    project = db.session.scalars(project_query().where(Project.slug == slug)).unique().one()
+    return project
+
+
+@blp.route("/")
+class ProjectList(MethodView):
+    @blp.arguments(ProjectQueryArgsSchema, location="query")
+    @blp.alt_response(401, description="Authentication required")
+    @paginated(blp, ProjectSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List the projects you maintain"""
+        user = auth.require_user()
+        stmt = service.maintained_by(user, args.get("language"), args.get("programming_language"))
+        if expanded("active_versions"):
+            stmt = service.with_active_versions(stmt, expanded("active_versions.last_build"))
+        return stmt
+
+    @blp.arguments(ProjectCreateSchema)
+    @blp.response(201, ProjectSchema)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Import a project"""
+        user = auth.require_user()
+        project = service.create_project(user, data)
+        return load_project(project.slug), 201, {"Location": api_url("projects", project.slug)}
+
+
+@blp.route("/<project_slug>/")
+class ProjectDetail(MethodView):
+    @blp.response(200, ProjectSchema)
+    @blp.alt_response(404, description="No such project, or not visible to you")
+    def get(self, project_slug: str) -> Project:
+        """Show a project"""
+        return load_project(project_slug)
+
+    @blp.arguments(ProjectUpdateSchema)
+    @blp.response(204)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project")
+    def patch(self, data: dict[str, Any], project_slug: str) -> Response:
+        """Update a project (partial)"""
+        service.update_project(auth.writable_project(project_slug), data)
+        return Response(status=204)
+
+    @blp.arguments(ProjectCreateSchema)
+    @blp.response(204)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project")
+    def put(self, data: dict[str, Any], project_slug: str) -> Response:
+        """Update a project (whole)"""
+        service.update_project(auth.writable_project(project_slug), data)
+        return Response(status=204)
+
+    @blp.response(204)
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project")
+    @blp.alt_response(409, description="A build is running")
+    def delete(self, project_slug: str) -> Response:
+        """Delete a project and its built documentation"""
+        service.delete_project(auth.writable_project(project_slug))
+        return Response(status=204)
+
+
+@blp.route("/<project_slug>/superproject/")
+class ProjectSuperproject(MethodView):
+    @blp.response(200, ProjectSchema)
+    @blp.alt_response(404, description="No such project, or it is not a subproject")
+    def get(self, project_slug: str) -> Project:
+        """Show the project this one is a subproject of"""
+        parent = service.superproject_of(auth.readable_project(project_slug))
+        if parent is None or not auth.can_read(auth.current_user(), parent):
+            raise NotFound("This project is not a subproject.")
+        return load_project(parent.slug)
+
+
+@blp.route("/<project_slug>/sync-versions/")
+class ProjectSyncVersions(MethodView):
+    @blp.response(202, SyncVersionsSchema)
+    @blp.alt_response(400, description="The project cannot sync versions")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    def post(self, project_slug: str) -> Any:
+        """Sync versions from the repository's branches and tags"""
+        project = auth.writable_project(project_slug)
+        if not service.request_sync_versions(project):
+            raise ValidationError("The project has no repository to sync from.", extra={"triggered": False})
+        return {"triggered": True}, 202

@@ -1,0 +1,25 @@
+"""GET /api/v3/: the entry points, so a client (or a person) can walk the API by its links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from app.api.base import Blueprint, api_url
+
+blp = Blueprint("root", __name__, url_prefix="/api/v3", description="API root")
+
+
+class RootSchema(Schema):
+    _links = fields.Dict(keys=fields.String(), values=fields.String(), data_key="_links")
+
+
+@blp.route("/")
+class Root(MethodView):
+    @blp.response(200, RootSchema)
+    def get(self) -> dict[str, Any]:
+        """List the API's entry points"""
+        return {"_links": {"projects": api_url("projects"), "openapi": api_url("openapi.json"),
+                           "docs": api_url("docs")}}

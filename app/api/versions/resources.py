@@ -1,0 +1,67 @@
+"""/api/v3/projects/<project>/versions/"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, expanded, paginated
+from app.api.versions.schemas import VersionQueryArgsSchema, VersionSchema, VersionUpdateSchema
+from app.models import Version
+from app.services import builds as build_service
+from app.services import versions as service
+
+blp = Blueprint("versions", __name__, url_prefix="/api/v3/projects/<project_slug>/versions",
+                description="Versions: a project's branches and tags")
+
+
+@blp.route("/")
+class VersionList(MethodView):
+    @blp.arguments(VersionQueryArgsSchema, location="query")
+    @blp.alt_response(404, description="No such project")
+    @paginated(blp, VersionSchema)
+    def get(self, args: dict[str, Any], project_slug: str) -> Any:
+        """List a project's versions"""
+        project = auth.readable_project(project_slug)
+        return service.versions_query(project, auth.current_user(), args, expanded("last_build"))
+
+
+@blp.route("/<version_slug>/")
+class VersionDetail(MethodView):
+    @blp.response(200, VersionSchema)
+    @blp.alt_response(404, description="No such project or version")
+    def get(self, project_slug: str, version_slug: str) -> Version:
+        """Show a version"""
+        project = auth.readable_project(project_slug)
+        return service.get_version(project, auth.current_user(), version_slug, expanded("last_build"))
+
+    @blp.arguments(VersionUpdateSchema)
+    @blp.response(204)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or version")
+    def patch(self, data: dict[str, Any], project_slug: str, version_slug: str) -> Response:
+        """Update a version (active, hidden, privacy level)"""
+        return _update(data, project_slug, version_slug)
+
+    @blp.arguments(VersionUpdateSchema)
+    @blp.response(204)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or version")
+    def put(self, data: dict[str, Any], project_slug: str, version_slug: str) -> Response:
+        """Update a version"""
+        return _update(data, project_slug, version_slug)
+
+
+def _update(data: dict[str, Any], project_slug: str, version_slug: str) -> Response:
+    project = auth.writable_project(project_slug)
+    version = service.get_version(project, auth.current_user(), version_slug)
+    if service.update_version(version, data):
+        build_service.trigger_build(project, version)  # activating a version builds it
+    return Response(status=204)

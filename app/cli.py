@@ -1,0 +1,85 @@
+"""The ``docshelf`` command: Flask's CLI (``db upgrade``, ``routes``...) plus Docshelf's own commands.
+
+``worker`` comes from ``workers.cli`` through the ``flask.commands`` entry point, so this web-tier
+module never imports the build tier.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.config import settings_table
+from app.errors import DocshelfError
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """Docshelf: documentation builds and hosting behind a Read the Docs v3-style API."""
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--email", default=None)
+@click.option("--role", type=click.Choice(["admin", "user", "viewer"]), default="user", show_default=True)
+@with_appcontext
+def users_create(username: str, email: str | None, role: str) -> None:
+    """Create a user."""
+    from app.services.accounts import create_user
+
+    try:
+        user = create_user(username, email=email, role=role)
+    except DocshelfError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"created user {user.username} ({user.role})")
+
+
+@main.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True)
+@with_appcontext
+def tokens_create(username: str, name: str) -> None:
+    """Create an API token for a user and print it (it is shown only once)."""
+    from app.services.accounts import create_token, get_user
+
+    try:
+        _token, key = create_token(get_user(username), name)
+    except DocshelfError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(key)
+
+
+@main.command("ensure-admin")
+@click.option("--username", default="admin", show_default=True)
+@with_appcontext
+def ensure_admin(username: str) -> None:
+    """Create the admin user and print a new token when it does not exist yet (used by `make run`)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+    from app.services.accounts import create_token, create_user
+
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        click.echo(f"admin user {username!r} exists; create a new token with: docshelf tokens create {username}")
+        return
+    user = create_user(username, role="admin")
+    _token, key = create_token(user, "make run")
+    click.echo(f"created admin user {username!r}; API token (shown once): {key}")
+
+
+@main.command("settings")
+def settings() -> None:
+    """Print the table of DOCSHELF_* settings."""
+    click.echo(settings_table())

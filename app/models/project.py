@@ -1,0 +1,89 @@
+"""Projects, their maintainers, and subproject relationships."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.user import User
+    from app.models.version import Version
+
+project_maintainers = Table(
+    "project_maintainers",
+    db.metadata,
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+PRIVACY_LEVELS = ("public", "private")
+VERSIONING_SCHEMES = (
+    "multiple_versions_with_translations",
+    "multiple_versions_without_translations",
+    "single_version_without_translations",
+)
+
+
+class Project(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    programming_language: Mapped[str] = mapped_column(String(20), default="words")
+    homepage: Mapped[str | None] = mapped_column(String(255))
+    repository_url: Mapped[str] = mapped_column(Text)
+    repository_type: Mapped[str] = mapped_column(String(10), default="git")
+    default_version: Mapped[str] = mapped_column(String(255), default="latest")
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    privacy_level: Mapped[str] = mapped_column(String(20), default="public")
+    external_builds_privacy_level: Mapped[str] = mapped_column(String(20), default="public")
+    readthedocs_yaml_path: Mapped[str | None] = mapped_column(String(1024))
+    versioning_scheme: Mapped[str] = mapped_column(String(64), default=VERSIONING_SCHEMES[0])
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    build_timeout: Mapped[int | None] = mapped_column(Integer)
+    max_concurrent_builds: Mapped[int | None] = mapped_column(Integer)
+    main_language_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+
+    users: Mapped[list[User]] = relationship(secondary=project_maintainers, order_by="User.username")
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True, order_by="Version.id"
+    )
+    main_language_project: Mapped[Project | None] = relationship(remote_side=[id])
+    superproject_relation: Mapped[ProjectRelationship | None] = relationship(
+        foreign_keys="ProjectRelationship.child_id", back_populates="child", uselist=False,
+        passive_deletes=True,
+    )
+
+    @property
+    def single_version(self) -> bool:
+        return self.versioning_scheme == "single_version_without_translations"
+
+    def is_maintainer(self, user: User | None) -> bool:
+        return user is not None and any(u.id == user.id for u in self.users)
+
+    def __repr__(self) -> str:
+        return f"<Project {self.slug}>"
+
+
+class ProjectRelationship(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A subproject link. A child has at most one parent, and aliases are unique per parent."""
+
+    __tablename__ = "project_relationships"
+    __table_args__ = (UniqueConstraint("parent_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), unique=True)
+    alias: Mapped[str] = mapped_column(String(255))
+
+    parent: Mapped[Project] = relationship(foreign_keys=[parent_id])
+    child: Mapped[Project] = relationship(foreign_keys=[child_id], back_populates="superproject_relation")

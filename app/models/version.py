@@ -1,0 +1,51 @@
+"""Versions: a project's branches and tags, plus the machine-managed ``latest`` and ``stable``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.build import Build
+    from app.models.project import Project
+
+VERSION_TYPES = ("branch", "tag", "external", "unknown")
+DOWNLOAD_FORMATS = ("htmlzip", "pdf", "epub")
+
+
+class Version(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("project_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(255))
+    verbose_name: Mapped[str] = mapped_column(String(255))
+    #: What git checks out: a branch name, a tag name, or a commit sha.
+    identifier: Mapped[str] = mapped_column(String(255), default="")
+    #: For the machine ``stable`` version: the name of the tag/branch it follows.
+    ref: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(20), default="branch")
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    built: Mapped[bool] = mapped_column(Boolean, default=False)
+    privacy_level: Mapped[str] = mapped_column(String(20), default="public")
+    #: True for ``latest``/``stable`` versions that Docshelf maintains itself.
+    machine: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Download formats the last successful build produced (subset of DOWNLOAD_FORMATS).
+    built_formats: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Denormalised pointer to the newest build, so lists can eager-load it in one query.
+    last_build_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    project: Mapped[Project] = relationship(back_populates="versions")
+    last_build: Mapped[Build | None] = relationship(
+        primaryjoin="foreign(Version.last_build_id) == Build.id", viewonly=True, uselist=False
+    )
+
+    def __repr__(self) -> str:
+        return f"<Version {self.slug}>"

@@ -1,0 +1,91 @@
+"""Builds: trigger (row first, then the RQ job), cancel, and the queries behind the lists."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import joinedload
+
+from app.errors import NotFound, RetryableError, ValidationError
+from app.extensions import db
+from app.models import Build, Project, Version
+from app.models.base import utcnow
+from app.models.build import FINAL_STATES
+from app.services.queueing import build_job_id, enqueue_build
+
+log = logging.getLogger(__name__)
+
+
+def builds_query(project: Project, filters: dict[str, Any], version: Version | None = None) -> Select[tuple[Build]]:
+    stmt = select(Build).where(Build.project_id == project.id).options(joinedload(Build.project))
+    if version is not None:
+        stmt = stmt.where(Build.version_id == version.id)
+    if "commit" in filters:
+        stmt = stmt.where(Build.commit == filters["commit"])
+    if "running" in filters:
+        running = Build.state.not_in(FINAL_STATES)
+        stmt = stmt.where(running if filters["running"] else ~running)
+    return stmt.order_by(Build.id.desc())
+
+
+def get_build(project: Project, build_id: int, version: Version | None = None) -> Build:
+    stmt = builds_query(project, {}, version).where(Build.id == build_id)
+    build = db.session.scalars(stmt).first()
+    if build is None:
+        raise NotFound("No Build matches the given query.")
+    return build
+
+
+def build_timeout(project: Project) -> int:
+    from flask import current_app
+
+    return project.build_timeout or current_app.config.get("BUILD_TIMEOUT", 900)
+
+
+def trigger_build(project: Project, version: Version) -> Build:
+    """Create the Build row, commit, then enqueue ``build-<id>``; older unfinished builds are cancelled."""
+    if not version.active:
+        raise ValidationError(f"Version '{version.slug}' is not active; activate it to build it.",
+                              extra={"triggered": False})
+    cancel_unfinished(version)
+    build = Build(project_id=project.id, version_id=version.id, version_slug=version.slug,
+                  state="triggered", job_id=None)
+    db.session.add(build)
+    db.session.flush()
+    build.job_id = build_job_id(build.id)
+    version.last_build_id = build.id
+    db.session.commit()
+    try:
+        enqueue_build(build.id, build_timeout(project))
+    except Exception as exc:  # Redis down: the row must not pretend the build is on its way
+        log.warning("could not enqueue build %s: %s", build.id, exc)
+        finish(build, success=False, error="The build could not be queued (the queue is unavailable).",
+               state="cancelled")
+        raise RetryableError("The build queue is unavailable; the build was not started. Retry shortly.",
+                             extra={"triggered": False}, headers={"Retry-After": "5"}) from exc
+    return build
+
+
+def cancel_unfinished(version: Version) -> None:
+    """Triggering a version supersedes its queued builds and asks running ones to stop."""
+    db.session.execute(
+        update(Build)
+        .where(Build.version_id == version.id, Build.state == "triggered")
+        .values(state="cancelled", success=False, finished=utcnow(),
+                error="Superseded by a newer build of the same version.")
+    )
+    db.session.execute(
+        update(Build)
+        .where(Build.version_id == version.id, Build.state.not_in(FINAL_STATES + ("triggered",)))
+        .values(cancel_requested=True)
+    )
+
+
+def finish(build: Build, *, success: bool, error: str | None = None, state: str = "finished") -> None:
+    build.state = state
+    build.success = success
+    build.error = error
+    build.finished = utcnow()
+    db.session.commit()

