@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import g, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.crypto import hash_api_key
 from app.errors import AuthRequired, NotFound, PermissionDenied
@@ -36,7 +37,9 @@ def load_user() -> User | None:
     key = _credentials()
     if key is None:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.key_hash == hash_api_key(key)))
+    token = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.key_hash == hash_api_key(key))
+    )
     now = utcnow()
     if token is None or token.revoked or (token.expires is not None and token.expires <= now):
         raise AuthRequired("Invalid token.")

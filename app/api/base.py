@@ -51,10 +51,23 @@ def _unhandled(error: Exception) -> Response:
     return internal_error_response(error)
 
 
+#: Per-request values cached on ``g``. An app context can outlive one request (tests, CLI),
+#: so each request starts by dropping them instead of trusting a fresh ``g``.
+_REQUEST_KEYS = ("current_user", "current_token", "flex_spec", "public_base", "request_id")
+
+
 def _before_request() -> None:
+    for key in _REQUEST_KEYS:
+        g.pop(key, None)
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    if request.method in _BODY_METHODS and request.path.startswith("/api/") and request.content_length:
+    if not request.path.startswith("/api/"):
+        return
+    # Authenticate up front: a bad token is a 401 on every route, whatever the view needs.
+    from app.auth import load_user
+
+    load_user()
+    if request.method in _BODY_METHODS and request.content_length:
         if not request.is_json:
             raise UnsupportedMediaType(
                 f'Unsupported media type "{request.mimetype}" in request; send application/json.'

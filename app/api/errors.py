@@ -109,7 +109,10 @@ def http_error_response(error: HTTPException) -> Response:
     if isinstance(error, MethodNotAllowed):
         from app.api.method_check import check_before_405
 
-        check_before_405(list(error.valid_methods or []))  # may raise 401/403/404 first, in Read the Docs' order
+        try:  # 401/403/404 come first, in Read the Docs' order
+            check_before_405(list(error.valid_methods or []))
+        except DocshelfError as exc:
+            return domain_error_response(exc)
         return problem(405, f'Method "{request.method}" not allowed.',
                        headers={"Allow": ", ".join(error.valid_methods or [])})
     if status >= 500:

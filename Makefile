@@ -1,0 +1,45 @@
+# Thin wrappers: every target works on a fresh machine with Python 3.11+ and git.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test worker migrate revision lint bench openapi clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@
+
+run: $(VENV)/.installed  ## start the API and a build worker on embedded defaults
+	$(BIN)/docshelf up --port $(PORT)
+
+test: $(VENV)/.installed-test  ## run the whole suite
+	$(BIN)/pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+worker: $(VENV)/.installed
+	$(BIN)/docshelf worker
+
+migrate: $(VENV)/.installed
+	$(BIN)/docshelf db upgrade
+
+revision: $(VENV)/.installed  ## make revision m="what changed"
+	$(BIN)/docshelf db migrate -m "$(m)"
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check app workers tests
+	$(BIN)/mypy app workers
+
+openapi: $(VENV)/.installed
+	$(BIN)/docshelf openapi print
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

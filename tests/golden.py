@@ -1,0 +1,32 @@
+"""Golden JSON: response bodies compared whole, after normalising what differs between runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+_ID_IN_URL = re.compile(r"/(builds|redirects|environmentvariables)/\d+/")
+
+
+def normalise(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: normalise(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    if key in ("id", "pk") and isinstance(value, int):
+        return "<id>"
+    if isinstance(value, str):
+        if _DATETIME.match(value):
+            return "<datetime>"
+        return _ID_IN_URL.sub(lambda m: f"/{m.group(1)}/<id>/", value)
+    return value
+
+
+def assert_golden(name: str, body: Any) -> None:
+    """Compare with tests/golden/<name>.json; the file is the contract, written by hand from it."""
+    expected = json.loads((GOLDEN_DIR / f"{name}.json").read_text())
+    assert normalise(body) == expected
