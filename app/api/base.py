@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import flask_smorest
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, g, has_request_context, request
 from marshmallow import ValidationError as MarshmallowValidationError
 from marshmallow import fields
@@ -31,8 +32,27 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+def schema_name_resolver(schema: Any) -> str:
+    """OpenAPI component names that stay unique when a schema is reused with ``exclude``/``only``."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type):
+        camel = lambda names: "".join(p.title() for n in sorted(names) for p in n.split("_"))  # noqa: E731
+        if schema.only:
+            name += "Only" + camel(schema.only)
+        if schema.exclude:
+            name += "Without" + camel(schema.exclude)
+        if schema.partial:
+            name += "Partial"
+    return name
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api with Docshelf's error contract for every HTTP error, framework ones included."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        plugin = MarshmallowPlugin(schema_name_resolver=schema_name_resolver)
+        super().__init__(app, spec_kwargs={"marshmallow_plugin": plugin})
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return http_error_response(error)

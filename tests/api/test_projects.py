@@ -9,19 +9,8 @@ from rq import Queue
 from app.extensions import db, get_redis
 from app.models import User
 from tests import factories
+from tests.api.helpers import assert_error
 from tests.golden import assert_golden
-
-
-def assert_error(response, status, code, category=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert body["status"] == status and body["code"] == code
-    assert set(body) >= {"type", "title", "status", "detail", "code", "category", "retryable", "errors",
-                         "request_id"}
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    if category:
-        assert body["category"] == category
-    return body
 
 
 def make_pip(user, **kwargs):
