@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from datetime import timedelta
+
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from app.extensions import db
+from app.models.base import utcnow
 from app.models import Build, EnvironmentVariable, Project, ProjectRelationship, Redirect, User, Version
 
 
@@ -78,6 +81,10 @@ class BuildFactory(_Base):
     success = True
     commit = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
     config = factory.LazyFunction(dict)
+    started = factory.LazyFunction(lambda: utcnow() - timedelta(seconds=42))
+    finished = factory.LazyAttribute(
+        lambda b: b.started + timedelta(seconds=42) if b.state in ("finished", "cancelled") else None
+    )
 
     @factory.post_generation
     def link(self, create: bool, extracted: Any, **kwargs: Any) -> None:
