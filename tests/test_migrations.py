@@ -1,0 +1,59 @@
+"""Migrations: one head, and ``upgrade head`` on an empty database gives exactly the models' schema."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def test_single_head():
+    from alembic.config import Config
+
+    config = Config(os.path.join(MIGRATIONS, "alembic.ini"))
+    config.set_main_option("script_location", MIGRATIONS)
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    base = os.environ.get("DOCSHELF_TEST_DATABASE_URL")
+    if not base:
+        yield "sqlite:///" + str(tmp_path / "migrated.db")
+        return
+    url = make_url(base)
+    name = f"docshelf_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_head_matches_models(empty_database_url, redis_url, tmp_path):
+    app = create_app(DATA_DIR=str(tmp_path), DATABASE_URL=empty_database_url, REDIS_URL=redis_url,
+                     SECRET_KEY="x")
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            tables = set(inspect(conn).get_table_names())
+        db.engine.dispose()
+    assert diff == []
+    assert tables >= {t.name for t in db.metadata.sorted_tables}
