@@ -14,7 +14,7 @@ import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, g, has_request_context, request
 from marshmallow import ValidationError as MarshmallowValidationError
-from marshmallow import fields
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
@@ -47,8 +47,25 @@ def schema_name_resolver(schema: Any) -> str:
     return name
 
 
+class ProblemSchema(Schema):
+    """The one error contract (RFC 9457 with machine fields); documented as every error response."""
+
+    type = fields.String(metadata={"example": "urn:docshelf:error:not_found"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "Human sentence; what Read the Docs clients print."})
+    code = fields.String(metadata={"description": "Stable machine name, e.g. validation_error."})
+    category = fields.String(metadata={"enum": ["validation", "auth", "not_found", "conflict", "quota",
+                                                "retryable", "internal"]})
+    retryable = fields.Boolean()
+    errors = fields.Dict(metadata={"description": "Field errors nested like the input."})
+    request_id = fields.String(metadata={"description": "Same value as the X-Request-ID header."})
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api with Docshelf's error contract for every HTTP error, framework ones included."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app: Flask | None = None) -> None:
         plugin = MarshmallowPlugin(schema_name_resolver=schema_name_resolver)

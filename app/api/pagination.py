@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import Select, func, select
 
 from app.api.links import page_url
@@ -17,12 +17,19 @@ from app.extensions import db
 DEFAULT_LIMIT = 10
 _envelopes: dict[type[Schema], type[Schema]] = {}
 
-PAGE_PARAMETERS = [
-    {"in": "query", "name": "limit", "schema": {"type": "integer", "default": DEFAULT_LIMIT},
-     "description": "Page size; invalid values fall back to 10, values over 1000 are capped."},
-    {"in": "query", "name": "offset", "schema": {"type": "integer", "default": 0},
-     "description": "Index of the first result; invalid values fall back to 0."},
-]
+
+
+class PageArgsSchema(Schema):
+    """Documents ``limit``/``offset``; parsed leniently by :func:`page_args`, as Read the Docs does."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Raw(metadata={"type": "integer", "default": DEFAULT_LIMIT,
+                                 "description": "Page size; invalid values fall back to 10, "
+                                                "values over 1000 are capped."})
+    offset = fields.Raw(metadata={"type": "integer", "default": 0,
+                                  "description": "Index of the first result; invalid values fall back to 0."})
 
 
 def _int_arg(name: str, default: int, minimum: int) -> int:
@@ -74,10 +81,10 @@ def paginated(blp: Blueprint, item_schema: type[Schema]) -> Callable[[Callable[.
     """Decorate a list view that returns a ``Select``: documents and produces the page envelope."""
 
     def decorator(view: Callable[..., Any]) -> Any:
+        @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
         @blp.response(200, envelope_for(item_schema))
-        @blp.doc(parameters=PAGE_PARAMETERS)
         @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, limit: Any = None, offset: Any = None, **kwargs: Any) -> Any:
             result = view(*args, **kwargs)
             return paginate_query(result) if isinstance(result, Select) else result
 
