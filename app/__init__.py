@@ -60,6 +60,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         OPENAPI_SWAGGER_UI_PATH=None,
     )
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
     app.url_map.strict_slashes = True
 
     from app import models  # noqa: F401  (registers the tables)

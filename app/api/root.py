@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from app.api.base import Blueprint, api_url
+from app.api.base import Blueprint, api_url, public_base
 
 blp = Blueprint("root", __name__, url_prefix="/api/v3", description="API root")
 
@@ -21,5 +21,5 @@ class Root(MethodView):
     @blp.response(200, RootSchema)
     def get(self) -> dict[str, Any]:
         """List the API's entry points"""
-        return {"_links": {"projects": api_url("projects"), "openapi": api_url("openapi.json"),
+        return {"_links": {"projects": api_url("projects"), "openapi": f"{public_base()}/api/v3/openapi.json",
                            "docs": api_url("docs")}}
