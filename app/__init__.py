@@ -43,7 +43,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(data_dir, "docshelf.db")
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _secret_key(data_dir)
-    settings["STORAGE_DIR"] = os.path.abspath(settings.get("STORAGE_DIR") or os.path.join(data_dir, "storage"))
+    settings["STORAGE_DIR"] = os.path.abspath(
+        settings.get("STORAGE_DIR") or os.path.join(data_dir, "storage")
+    )
 
     app = Flask(__name__)
     app.config.update(settings)
@@ -69,7 +71,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     install_sqlite_pragmas()
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+    )
     init_api(app)
     return app
 

@@ -32,7 +32,7 @@ def _credentials() -> str | None:
 def load_user() -> User | None:
     """Authenticate the request once; an invalid token is a 401 even on public routes (as on RTD)."""
     if "current_user" in g:
-        return g.current_user  # type: ignore[no-any-return]
+        return g.current_user
     g.current_user = None
     key = _credentials()
     if key is None:

@@ -72,7 +72,9 @@ def ensure_admin(username: str) -> None:
     from app.services.accounts import create_token, create_user
 
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        click.echo(f"admin user {username!r} exists; create a new token with: docshelf tokens create {username}")
+        click.echo(
+            f"admin user {username!r} exists; create a new token with: docshelf tokens create {username}"
+        )
         return
     user = create_user(username, role="admin")
     _token, key = create_token(user, "make run")

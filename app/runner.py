@@ -44,8 +44,19 @@ def up(host: str, port: int, web_workers: int) -> None:
     subprocess.run([docshelf, "ensure-admin"], env=env, check=True)
 
     children = [
-        _spawn([os.path.join(bindir, "gunicorn"), "--bind", f"{host}:{port}", "--workers", str(web_workers),
-                "--access-logfile", "-", "app.wsgi:app"], env),
+        _spawn(
+            [
+                os.path.join(bindir, "gunicorn"),
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
+                "--access-logfile",
+                "-",
+                "app.wsgi:app",
+            ],
+            env,
+        ),
         _spawn([docshelf, "worker"], env),
     ]
     click.echo(f"Docshelf is running: {env['DOCSHELF_PUBLIC_URL']}/api/v3/  (Ctrl-C stops everything)")
@@ -73,6 +84,6 @@ def up(host: str, port: int, web_workers: int) -> None:
         from app.extensions import stop_embedded_redis
 
         stop_embedded_redis()
-    failed = [c.args[0] for c in children if c.returncode not in (0, -signal.SIGTERM, None) and not stopping]
+    failed = [str(c.args) for c in children if c.returncode not in (0, -signal.SIGTERM, None) and not stopping]
     if failed:
         raise click.ClickException(f"stopped because {failed[0]} exited")

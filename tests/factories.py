@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from app.extensions import db
-from app.models.base import utcnow
 from app.models import Build, EnvironmentVariable, Project, ProjectRelationship, Redirect, User, Version
+from app.models.base import utcnow
 
 
 class _Base(SQLAlchemyModelFactory):
@@ -51,8 +50,14 @@ class ProjectFactory(_Base):
     @factory.post_generation
     def with_latest(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if extracted is not False:
-            VersionFactory(project=self, slug="latest", verbose_name="latest", identifier="main",
-                           machine=True, active=True)
+            VersionFactory(
+                project=self,
+                slug="latest",
+                verbose_name="latest",
+                identifier="main",
+                machine=True,
+                active=True,
+            )
 
 
 class VersionFactory(_Base):

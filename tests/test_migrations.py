@@ -47,8 +47,9 @@ def empty_database_url(tmp_path):
 
 
 def test_upgrade_head_matches_models(empty_database_url, redis_url, tmp_path):
-    app = create_app(DATA_DIR=str(tmp_path), DATABASE_URL=empty_database_url, REDIS_URL=redis_url,
-                     SECRET_KEY="x")
+    app = create_app(
+        DATA_DIR=str(tmp_path), DATABASE_URL=empty_database_url, REDIS_URL=redis_url, SECRET_KEY="x"
+    )
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as conn:

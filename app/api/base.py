@@ -13,8 +13,8 @@ from typing import Any
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, g, has_request_context, request
-from marshmallow import ValidationError as MarshmallowValidationError
 from marshmallow import Schema, fields
+from marshmallow import ValidationError as MarshmallowValidationError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
@@ -23,9 +23,23 @@ from app.api.links import api_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
 
 __all__ = [
-    "Api", "Blueprint", "BoolArg", "current_user_or_none", "ExpandMethod", "ExpandNested", "FlexSchema", "UTCDateTimeField",
-    "api_url", "current_spec", "docs_url", "expanded", "paginate_query", "paginated", "problem",
-    "public_base", "site_url",
+    "Api",
+    "Blueprint",
+    "BoolArg",
+    "current_user_or_none",
+    "ExpandMethod",
+    "ExpandNested",
+    "FlexSchema",
+    "UTCDateTimeField",
+    "api_url",
+    "current_spec",
+    "docs_url",
+    "expanded",
+    "paginate_query",
+    "paginated",
+    "problem",
+    "public_base",
+    "site_url",
 ]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -55,8 +69,9 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String(metadata={"description": "Human sentence; what Read the Docs clients print."})
     code = fields.String(metadata={"description": "Stable machine name, e.g. validation_error."})
-    category = fields.String(metadata={"enum": ["validation", "auth", "not_found", "conflict", "quota",
-                                                "retryable", "internal"]})
+    category = fields.String(
+        metadata={"enum": ["validation", "auth", "not_found", "conflict", "quota", "retryable", "internal"]}
+    )
     retryable = fields.Boolean()
     errors = fields.Dict(metadata={"description": "Field errors nested like the input."})
     request_id = fields.String(metadata={"description": "Same value as the X-Request-ID header."})
@@ -71,7 +86,7 @@ class Api(flask_smorest.Api):
         plugin = MarshmallowPlugin(schema_name_resolver=schema_name_resolver)
         super().__init__(app, spec_kwargs={"marshmallow_plugin": plugin})
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return http_error_response(error)
 
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
@@ -104,11 +119,8 @@ def _before_request() -> None:
     from app.auth import load_user
 
     load_user()
-    if request.method in _BODY_METHODS and request.content_length:
-        if not request.is_json:
-            raise UnsupportedMediaType(
-                f'Unsupported media type "{request.mimetype}" in request; send application/json.'
-            )
+    if request.method in _BODY_METHODS and request.content_length and not request.is_json:
+        raise UnsupportedMediaType(f'Unsupported media type "{request.mimetype}"; send application/json.')
 
 
 def _after_request(response: Response) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -56,7 +56,7 @@ def problem(
         errors=errors or {},
         request_id=g.get("request_id"),
     )
-    response = current_app.json.response(body)
+    response = cast(Response, current_app.json.response(body))
     response.status_code = status
     if "application/problem+json" in request.headers.get("Accept", ""):
         response.mimetype = "application/problem+json"
@@ -74,9 +74,17 @@ def _status_title(status: int) -> str:
 
 
 def domain_error_response(error: DocshelfError) -> Response:
-    return problem(error.status, error.detail, code=error.code, category=error.category,
-                   title=error.title, errors=error.errors, extra=error.extra, headers=error.headers,
-                   retryable=error.retryable)
+    return problem(
+        error.status,
+        error.detail,
+        code=error.code,
+        category=error.category,
+        title=error.title,
+        errors=error.errors,
+        extra=error.extra,
+        headers=error.headers,
+        retryable=error.retryable,
+    )
 
 
 def _validation_errors(data: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +121,11 @@ def http_error_response(error: HTTPException) -> Response:
             check_before_405(list(error.valid_methods or []))
         except DocshelfError as exc:
             return domain_error_response(exc)
-        return problem(405, f'Method "{request.method}" not allowed.',
-                       headers={"Allow": ", ".join(error.valid_methods or [])})
+        return problem(
+            405,
+            f'Method "{request.method}" not allowed.',
+            headers={"Allow": ", ".join(error.valid_methods or [])},
+        )
     if status >= 500:
         return problem(status, "Internal server error.", code="internal_error", category="internal")
     detail = data.get("message") or error.description or _status_title(status)

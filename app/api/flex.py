@@ -59,7 +59,7 @@ def current_spec() -> FlexSpec:
     if spec is None:
         spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_parse("expand"))
         g.flex_spec = spec
-    return spec  # type: ignore[no-any-return]
+    return spec
 
 
 def expanded(*dotted: str) -> bool:
@@ -69,10 +69,10 @@ def expanded(*dotted: str) -> bool:
 
 
 class _ExpandableMixin:
-    name: str
+    """Mixed into marshmallow fields, which provide ``name`` once bound to a schema."""
 
     def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        path = _path.get() + (self.name,)
+        path = _path.get() + (self.name,)  # type: ignore[attr-defined]
         if not current_spec().is_expanded(path):
             return missing
         token = _path.set(path)

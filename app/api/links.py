@@ -12,7 +12,7 @@ from flask import current_app, g, has_request_context, request
 def public_base() -> str:
     """Scheme and host (plus any path prefix) of the site, without a trailing slash."""
     if has_request_context() and "public_base" in g:
-        return g.public_base  # type: ignore[no-any-return]
+        return str(g.public_base)
     configured = current_app.config.get("PUBLIC_URL")
     base = (configured or (request.host_url if has_request_context() else "http://localhost")).rstrip("/")
     if has_request_context():

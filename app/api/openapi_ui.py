@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Flask, render_template_string, send_from_directory
+from flask import Blueprint, Flask, Response, render_template_string, send_from_directory
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "swagger-ui")
 
@@ -15,7 +15,9 @@ PAGE = """<!doctype html>
 <link rel="stylesheet" href="{{ url_for('openapi_ui.asset', filename='swagger-ui.css') }}"></head>
 <body><div id="swagger-ui"></div>
 <script src="{{ url_for('openapi_ui.asset', filename='swagger-ui-bundle.js') }}"></script>
-<script>window.ui = SwaggerUIBundle({url: "{{ url_for('api-docs.openapi_json') }}", dom_id: "#swagger-ui"});</script>
+<script>
+window.ui = SwaggerUIBundle({url: "{{ url_for('api-docs.openapi_json') }}", dom_id: "#swagger-ui"});
+</script>
 </body></html>"""
 
 
@@ -25,7 +27,7 @@ def page() -> str:
 
 
 @bp.route("/api/v3/docs/assets/<path:filename>")
-def asset(filename: str):  # type: ignore[no-untyped-def]
+def asset(filename: str) -> Response:
     return send_from_directory(STATIC, filename, max_age=86400)
 
 

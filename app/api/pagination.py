@@ -18,18 +18,26 @@ DEFAULT_LIMIT = 10
 _envelopes: dict[type[Schema], type[Schema]] = {}
 
 
-
 class PageArgsSchema(Schema):
     """Documents ``limit``/``offset``; parsed leniently by :func:`page_args`, as Read the Docs does."""
 
     class Meta:
         unknown = EXCLUDE
 
-    limit = fields.Raw(metadata={"type": "integer", "default": DEFAULT_LIMIT,
-                                 "description": "Page size; invalid values fall back to 10, "
-                                                "values over 1000 are capped."})
-    offset = fields.Raw(metadata={"type": "integer", "default": 0,
-                                  "description": "Index of the first result; invalid values fall back to 0."})
+    limit = fields.Raw(
+        metadata={
+            "type": "integer",
+            "default": DEFAULT_LIMIT,
+            "description": "Page size; invalid values fall back to 10, values over 1000 are capped.",
+        }
+    )
+    offset = fields.Raw(
+        metadata={
+            "type": "integer",
+            "default": 0,
+            "description": "Index of the first result; invalid values fall back to 0.",
+        }
+    )
 
 
 def _int_arg(name: str, default: int, minimum: int) -> int:
@@ -50,12 +58,16 @@ def envelope_for(item_schema: type[Schema]) -> type[Schema]:
     envelope = _envelopes.get(item_schema)
     if envelope is None:
         name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-        envelope = type(name, (Schema,), {
-            "count": fields.Integer(required=True),
-            "next": fields.String(allow_none=True, required=True),
-            "previous": fields.String(allow_none=True, required=True),
-            "results": fields.List(fields.Nested(item_schema), required=True),
-        })
+        envelope = type(
+            name,
+            (Schema,),
+            {
+                "count": fields.Integer(required=True),
+                "next": fields.String(allow_none=True, required=True),
+                "previous": fields.String(allow_none=True, required=True),
+                "results": fields.List(fields.Nested(item_schema), required=True),
+            },
+        )
         _envelopes[item_schema] = envelope
     return envelope
 

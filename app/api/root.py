@@ -21,5 +21,10 @@ class Root(MethodView):
     @blp.response(200, RootSchema)
     def get(self) -> dict[str, Any]:
         """List the API's entry points"""
-        return {"_links": {"projects": api_url("projects"), "openapi": f"{public_base()}/api/v3/openapi.json",
-                           "docs": api_url("docs")}}
+        return {
+            "_links": {
+                "projects": api_url("projects"),
+                "openapi": f"{public_base()}/api/v3/openapi.json",
+                "docs": api_url("docs"),
+            }
+        }

@@ -30,7 +30,7 @@ STATE_NAMES = {
 }
 
 
-class Build(db.Model):  # type: ignore[name-defined,misc]
+class Build(db.Model):  # type: ignore[name-defined]
     __tablename__ = "builds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,9 @@ class Build(db.Model):  # type: ignore[name-defined,misc]
     project: Mapped[Project] = relationship()
     version: Mapped[Version | None] = relationship()
     commands: Mapped[list[BuildCommand]] = relationship(
-        back_populates="build", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="build",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="BuildCommand.id",
     )
 
@@ -67,7 +69,7 @@ class Build(db.Model):  # type: ignore[name-defined,misc]
         return self.state in FINAL_STATES
 
 
-class BuildCommand(db.Model):  # type: ignore[name-defined,misc]
+class BuildCommand(db.Model):  # type: ignore[name-defined]
     """One step of a build, with its output, so the log is readable while the build runs."""
 
     __tablename__ = "build_commands"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from app.models.project import Project
 
 
-class EnvironmentVariable(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class EnvironmentVariable(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "environment_variables"
     __table_args__ = (UniqueConstraint("project_id", "name"),)
 

@@ -29,7 +29,7 @@ VERSIONING_SCHEMES = (
 )
 
 
-class Project(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,9 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     )
     main_language_project: Mapped[Project | None] = relationship(remote_side=[id])
     superproject_relation: Mapped[ProjectRelationship | None] = relationship(
-        foreign_keys="ProjectRelationship.child_id", back_populates="child", uselist=False,
+        foreign_keys="ProjectRelationship.child_id",
+        back_populates="child",
+        uselist=False,
         passive_deletes=True,
     )
 
@@ -74,7 +76,7 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"<Project {self.slug}>"
 
 
-class ProjectRelationship(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ProjectRelationship(TimestampMixin, db.Model):  # type: ignore[name-defined]
     """A subproject link. A child has at most one parent, and aliases are unique per parent."""
 
     __tablename__ = "project_relationships"

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 
 REDIRECT_TYPES = ("page", "exact", "clean_url_to_html", "html_to_clean_url")
 #: The reference's old type names, answered with a 400 naming the new one.
-LEGACY_REDIRECT_TYPES = {"prefix": "exact", "sphinx_html": "clean_url_to_html",
-                         "sphinx_htmldir": "html_to_clean_url"}
+LEGACY_REDIRECT_TYPES = {
+    "prefix": "exact",
+    "sphinx_html": "clean_url_to_html",
+    "sphinx_htmldir": "html_to_clean_url",
+}
 
 
-class Redirect(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Redirect(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "redirects"
     __table_args__ = (UniqueConstraint("project_id", "position"),)
 

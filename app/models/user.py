@@ -13,7 +13,7 @@ from app.models.base import TimestampMixin, UTCDateTime
 ROLES = ("admin", "user", "viewer")
 
 
-class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +33,7 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"<User {self.username}>"
 
 
-class ApiToken(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,7 @@ VERSION_TYPES = ("branch", "tag", "external", "unknown")
 DOWNLOAD_FORMATS = ("htmlzip", "pdf", "epub")
 
 
-class Version(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Version(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "versions"
     __table_args__ = (UniqueConstraint("project_id", "slug"),)
 

@@ -31,12 +31,14 @@ def get_user(username: str) -> User:
     return user
 
 
-def create_token(user: User, name: str = "", *, scopes: list[str] | None = None,
-                 expires: datetime | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    user: User, name: str = "", *, scopes: list[str] | None = None, expires: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Return the stored token and the clear key, which is shown once and never stored."""
     key = new_api_key()
-    token = ApiToken(user=user, name=name, prefix=key[:12], key_hash=hash_api_key(key), scopes=scopes,
-                     expires=expires)
+    token = ApiToken(
+        user=user, name=name, prefix=key[:12], key_hash=hash_api_key(key), scopes=scopes, expires=expires
+    )
     db.session.add(token)
     db.session.commit()
     return token, key

@@ -18,7 +18,9 @@ from app.services.queueing import build_job_id, enqueue_build
 log = logging.getLogger(__name__)
 
 
-def builds_query(project: Project, filters: dict[str, Any], version: Version | None = None) -> Select[tuple[Build]]:
+def builds_query(
+    project: Project, filters: dict[str, Any], version: Version | None = None
+) -> Select[Build]:
     stmt = select(Build).where(Build.project_id == project.id).options(joinedload(Build.project))
     if version is not None:
         stmt = stmt.where(Build.version_id == version.id)
@@ -47,11 +49,17 @@ def build_timeout(project: Project) -> int:
 def trigger_build(project: Project, version: Version) -> Build:
     """Create the Build row, commit, then enqueue ``build-<id>``; older unfinished builds are cancelled."""
     if not version.active:
-        raise ValidationError(f"Version '{version.slug}' is not active; activate it to build it.",
-                              extra={"triggered": False})
+        raise ValidationError(
+            f"Version '{version.slug}' is not active; activate it to build it.", extra={"triggered": False}
+        )
     cancel_unfinished(version)
-    build = Build(project_id=project.id, version_id=version.id, version_slug=version.slug,
-                  state="triggered", job_id=None)
+    build = Build(
+        project_id=project.id,
+        version_id=version.id,
+        version_slug=version.slug,
+        state="triggered",
+        job_id=None,
+    )
     db.session.add(build)
     db.session.flush()
     build.job_id = build_job_id(build.id)
@@ -61,10 +69,17 @@ def trigger_build(project: Project, version: Version) -> Build:
         enqueue_build(build.id, build_timeout(project))
     except Exception as exc:  # Redis down: the row must not pretend the build is on its way
         log.warning("could not enqueue build %s: %s", build.id, exc)
-        finish(build, success=False, error="The build could not be queued (the queue is unavailable).",
-               state="cancelled")
-        raise RetryableError("The build queue is unavailable; the build was not started. Retry shortly.",
-                             extra={"triggered": False}, headers={"Retry-After": "5"}) from exc
+        finish(
+            build,
+            success=False,
+            error="The build could not be queued (the queue is unavailable).",
+            state="cancelled",
+        )
+        raise RetryableError(
+            "The build queue is unavailable; the build was not started. Retry shortly.",
+            extra={"triggered": False},
+            headers={"Retry-After": "5"},
+        ) from exc
     return build
 
 
@@ -73,8 +88,12 @@ def cancel_unfinished(version: Version) -> None:
     db.session.execute(
         update(Build)
         .where(Build.version_id == version.id, Build.state == "triggered")
-        .values(state="cancelled", success=False, finished=utcnow(),
-                error="Superseded by a newer build of the same version.")
+        .values(
+            state="cancelled",
+            success=False,
+            finished=utcnow(),
+            error="Superseded by a newer build of the same version.",
+        )
     )
     db.session.execute(
         update(Build)

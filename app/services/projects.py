@@ -17,9 +17,19 @@ from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
 from app.services.queueing import enqueue_sync_versions
 
-_SIMPLE_FIELDS = ("name", "language", "programming_language", "homepage", "default_version",
-                  "default_branch", "privacy_level", "external_builds_privacy_level",
-                  "readthedocs_yaml_path", "versioning_scheme", "tags")
+_SIMPLE_FIELDS = (
+    "name",
+    "language",
+    "programming_language",
+    "homepage",
+    "default_version",
+    "default_branch",
+    "privacy_level",
+    "external_builds_privacy_level",
+    "readthedocs_yaml_path",
+    "versioning_scheme",
+    "tags",
+)
 
 
 def slugify(value: str) -> str:
@@ -28,7 +38,7 @@ def slugify(value: str) -> str:
     return re.sub(r"[-\s_]+", "-", value).strip("-")[:63].strip("-")
 
 
-def base_query() -> Select[tuple[Project]]:
+def base_query() -> Select[Project]:
     """Projects with what every representation needs, eager-loaded (no query per item)."""
     return select(Project).options(
         selectinload(Project.users),
@@ -44,8 +54,9 @@ def with_active_versions(stmt: Select[Any], with_last_build: bool = False) -> Se
     return stmt.options(load)
 
 
-def maintained_by(user: User, language: str | None = None,
-                  programming_language: str | None = None) -> Select[tuple[Project]]:
+def maintained_by(
+    user: User, language: str | None = None, programming_language: str | None = None
+) -> Select[Project]:
     stmt = base_query().join(project_maintainers).where(project_maintainers.c.user_id == user.id)
     if language:
         stmt = stmt.where(Project.language == language)
@@ -57,17 +68,33 @@ def maintained_by(user: User, language: str | None = None,
 def create_project(user: User, data: dict[str, Any]) -> Project:
     slug = slugify(data["name"])
     if not slug:
-        raise ValidationError("Invalid project name: it has no letters or digits.",
-                              errors={"name": ["Invalid project name: it has no letters or digits."]})
+        raise ValidationError(
+            "Invalid project name: it has no letters or digits.",
+            errors={"name": ["Invalid project name: it has no letters or digits."]},
+        )
     if db.session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
-        raise ValidationError(f"Project with slug '{slug}' already exists.",
-                              errors={"name": [f"Project with slug '{slug}' already exists."]})
-    project = Project(slug=slug, repository_url=data["repository"]["url"],
-                      repository_type=data["repository"].get("type", "git"), tags=[])
+        raise ValidationError(
+            f"Project with slug '{slug}' already exists.",
+            errors={"name": [f"Project with slug '{slug}' already exists."]},
+        )
+    project = Project(
+        slug=slug,
+        repository_url=data["repository"]["url"],
+        repository_type=data["repository"].get("type", "git"),
+        tags=[],
+    )
     _apply(project, data)
     project.users = [user]
-    project.versions = [Version(slug="latest", verbose_name="latest", identifier=project.default_branch or "",
-                                type="branch", active=True, machine=True)]
+    project.versions = [
+        Version(
+            slug="latest",
+            verbose_name="latest",
+            identifier=project.default_branch or "",
+            type="branch",
+            active=True,
+            machine=True,
+        )
+    ]
     db.session.add(project)
     db.session.commit()  # the unique slug constraint settles a concurrent create (IntegrityError → 409)
     return project
@@ -90,15 +117,19 @@ def _apply(project: Project, data: dict[str, Any]) -> None:
         project.homepage = None
     if "single_version" in data and "versioning_scheme" not in data:
         project.versioning_scheme = (
-            "single_version_without_translations" if data["single_version"]
+            "single_version_without_translations"
+            if data["single_version"]
             else "multiple_versions_with_translations"
         )
 
 
 def has_running_build(project: Project) -> bool:
-    return db.session.scalar(
-        select(Build.id).where(Build.project_id == project.id, Build.state.in_(RUNNING_STATES)).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Build.id).where(Build.project_id == project.id, Build.state.in_(RUNNING_STATES)).limit(1)
+        )
+        is not None
+    )
 
 
 def delete_project(project: Project) -> None:

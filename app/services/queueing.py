@@ -12,10 +12,12 @@ RUN_BUILD = "workers.jobs.run_build"
 SYNC_VERSIONS = "workers.jobs.sync_versions"
 
 
-def enqueue(func: str, *args: Any, queue: str = DEFAULT_QUEUE, job_id: str | None = None,
-            timeout: int | None = None) -> Job:
-    return get_queue(queue).enqueue(func, *args, job_id=job_id, job_timeout=timeout, result_ttl=3600,
-                                    failure_ttl=7 * 24 * 3600)
+def enqueue(
+    func: str, *args: Any, queue: str = DEFAULT_QUEUE, job_id: str | None = None, timeout: int | None = None
+) -> Job:
+    return get_queue(queue).enqueue(
+        func, *args, job_id=job_id, job_timeout=timeout, result_ttl=3600, failure_ttl=7 * 24 * 3600
+    )
 
 
 def build_job_id(build_id: int) -> str:
@@ -24,7 +26,9 @@ def build_job_id(build_id: int) -> str:
 
 def enqueue_build(build_id: int, timeout: int) -> Job:
     # RQ's own timeout is a backstop above the build's: the pipeline enforces the real limit itself.
-    return enqueue(RUN_BUILD, build_id, queue=BUILDS_QUEUE, job_id=build_job_id(build_id), timeout=timeout + 300)
+    return enqueue(
+        RUN_BUILD, build_id, queue=BUILDS_QUEUE, job_id=build_job_id(build_id), timeout=timeout + 300
+    )
 
 
 def enqueue_sync_versions(project_id: int) -> Job:

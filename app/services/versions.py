@@ -17,8 +17,9 @@ def visible_to(user: User | None, project: Project) -> bool:
     return user is not None and (user.is_admin or project.is_maintainer(user))
 
 
-def versions_query(project: Project, user: User | None, filters: dict[str, Any],
-                   with_last_build: bool = False) -> Select[tuple[Version]]:
+def versions_query(
+    project: Project, user: User | None, filters: dict[str, Any], with_last_build: bool = False
+) -> Select[Version]:
     stmt = select(Version).where(Version.project_id == project.id).options(joinedload(Version.project))
     if not visible_to(user, project):
         stmt = stmt.where(Version.privacy_level == "public")
@@ -41,8 +42,10 @@ def update_version(version: Version, data: dict[str, Any]) -> bool:
     """Apply an update; returns True when the version was just activated (the caller builds it)."""
     project = version.project
     if data.get("active") is False and version.slug == project.default_version:
-        raise ValidationError("The default version of a project cannot be deactivated.",
-                              errors={"active": ["The default version of a project cannot be deactivated."]})
+        raise ValidationError(
+            "The default version of a project cannot be deactivated.",
+            errors={"active": ["The default version of a project cannot be deactivated."]},
+        )
     activated = data.get("active") is True and not version.active
     deactivated = data.get("active") is False and version.active
     for name in ("active", "hidden", "privacy_level"):

@@ -24,8 +24,12 @@ def test_list_newest_first_and_filters(client, project):
     new = factories.BuildFactory(version=latest, commit="bbb", state="building", success=None)
     body = client.get("/api/v3/projects/pip/builds/").json
     assert [b["id"] for b in body["results"]] == [new.id, old.id]
-    assert [b["id"] for b in client.get("/api/v3/projects/pip/builds/?commit=aaa").json["results"]] == [old.id]
-    assert [b["id"] for b in client.get("/api/v3/projects/pip/builds/?running=true").json["results"]] == [new.id]
+    assert [b["id"] for b in client.get("/api/v3/projects/pip/builds/?commit=aaa").json["results"]] == [
+        old.id
+    ]
+    assert [b["id"] for b in client.get("/api/v3/projects/pip/builds/?running=true").json["results"]] == [
+        new.id
+    ]
     assert [b["id"] for b in client.get("/api/v3/projects/pip/builds/?running=0").json["results"]] == [old.id]
     assert_error(client.get("/api/v3/projects/pip/builds/?running=perhaps"), 400, "validation_error")
 
@@ -38,7 +42,9 @@ def test_detail_matches_golden(client, project):
     expanded = client.get(f"/api/v3/projects/pip/builds/{build.id}/?expand=config").json
     assert expanded["config"] == {"version": 2}
     assert client.get(f"/api/v3/projects/pip/builds/{build.id}/?fields=id,state").json == {
-        "id": build.id, "state": {"code": "finished", "name": "Finished"}}
+        "id": build.id,
+        "state": {"code": "finished", "name": "Finished"},
+    }
 
 
 def test_detail_errors(client, project):
@@ -65,7 +71,10 @@ def test_trigger_returns_202_and_enqueues_after_commit(app, client, project, hea
     assert response.status_code == 202, response.json
     body = response.json
     assert set(body) == {"build", "project", "version", "triggered"} and body["triggered"] is True
-    assert body["build"]["state"] == {"code": "triggered", "name": "Triggered"} and body["build"]["success"] is None
+    assert (
+        body["build"]["state"] == {"code": "triggered", "name": "Triggered"}
+        and body["build"]["success"] is None
+    )
     assert body["project"]["slug"] == "pip" and body["version"]["slug"] == "latest"
     build_id = body["build"]["id"]
     job = Queue("builds", connection=get_redis(app)).fetch_job(f"build-{build_id}")
@@ -86,27 +95,36 @@ def test_trigger_cancels_older_unfinished_builds(client, project, headers):
 
 def test_trigger_inactive_version_is_400_with_triggered_false(client, project, headers):
     factories.VersionFactory(project=project, slug="old", active=False)
-    body = assert_error(client.post("/api/v3/projects/pip/versions/old/builds/", headers=headers), 400,
-                        "validation_error")
+    body = assert_error(
+        client.post("/api/v3/projects/pip/versions/old/builds/", headers=headers), 400, "validation_error"
+    )
     assert body["triggered"] is False
 
 
 def test_trigger_permissions(client, project):
     assert_error(client.post("/api/v3/projects/pip/versions/latest/builds/"), 401, "auth_required")
     other = token_headers(factories.UserFactory(username="eve"))
-    assert_error(client.post("/api/v3/projects/pip/versions/latest/builds/", headers=other), 403,
-                 "permission_denied")
-    assert_error(client.post("/api/v3/projects/pip/versions/nope/builds/", headers=other), 403,
-                 "permission_denied")
+    assert_error(
+        client.post("/api/v3/projects/pip/versions/latest/builds/", headers=other), 403, "permission_denied"
+    )
+    assert_error(
+        client.post("/api/v3/projects/pip/versions/nope/builds/", headers=other), 403, "permission_denied"
+    )
     assert db.session.query(Build).count() == 0
 
 
-def test_trigger_with_redis_down_is_503_and_records_no_running_build(app, client, project, headers, monkeypatch):
+def test_trigger_with_redis_down_is_503_and_records_no_running_build(
+    app, client, project, headers, monkeypatch
+):
     # A real connection to a port where nothing listens: the enqueue fails as it would in production.
     dead = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     monkeypatch.setitem(app.extensions, "docshelf_redis", dead)
-    body = assert_error(client.post("/api/v3/projects/pip/versions/latest/builds/", headers=headers), 503,
-                        "retryable_error", "retryable")
+    body = assert_error(
+        client.post("/api/v3/projects/pip/versions/latest/builds/", headers=headers),
+        503,
+        "retryable_error",
+        "retryable",
+    )
     assert body["retryable"] is True and body["triggered"] is False
     build = db.session.query(Build).one()
     assert build.state == "cancelled" and build.success is False and "could not be queued" in build.error
@@ -121,7 +139,10 @@ def test_list_query_count_does_not_grow(client, project, headers, count_queries)
         counts = []
         for query in ("", "&expand=config"):
             with count_queries() as counter:
-                assert client.get(f"/api/v3/projects/pip/builds/?limit=100{query}", headers=headers).status_code == 200
+                assert (
+                    client.get(f"/api/v3/projects/pip/builds/?limit=100{query}", headers=headers).status_code
+                    == 200
+                )
             counts.append(counter.count)
         return counts
 

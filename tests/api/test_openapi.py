@@ -5,14 +5,21 @@ from __future__ import annotations
 from tests.api.helpers import assert_error
 
 EXPECTED_PATHS = {
-    "/api/v3/", "/api/v3/projects/", "/api/v3/projects/{project_slug}/",
-    "/api/v3/projects/{project_slug}/superproject/", "/api/v3/projects/{project_slug}/sync-versions/",
-    "/api/v3/projects/{project_slug}/versions/", "/api/v3/projects/{project_slug}/versions/{version_slug}/",
-    "/api/v3/projects/{project_slug}/builds/", "/api/v3/projects/{project_slug}/builds/{build_id}/",
+    "/api/v3/",
+    "/api/v3/projects/",
+    "/api/v3/projects/{project_slug}/",
+    "/api/v3/projects/{project_slug}/superproject/",
+    "/api/v3/projects/{project_slug}/sync-versions/",
+    "/api/v3/projects/{project_slug}/versions/",
+    "/api/v3/projects/{project_slug}/versions/{version_slug}/",
+    "/api/v3/projects/{project_slug}/builds/",
+    "/api/v3/projects/{project_slug}/builds/{build_id}/",
     "/api/v3/projects/{project_slug}/versions/{version_slug}/builds/",
     "/api/v3/projects/{project_slug}/versions/{version_slug}/builds/{build_id}/",
-    "/api/v3/projects/{project_slug}/subprojects/", "/api/v3/projects/{project_slug}/translations/",
-    "/api/v3/projects/{project_slug}/redirects/", "/api/v3/projects/{project_slug}/environmentvariables/",
+    "/api/v3/projects/{project_slug}/subprojects/",
+    "/api/v3/projects/{project_slug}/translations/",
+    "/api/v3/projects/{project_slug}/redirects/",
+    "/api/v3/projects/{project_slug}/environmentvariables/",
 }
 
 
@@ -21,7 +28,7 @@ def test_openapi_document_lists_every_operation_with_summary_and_errors(client):
     assert response.status_code == 200
     spec = response.json
     assert spec["info"]["title"] == "Docshelf API"
-    assert EXPECTED_PATHS <= set(spec["paths"])
+    assert set(spec["paths"]) >= EXPECTED_PATHS
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             if method == "parameters":
@@ -58,4 +65,13 @@ def test_error_responses_document_the_problem_schema(client):
     default = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]["application/json"]["schema"]
     name = default["$ref"].rsplit("/", 1)[-1]
     assert set(spec["components"]["schemas"][name]["properties"]) == {
-        "type", "title", "status", "detail", "code", "category", "retryable", "errors", "request_id"}
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "category",
+        "retryable",
+        "errors",
+        "request_id",
+    }

@@ -14,11 +14,18 @@ from tests.golden import assert_golden
 
 
 def make_pip(user, **kwargs):
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user],
-                                    homepage="https://pip.pypa.io/", tags=["packaging"], **kwargs)
+    return factories.ProjectFactory(
+        name="Pip",
+        slug="pip",
+        maintainers=[user],
+        homepage="https://pip.pypa.io/",
+        tags=["packaging"],
+        **kwargs,
+    )
 
 
 # --- list ---------------------------------------------------------------------------------------
+
 
 def test_list_requires_authentication(client):
     body = assert_error(client.get("/api/v3/projects/"), 401, "auth_required", "auth")
@@ -77,7 +84,9 @@ def test_list_query_count_does_not_grow_with_items(client, user, headers, count_
         return counter.count
 
     expand = "expand=active_versions.last_build,permissions"
-    client.get("/api/v3/", headers=headers)  # the token's first use writes last_used: keep it out of the count
+    client.get(
+        "/api/v3/", headers=headers
+    )  # the token's first use writes last_used: keep it out of the count
     project = make_pip(user)
     user_id = user.id
     factories.BuildFactory(version=factories.VersionFactory(project=project, built=True))
@@ -92,11 +101,16 @@ def test_list_query_count_does_not_grow_with_items(client, user, headers, count_
 
 # --- create -------------------------------------------------------------------------------------
 
+
 def test_create_imports_project(client, user, headers):
-    body = {"name": "Test Project", "repository": {"url": "https://github.com/readthedocs/template",
-                                                   "type": "git"},
-            "homepage": "http://template.readthedocs.io/", "programming_language": "py", "language": "es",
-            "unknown_field": "ignored"}
+    body = {
+        "name": "Test Project",
+        "repository": {"url": "https://github.com/readthedocs/template", "type": "git"},
+        "homepage": "http://template.readthedocs.io/",
+        "programming_language": "py",
+        "language": "es",
+        "unknown_field": "ignored",
+    }
     response = client.post("/api/v3/projects/", json=body, headers=headers)
     assert response.status_code == 201, response.json
     assert response.headers["Location"] == "http://localhost/api/v3/projects/test-project/"
@@ -114,8 +128,12 @@ def test_create_requires_authentication(client):
 
 
 def test_create_validation_errors_nest_like_the_input(client, headers):
-    body = assert_error(client.post("/api/v3/projects/", json={"repository": {}}, headers=headers),
-                        400, "validation_error", "validation")
+    body = assert_error(
+        client.post("/api/v3/projects/", json={"repository": {}}, headers=headers),
+        400,
+        "validation_error",
+        "validation",
+    )
     assert set(body["errors"]) == {"name", "repository"}
     assert "url" in body["errors"]["repository"]
 
@@ -135,28 +153,36 @@ def test_create_rejects_bad_values(client, headers):
 
 def test_create_duplicate_slug_is_400(client, user, headers):
     make_pip(user)
-    body = assert_error(client.post("/api/v3/projects/", json={"name": "PIP", "repository": {"url": "https://e/p"}},
-                                    headers=headers), 400, "validation_error")
+    body = assert_error(
+        client.post(
+            "/api/v3/projects/", json={"name": "PIP", "repository": {"url": "https://e/p"}}, headers=headers
+        ),
+        400,
+        "validation_error",
+    )
     assert "pip" in body["errors"]["name"][0]
 
 
 def test_malformed_json_and_wrong_media_type(client, headers):
     bad = client.post("/api/v3/projects/", data="{not json", content_type="application/json", headers=headers)
     assert_error(bad, 400, "validation_error")
-    wrong = client.post("/api/v3/projects/", data="name=x", content_type="application/x-www-form-urlencoded",
-                        headers=headers)
+    wrong = client.post(
+        "/api/v3/projects/", data="name=x", content_type="application/x-www-form-urlencoded", headers=headers
+    )
     assert_error(wrong, 415, "unsupported_media_type")
     listed = client.post("/api/v3/projects/", json=["a", "list"], headers=headers)
     assert_error(listed, 400, "validation_error")
 
 
 def test_payload_too_large(client, headers):
-    response = client.post("/api/v3/projects/", data="x" * (3 * 1024 * 1024), content_type="application/json",
-                           headers=headers)
+    response = client.post(
+        "/api/v3/projects/", data="x" * (3 * 1024 * 1024), content_type="application/json", headers=headers
+    )
     assert_error(response, 413, "payload_too_large")
 
 
 # --- detail -------------------------------------------------------------------------------------
+
 
 def test_detail_matches_golden(client, user):
     make_pip(user)
@@ -184,10 +210,12 @@ def test_token_keyword_is_case_insensitive_and_bearer_works(client, user, token)
 
 def test_invalid_token_is_401_even_on_public_reads(client, user):
     make_pip(user)
-    assert_error(client.get("/api/v3/projects/pip/", headers={"Authorization": "Token nope"}), 401,
-                 "auth_required")
-    assert_error(client.get("/api/v3/projects/pip/", headers={"Authorization": "Basic abc"}), 401,
-                 "auth_required")
+    assert_error(
+        client.get("/api/v3/projects/pip/", headers={"Authorization": "Token nope"}), 401, "auth_required"
+    )
+    assert_error(
+        client.get("/api/v3/projects/pip/", headers={"Authorization": "Basic abc"}), 401, "auth_required"
+    )
 
 
 def test_unknown_url_uses_error_contract(client):
@@ -209,16 +237,21 @@ def test_problem_json_on_request(client):
 
 # --- fields / omit / expand ---------------------------------------------------------------------
 
+
 def test_fields_and_omit(client, user):
     make_pip(user)
     assert set(client.get("/api/v3/projects/pip/?fields=name,slug").json) == {"name", "slug"}
-    assert set(client.get("/api/v3/projects/pip/?fields=name&fields=slug&fields=nope").json) == {"name", "slug"}
+    assert set(client.get("/api/v3/projects/pip/?fields=name&fields=slug&fields=nope").json) == {
+        "name",
+        "slug",
+    }
     omitted = client.get("/api/v3/projects/pip/?omit=_links,urls").json
     assert "_links" not in omitted and "urls" not in omitted and "slug" in omitted
     nested = client.get("/api/v3/projects/pip/?fields=slug,repository.url").json
     assert nested == {"slug": "pip", "repository": {"url": "https://git.example.com/pip.git"}}
     assert client.get("/api/v3/projects/pip/?omit=repository.type").json["repository"] == {
-        "url": "https://git.example.com/pip.git"}
+        "url": "https://git.example.com/pip.git"
+    }
 
 
 def test_expand_active_versions_and_permissions(client, user, headers):
@@ -249,11 +282,21 @@ def test_repeated_path_segment_is_400(client, user):
 
 # --- update -------------------------------------------------------------------------------------
 
+
 def test_patch_updates_and_returns_204(client, user, headers):
     make_pip(user)
-    response = client.patch("/api/v3/projects/pip/", headers=headers, json={
-        "name": "New name", "repository": {"url": "https://github.com/pypa/pip2"}, "language": "ja",
-        "default_branch": "develop", "single_version": True, "analytics_code": "UA000000"})
+    response = client.patch(
+        "/api/v3/projects/pip/",
+        headers=headers,
+        json={
+            "name": "New name",
+            "repository": {"url": "https://github.com/pypa/pip2"},
+            "language": "ja",
+            "default_branch": "develop",
+            "single_version": True,
+            "analytics_code": "UA000000",
+        },
+    )
     assert response.status_code == 204 and response.data == b""
     data = client.get("/api/v3/projects/pip/").json
     assert data["name"] == "New name" and data["slug"] == "pip"
@@ -265,10 +308,12 @@ def test_patch_updates_and_returns_204(client, user, headers):
 
 def test_put_requires_whole_representation(client, user, headers):
     make_pip(user)
-    assert_error(client.put("/api/v3/projects/pip/", headers=headers, json={"language": "es"}), 400,
-                 "validation_error")
-    ok = client.put("/api/v3/projects/pip/", headers=headers,
-                    json={"name": "Pip", "repository": {"url": "https://e/pip"}})
+    assert_error(
+        client.put("/api/v3/projects/pip/", headers=headers, json={"language": "es"}), 400, "validation_error"
+    )
+    ok = client.put(
+        "/api/v3/projects/pip/", headers=headers, json={"name": "Pip", "repository": {"url": "https://e/pip"}}
+    )
     assert ok.status_code == 204
 
 
@@ -277,13 +322,20 @@ def test_update_permissions_in_order(client, user, headers):
     other = factories.UserFactory(username="mallory")
     other_headers = {"Authorization": f"Token {factories.make_token(other)}"}
     assert_error(client.patch("/api/v3/projects/pip/", json={"name": "x"}), 401, "auth_required")
-    assert_error(client.patch("/api/v3/projects/pip/", json={"name": "x"}, headers=other_headers), 403,
-                 "permission_denied")
-    assert_error(client.patch("/api/v3/projects/nope/", json={"name": "x"}, headers=other_headers), 404,
-                 "not_found")
+    assert_error(
+        client.patch("/api/v3/projects/pip/", json={"name": "x"}, headers=other_headers),
+        403,
+        "permission_denied",
+    )
+    assert_error(
+        client.patch("/api/v3/projects/nope/", json={"name": "x"}, headers=other_headers), 404, "not_found"
+    )
     admin = factories.UserFactory(username="root", role="admin")
     admin_headers = {"Authorization": f"Token {factories.make_token(admin)}"}
-    assert client.patch("/api/v3/projects/pip/", json={"name": "Admin"}, headers=admin_headers).status_code == 204
+    assert (
+        client.patch("/api/v3/projects/pip/", json={"name": "Admin"}, headers=admin_headers).status_code
+        == 204
+    )
 
 
 def test_slashless_patch_is_308_and_keeps_method_body_and_token(client, user, headers):
@@ -291,13 +343,15 @@ def test_slashless_patch_is_308_and_keeps_method_body_and_token(client, user, he
     response = client.patch("/api/v3/projects/pip", json={"name": "Renamed"}, headers=headers)
     assert response.status_code == 308
     assert response.headers["Location"].endswith("/api/v3/projects/pip/")
-    followed = client.patch("/api/v3/projects/pip", json={"name": "Renamed"}, headers=headers,
-                            follow_redirects=True)
+    followed = client.patch(
+        "/api/v3/projects/pip", json={"name": "Renamed"}, headers=headers, follow_redirects=True
+    )
     assert followed.status_code == 204
     assert client.get("/api/v3/projects/pip/").json["name"] == "Renamed"
 
 
 # --- delete -------------------------------------------------------------------------------------
+
 
 def test_delete_removes_project_and_its_docs(app, client, user, headers):
     make_pip(user)
@@ -322,10 +376,13 @@ def test_method_not_allowed_after_auth_checks(client, user, headers):
     response = client.delete("/api/v3/projects/", headers=headers)
     body = assert_error(response, 405, "method_not_allowed")
     assert "GET" in response.headers["Allow"] and "DELETE" in body["detail"]
-    assert_error(client.post("/api/v3/projects/pip/superproject/", headers=headers), 405, "method_not_allowed")
+    assert_error(
+        client.post("/api/v3/projects/pip/superproject/", headers=headers), 405, "method_not_allowed"
+    )
 
 
 # --- superproject and sync-versions ---------------------------------------------------------------
+
 
 def test_superproject_404_when_not_a_subproject(client, user):
     make_pip(user)

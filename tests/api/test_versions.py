@@ -15,9 +15,17 @@ from tests.golden import assert_golden
 
 def make_project(user, **kwargs):
     project = factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user], **kwargs)
-    stable = factories.VersionFactory(project=project, slug="stable", verbose_name="stable", identifier="abc123",
-                                      ref="19.0.2", type="tag", machine=True, built=True,
-                                      built_formats=["htmlzip", "epub"])
+    stable = factories.VersionFactory(
+        project=project,
+        slug="stable",
+        verbose_name="stable",
+        identifier="abc123",
+        ref="19.0.2",
+        type="tag",
+        machine=True,
+        built=True,
+        built_formats=["htmlzip", "epub"],
+    )
     old = factories.VersionFactory(project=project, slug="0.9", active=False)
     return project, stable, old
 
@@ -27,11 +35,15 @@ def test_list_and_filters(client, user):
     everything = client.get("/api/v3/projects/pip/versions/").json
     assert [v["slug"] for v in everything["results"]] == ["latest", "stable", "0.9"]
     assert [v["slug"] for v in client.get("/api/v3/projects/pip/versions/?active=true").json["results"]] == [
-        "latest", "stable"]
+        "latest",
+        "stable",
+    ]
     assert [v["slug"] for v in client.get("/api/v3/projects/pip/versions/?active=False").json["results"]] == [
-        "0.9"]
+        "0.9"
+    ]
     assert [v["slug"] for v in client.get("/api/v3/projects/pip/versions/?built=1").json["results"]] == [
-        "stable"]
+        "stable"
+    ]
     assert client.get("/api/v3/projects/pip/versions/?type=tag").json["count"] == 1
     assert client.get("/api/v3/projects/pip/versions/?slug=0.9").json["count"] == 1
     assert_error(client.get("/api/v3/projects/pip/versions/?active=maybe"), 400, "validation_error")
@@ -88,8 +100,11 @@ def test_list_query_count_does_not_grow(client, user, headers, count_queries):
 
 def test_update_is_204_and_changes_fields(client, user, headers):
     make_project(user)
-    response = client.patch("/api/v3/projects/pip/versions/stable/", json={"hidden": True, "privacy_level": "private"},
-                            headers=headers)
+    response = client.patch(
+        "/api/v3/projects/pip/versions/stable/",
+        json={"hidden": True, "privacy_level": "private"},
+        headers=headers,
+    )
     assert response.status_code == 204 and response.data == b""
     body = client.get("/api/v3/projects/pip/versions/stable/", headers=headers).json
     assert body["hidden"] is True and body["privacy_level"] == "private"
@@ -97,7 +112,10 @@ def test_update_is_204_and_changes_fields(client, user, headers):
 
 def test_activating_triggers_a_build(app, client, user, headers):
     make_project(user)
-    assert client.patch("/api/v3/projects/pip/versions/0.9/", json={"active": True}, headers=headers).status_code == 204
+    assert (
+        client.patch("/api/v3/projects/pip/versions/0.9/", json={"active": True}, headers=headers).status_code
+        == 204
+    )
     build = db.session.query(Build).one()
     assert build.version_slug == "0.9" and build.state == "triggered"
     assert Queue("builds", connection=get_redis(app)).fetch_job(f"build-{build.id}") is not None
@@ -116,23 +134,45 @@ def test_deactivating_removes_built_files(app, client, user, headers):
 
 def test_default_version_cannot_be_deactivated(client, user, headers):
     make_project(user)
-    body = assert_error(client.patch("/api/v3/projects/pip/versions/latest/", json={"active": False},
-                                     headers=headers), 400, "validation_error")
+    body = assert_error(
+        client.patch("/api/v3/projects/pip/versions/latest/", json={"active": False}, headers=headers),
+        400,
+        "validation_error",
+    )
     assert "active" in body["errors"]
 
 
 def test_update_errors(client, user, headers):
     make_project(user)
     other = token_headers(factories.UserFactory(username="bob"))
-    assert_error(client.patch("/api/v3/projects/pip/versions/stable/", json={"active": True}), 401, "auth_required")
-    assert_error(client.patch("/api/v3/projects/pip/versions/stable/", json={"active": True}, headers=other), 403,
-                 "permission_denied")
-    assert_error(client.patch("/api/v3/projects/pip/versions/nope/", json={"active": True}, headers=headers), 404,
-                 "not_found")
-    assert_error(client.patch("/api/v3/projects/pip/versions/stable/", json={"privacy_level": "secret"},
-                              headers=headers), 400, "validation_error")
-    assert_error(client.patch("/api/v3/projects/pip/versions/stable/", json={"active": "often"},
-                              headers=headers), 400, "validation_error")
-    assert_error(client.delete("/api/v3/projects/pip/versions/stable/", headers=headers), 405,
-                 "method_not_allowed")
-    assert_error(client.delete("/api/v3/projects/pip/versions/stable/", headers=other), 403, "permission_denied")
+    assert_error(
+        client.patch("/api/v3/projects/pip/versions/stable/", json={"active": True}), 401, "auth_required"
+    )
+    assert_error(
+        client.patch("/api/v3/projects/pip/versions/stable/", json={"active": True}, headers=other),
+        403,
+        "permission_denied",
+    )
+    assert_error(
+        client.patch("/api/v3/projects/pip/versions/nope/", json={"active": True}, headers=headers),
+        404,
+        "not_found",
+    )
+    assert_error(
+        client.patch(
+            "/api/v3/projects/pip/versions/stable/", json={"privacy_level": "secret"}, headers=headers
+        ),
+        400,
+        "validation_error",
+    )
+    assert_error(
+        client.patch("/api/v3/projects/pip/versions/stable/", json={"active": "often"}, headers=headers),
+        400,
+        "validation_error",
+    )
+    assert_error(
+        client.delete("/api/v3/projects/pip/versions/stable/", headers=headers), 405, "method_not_allowed"
+    )
+    assert_error(
+        client.delete("/api/v3/projects/pip/versions/stable/", headers=other), 403, "permission_denied"
+    )

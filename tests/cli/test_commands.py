@@ -13,14 +13,18 @@ import urllib.request
 
 import pytest
 
-
 DOCSHELF = shutil.which("docshelf", path=os.path.dirname(sys.executable)) or "docshelf"
 
 
 def _env(app, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSHELF_")}
-    env.update(DOCSHELF_DATABASE_URL=app.config["DATABASE_URL"], DOCSHELF_REDIS_URL=app.config["REDIS_URL"],
-               DOCSHELF_DATA_DIR=app.config["DATA_DIR"], DOCSHELF_SECRET_KEY=app.config["SECRET_KEY"], **extra)
+    env.update(
+        DOCSHELF_DATABASE_URL=app.config["DATABASE_URL"],
+        DOCSHELF_REDIS_URL=app.config["REDIS_URL"],
+        DOCSHELF_DATA_DIR=app.config["DATA_DIR"],
+        DOCSHELF_SECRET_KEY=app.config["SECRET_KEY"],
+        **extra,
+    )
     return env
 
 
@@ -48,8 +52,13 @@ def test_cli_errors_are_clear(app):
 
 def test_settings_table_lists_every_variable(app):
     out = run(app, "settings").stdout
-    for name in ("DOCSHELF_DATABASE_URL", "DOCSHELF_REDIS_URL", "DOCSHELF_DATA_DIR", "DOCSHELF_PUBLIC_URL",
-                 "DOCSHELF_SECRET_KEY"):
+    for name in (
+        "DOCSHELF_DATABASE_URL",
+        "DOCSHELF_REDIS_URL",
+        "DOCSHELF_DATA_DIR",
+        "DOCSHELF_PUBLIC_URL",
+        "DOCSHELF_SECRET_KEY",
+    ):
         assert name in out
 
 
@@ -64,8 +73,13 @@ def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSHELF_")}
     env["DOCSHELF_DATA_DIR"] = str(tmp_path / "data")
-    proc = subprocess.Popen([DOCSHELF, "up", "--port", str(port), "--workers", "1"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [DOCSHELF, "up", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         token = None
@@ -79,8 +93,9 @@ def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
         body = None
         while time.monotonic() < deadline and body is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v3/projects/",
-                                                 headers={"Authorization": f"Token {token}"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/v3/projects/", headers={"Authorization": f"Token {token}"}
+                )
                 body = urllib.request.urlopen(request, timeout=2).read()
             except OSError:
                 time.sleep(0.3)
@@ -96,5 +111,3 @@ def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
     assert proc.returncode == 0, "".join(lines) + proc.stdout.read()
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/", timeout=2)
-
-

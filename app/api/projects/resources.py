@@ -24,7 +24,6 @@ from app.services import projects as service
 blp = Blueprint("projects", __name__, url_prefix="/api/v3/projects", description="Projects")
 
 
-
 def project_query() -> Any:
     stmt = service.base_query()
     if expanded("active_versions"):

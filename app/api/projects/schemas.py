@@ -6,7 +6,15 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.base import ExpandMethod, FlexSchema, UTCDateTimeField, api_url, current_user_or_none, docs_url, site_url
+from app.api.base import (
+    ExpandMethod,
+    FlexSchema,
+    UTCDateTimeField,
+    api_url,
+    current_user_or_none,
+    docs_url,
+    site_url,
+)
 from app.api.versions.schemas import VersionSchema
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
 from app.models import Project
@@ -98,7 +106,7 @@ class ProjectSchema(FlexSchema):
     def get_active_versions(self, p: Project) -> list[dict[str, Any]]:
         # Filtered in Python over the eager-loaded versions: no query per project.
         versions = [v for v in p.versions if v.active and v.built and v.privacy_level == "public"]
-        return _EMBED_VERSIONS.dump(versions)  # type: ignore[no-any-return]
+        return _EMBED_VERSIONS.dump(versions)
 
     def get_permissions(self, p: Project) -> dict[str, bool]:
         user = current_user_or_none()
@@ -148,8 +156,9 @@ class ProjectCreateSchema(Schema):
     readthedocs_yaml_path = fields.String(allow_none=True, validate=validate.Length(max=1024))
     versioning_scheme = fields.String(validate=validate.OneOf(VERSIONING_SCHEMES))
     single_version = fields.Boolean()
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                       validate=validate.Length(max=50))
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=50)
+    )
 
 
 class ProjectUpdateSchema(ProjectCreateSchema):

@@ -14,8 +14,12 @@ from app.models import Version
 from app.services import builds as build_service
 from app.services import versions as service
 
-blp = Blueprint("versions", __name__, url_prefix="/api/v3/projects/<project_slug>/versions",
-                description="Versions: a project's branches and tags")
+blp = Blueprint(
+    "versions",
+    __name__,
+    url_prefix="/api/v3/projects/<project_slug>/versions",
+    description="Versions: a project's branches and tags",
+)
 
 
 @blp.route("/")

@@ -35,7 +35,8 @@ class VersionSchema(FlexSchema):
         p = version.project
         return {
             fmt: site_url("_", "downloads", p.slug, p.language, version.slug, fmt)
-            for fmt in DOWNLOAD_FORMATS if fmt in (version.built_formats or [])
+            for fmt in DOWNLOAD_FORMATS
+            if fmt in (version.built_formats or [])
         }
 
     def get_urls(self, version: Version) -> dict[str, object]:
