@@ -20,7 +20,7 @@ from app.models import Project, ProjectRelationship, User, Version, project_main
 
 
 def readable_by(user: User | None) -> ColumnElement[bool]:
-    """SQL twin of :func:`app.auth.can_read`, so lists filter private projects in the query, not after paging."""
+    """SQL twin of :func:`app.auth.can_read`: lists filter private projects in the query, before paging."""
     if user is not None and user.is_admin:
         return true()
     public = Project.privacy_level == "public"
@@ -42,8 +42,10 @@ def lock_projects(*projects: Project) -> None:
 
 
 def parent_id_of(project_id: int) -> int | None:
-    """The id of the project this one is a subproject of, read fresh (never from a stale relationship)."""
-    return db.session.scalar(select(ProjectRelationship.parent_id).where(ProjectRelationship.child_id == project_id))
+    """The parent's id, read fresh rather than from a relationship loaded before a lock."""
+    return db.session.scalar(
+        select(ProjectRelationship.parent_id).where(ProjectRelationship.child_id == project_id)
+    )
 
 
 def has_subprojects(project_id: int) -> bool:
@@ -92,7 +94,9 @@ def _check_child(parent: Project, user: User, child: Project | None, child_slug:
     if child is None or not can_read(user, child):
         raise _invalid("child", f"Project with slug '{child_slug}' does not exist.")
     if not can_write(user, child):
-        raise _invalid("child", f"You must be a maintainer of project '{child.slug}' to add it as a subproject.")
+        raise _invalid(
+            "child", f"You must be a maintainer of project '{child.slug}' to add it as a subproject."
+        )
     if child.id == parent.id:
         raise _invalid("child", "A project cannot be a subproject of itself.")
     return child
@@ -108,7 +112,8 @@ def _check_nesting(parent: Project, child: Project) -> None:
     if current is not None:
         owner = db.session.get(Project, current)
         raise _invalid(
-            "child", f"Project '{child.slug}' is already a subproject of '{owner.slug if owner else current}'."
+            "child",
+            f"Project '{child.slug}' is already a subproject of '{owner.slug if owner else current}'.",
         )
     if has_subprojects(child.id):
         raise _invalid(
@@ -118,7 +123,7 @@ def _check_nesting(parent: Project, child: Project) -> None:
     if child.main_language_project_id is not None:
         raise _invalid(
             "child",
-            f"Project '{child.slug}' is a translation of another project; a translation cannot be a subproject.",
+            f"Project '{child.slug}' is a translation; a translation cannot be a subproject.",
         )
 
 
@@ -127,7 +132,9 @@ def _alias_taken(parent: Project, alias: str) -> bool:
     return bool(db.session.scalar(select(stmt)))
 
 
-def create_subproject(parent: Project, user: User, child_slug: str, alias: str | None = None) -> ProjectRelationship:
+def create_subproject(
+    parent: Project, user: User, child_slug: str, alias: str | None = None
+) -> ProjectRelationship:
     """Make ``child_slug`` a subproject of ``parent``; every broken rule is a 400 naming its field.
 
     The caller has already checked that ``user`` may write ``parent``; the child is checked here
@@ -162,7 +169,17 @@ def _race_error(parent_id: int, child_slug: str, alias: str) -> Exception:
     return Conflict("The subproject changed while it was being created; retry.")
 
 
-def delete_subproject(relation: ProjectRelationship) -> None:
-    """Unlink the child; both projects stay, the child is served on its own again."""
+def delete_subproject(parent: Project, alias: str) -> None:
+    """Unlink the child; both projects stay, the child is served on its own again.
+
+    Looked up without the child-visibility filter: a parent's maintainer may always unlink a child,
+    even one that has since become private to them.
+    """
+    stmt = select(ProjectRelationship).where(
+        ProjectRelationship.parent_id == parent.id, ProjectRelationship.alias == alias
+    )
+    relation = db.session.scalar(stmt)
+    if relation is None:
+        raise NotFound("No ProjectRelationship matches the given query.")
     db.session.delete(relation)
     db.session.commit()

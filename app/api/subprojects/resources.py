@@ -1,6 +1,89 @@
-"""/api/v3/projects/<project>/subprojects/ — placeholder replaced by the subprojects work."""
+"""/api/v3/projects/<project>/subprojects/: link, list, show and unlink subprojects."""
 
-from app.api.base import Blueprint
+from __future__ import annotations
 
-blp = Blueprint("subprojects", __name__, url_prefix="/api/v3/projects/<project_slug>/subprojects",
-                description="Subproject relationships")
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, api_url, expanded, paginated
+from app.api.subprojects.schemas import SubprojectCreateSchema, SubprojectSchema
+from app.models import Project, ProjectRelationship
+from app.services import subprojects as service
+
+blp = Blueprint(
+    "subprojects",
+    __name__,
+    url_prefix="/api/v3/projects/<project_slug>/subprojects",
+    description="Subproject relationships",
+)
+
+
+def _writable_parent_first(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Check the parent before the body is parsed: RTD answers 401/404/403 before a 400 on the body."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        auth.writable_project(kwargs["project_slug"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _load(parent: Project, alias: str) -> ProjectRelationship:
+    """The relationship with the eager loads this request's ``expand`` asks for."""
+    return service.get_subproject(
+        parent,
+        auth.current_user(),
+        alias,
+        expanded("active_versions"),
+        expanded("active_versions.last_build"),
+    )
+
+
+@blp.route("/")
+class SubprojectList(MethodView):
+    @blp.alt_response(404, description="No such project, or not visible to you")
+    @paginated(blp, SubprojectSchema)
+    def get(self, project_slug: str) -> Any:
+        """List a project's subprojects"""
+        parent = auth.readable_project(project_slug)
+        return service.subprojects_query(
+            parent, auth.current_user(), expanded("active_versions"), expanded("active_versions.last_build")
+        )
+
+    @blp.response(201, SubprojectSchema)
+    @blp.alt_response(400, description="Invalid child or alias, or nesting")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer of the parent")
+    @blp.alt_response(404, description="No such project")
+    @_writable_parent_first
+    @blp.arguments(SubprojectCreateSchema)
+    def post(self, data: dict[str, Any], project_slug: str) -> Any:
+        """Make one of your projects a subproject of this one"""
+        parent = auth.writable_project(project_slug)
+        relation = service.create_subproject(parent, auth.require_user(), data["child"], data.get("alias"))
+        alias = relation.alias
+        return _load(parent, alias), 201, {"Location": api_url("projects", parent.slug, "subprojects", alias)}
+
+
+@blp.route("/<alias_slug>/")
+class SubprojectDetail(MethodView):
+    @blp.response(200, SubprojectSchema)
+    @blp.alt_response(404, description="No such project or subproject")
+    def get(self, project_slug: str, alias_slug: str) -> ProjectRelationship:
+        """Show a subproject relationship"""
+        return _load(auth.readable_project(project_slug), alias_slug)
+
+    @blp.response(204)
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer of the parent")
+    @blp.alt_response(404, description="No such project or subproject")
+    def delete(self, project_slug: str, alias_slug: str) -> Response:
+        """Remove a subproject relationship (both projects stay)"""
+        service.delete_subproject(auth.writable_project(project_slug), alias_slug)
+        return Response(status=204)

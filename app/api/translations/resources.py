@@ -1,6 +1,35 @@
-"""/api/v3/projects/<project>/translations/ — placeholder replaced by the translations work."""
+"""/api/v3/projects/<project>/translations/: the projects whose main-language project is this one.
 
-from app.api.base import Blueprint
+Read the Docs' v3 API has no write route for translations; they are linked through
+:func:`app.services.translations.set_translation`.
+"""
 
-blp = Blueprint("translations", __name__, url_prefix="/api/v3/projects/<project_slug>/translations",
-                description="Translations")
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, expanded, paginated
+from app.api.projects.schemas import ProjectSchema
+from app.services import translations as service
+
+blp = Blueprint(
+    "translations",
+    __name__,
+    url_prefix="/api/v3/projects/<project_slug>/translations",
+    description="Translations",
+)
+
+
+@blp.route("/")
+class TranslationList(MethodView):
+    @blp.alt_response(404, description="No such project, or not visible to you")
+    @paginated(blp, ProjectSchema)
+    def get(self, project_slug: str) -> Any:
+        """List a project's translations"""
+        main = auth.readable_project(project_slug)
+        return service.translations_query(
+            main, auth.current_user(), expanded("active_versions"), expanded("active_versions.last_build")
+        )
