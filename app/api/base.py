@@ -116,9 +116,14 @@ def _before_request() -> None:
     if not request.path.startswith("/api/"):
         return
     # Authenticate up front: a bad token is a 401 on every route, whatever the view needs.
+    from app.api.access import SAFE_METHODS, check_access
     from app.auth import load_user
 
     load_user()
+    # Writes are authorised before the body is parsed (reads check in the view, with no extra query).
+    # Unmatched URLs fall to the 404/405 handlers, which check too.
+    if request.method not in SAFE_METHODS and request.url_rule is not None:
+        check_access(request.endpoint, request.view_args)
     if request.method in _BODY_METHODS and request.content_length and not request.is_json:
         raise UnsupportedMediaType(f'Unsupported media type "{request.mimetype}"; send application/json.')
 

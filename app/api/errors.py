@@ -115,7 +115,7 @@ def http_error_response(error: HTTPException) -> Response:
         errors = _validation_errors(data)
         return problem(400, _first_message(errors) if errors else "Invalid input.", errors=errors)
     if isinstance(error, MethodNotAllowed):
-        from app.api.method_check import check_before_405
+        from app.api.access import check_before_405
 
         try:  # 401/403/404 come first, in Read the Docs' order
             check_before_405(list(error.valid_methods or []))

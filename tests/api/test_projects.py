@@ -396,3 +396,15 @@ def test_sync_versions_enqueues_a_job(app, client, user, headers):
     jobs = Queue("default", connection=get_redis(app)).get_jobs()
     assert [(j.func_name, j.args) for j in jobs] == [("workers.jobs.sync_versions", (project.id,))]
     assert_error(client.post("/api/v3/projects/pip/sync-versions/"), 401, "auth_required")
+
+
+def test_writes_are_authorised_before_the_body_is_read(client, user):
+    make_pip(user)
+    other = {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='zed'))}"}
+    assert_error(client.post("/api/v3/projects/", json={}), 401, "auth_required")
+    assert_error(client.patch("/api/v3/projects/pip/", json={"language": "xx"}), 401, "auth_required")
+    assert_error(client.patch("/api/v3/projects/pip/", json={"language": "xx"}, headers=other), 403,
+                 "permission_denied")
+    assert_error(client.patch("/api/v3/projects/pip/versions/latest/", json={"active": "x"}, headers=other), 403,
+                 "permission_denied")
+    assert_error(client.patch("/api/v3/projects/nope/", json={"language": "xx"}, headers=other), 404, "not_found")
