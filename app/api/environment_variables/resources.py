@@ -1,7 +1,74 @@
-"""/api/v3/projects/<project>/environmentvariables/ — placeholder replaced by the env-var work."""
+"""/api/v3/projects/<project>/environmentvariables/ — maintainers only, even for reads.
 
-from app.api.base import Blueprint
+Names are secrets' metadata, so every view asks for a writable project: anonymous → 401, an
+invisible private project → 404, anyone else → 403. There is no update (delete and re-create, as on
+Read the Docs): PUT/PATCH fall through to the framework's 405, whose handler runs the same checks first.
+"""
 
-blp = Blueprint("environmentvariables", __name__,
-                url_prefix="/api/v3/projects/<project_slug>/environmentvariables",
-                description="Environment variables")
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, api_url, paginated
+from app.api.environment_variables.schemas import EnvironmentVariableCreateSchema, EnvironmentVariableSchema
+from app.models import EnvironmentVariable
+from app.services import envvars as service
+
+blp = Blueprint(
+    "environmentvariables",
+    __name__,
+    url_prefix="/api/v3/projects/<project_slug>/environmentvariables",
+    description="Environment variables",
+)
+
+
+@blp.route("/")
+class EnvironmentVariableList(MethodView):
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project")
+    @paginated(blp, EnvironmentVariableSchema)
+    def get(self, project_slug: str) -> Any:
+        """List a project's environment variables (without their values)"""
+        return service.environment_variables_query(auth.writable_project(project_slug))
+
+    @blp.arguments(EnvironmentVariableCreateSchema)
+    @blp.response(201, EnvironmentVariableSchema)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project")
+    def post(self, data: dict[str, Any], project_slug: str) -> Any:
+        """Create an environment variable"""
+        project = auth.writable_project(project_slug)
+        variable = service.create_environment_variable(
+            project, name=data["name"], value=data["value"], public=data["public"]
+        )
+        location = api_url("projects", project.slug, "environmentvariables", variable.id)
+        return variable, 201, {"Location": location}
+
+
+@blp.route("/<int:environmentvariable_id>/")
+class EnvironmentVariableDetail(MethodView):
+    @blp.response(200, EnvironmentVariableSchema)
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or variable")
+    def get(self, project_slug: str, environmentvariable_id: int) -> EnvironmentVariable:
+        """Show an environment variable (without its value)"""
+        project = auth.writable_project(project_slug)
+        return service.get_environment_variable(project, environmentvariable_id)
+
+    @blp.response(204)
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or variable")
+    def delete(self, project_slug: str, environmentvariable_id: int) -> Response:
+        """Delete an environment variable"""
+        project = auth.writable_project(project_slug)
+        service.delete_environment_variable(service.get_environment_variable(project, environmentvariable_id))
+        return Response(status=204)

@@ -1,6 +1,83 @@
-"""/api/v3/projects/<project>/redirects/ — placeholder replaced by the redirects work."""
+"""/api/v3/projects/<project>/redirects/
 
-from app.api.base import Blueprint
+Reads follow the project's visibility; writes need a maintainer (the seam checks that before the
+body is parsed, the views ask again to get the project).
+"""
 
-blp = Blueprint("redirects", __name__, url_prefix="/api/v3/projects/<project_slug>/redirects",
-                description="Redirects")
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from app import auth
+from app.api.base import Blueprint, api_url, paginated
+from app.api.redirects.schemas import RedirectCreateSchema, RedirectSchema, RedirectUpdateSchema
+from app.models import Redirect
+from app.services import redirects as service
+
+blp = Blueprint(
+    "redirects", __name__, url_prefix="/api/v3/projects/<project_slug>/redirects", description="Redirects"
+)
+
+
+@blp.route("/")
+class RedirectList(MethodView):
+    @blp.alt_response(404, description="No such project")
+    @paginated(blp, RedirectSchema)
+    def get(self, project_slug: str) -> Any:
+        """List a project's redirects in the order they are tried"""
+        return service.redirects_query(auth.readable_project(project_slug))
+
+    @blp.arguments(RedirectCreateSchema)
+    @blp.response(201, RedirectSchema)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project")
+    def post(self, data: dict[str, Any], project_slug: str) -> Any:
+        """Create a redirect"""
+        project = auth.writable_project(project_slug)
+        redirect = service.create_redirect(project, data)
+        return redirect, 201, {"Location": api_url("projects", project.slug, "redirects", redirect.id)}
+
+
+@blp.route("/<int:redirect_id>/")
+class RedirectDetail(MethodView):
+    @blp.response(200, RedirectSchema)
+    @blp.alt_response(404, description="No such project or redirect")
+    def get(self, project_slug: str, redirect_id: int) -> Redirect:
+        """Show a redirect"""
+        return service.get_redirect(auth.readable_project(project_slug), redirect_id)
+
+    @blp.arguments(RedirectCreateSchema)
+    @blp.response(200, RedirectSchema)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or redirect")
+    def put(self, data: dict[str, Any], project_slug: str, redirect_id: int) -> Redirect:
+        """Update a redirect (type required; fields left out keep their value)"""
+        redirect = service.get_redirect(auth.writable_project(project_slug), redirect_id)
+        return service.update_redirect(redirect, data)
+
+    @blp.arguments(RedirectUpdateSchema)
+    @blp.response(200, RedirectSchema)
+    @blp.alt_response(400, description="Invalid input")
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or redirect")
+    def patch(self, data: dict[str, Any], project_slug: str, redirect_id: int) -> Redirect:
+        """Update a redirect (partial)"""
+        redirect = service.get_redirect(auth.writable_project(project_slug), redirect_id)
+        return service.update_redirect(redirect, data)
+
+    @blp.response(204)
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or redirect")
+    def delete(self, project_slug: str, redirect_id: int) -> Response:
+        """Delete a redirect (the ones below move up)"""
+        service.delete_redirect(service.get_redirect(auth.writable_project(project_slug), redirect_id))
+        return Response(status=204)
