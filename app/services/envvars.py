@@ -7,8 +7,6 @@ The clear value only passes through :func:`create_environment_variable` on its w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
@@ -17,12 +15,14 @@ from app.crypto import encrypt
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import EnvironmentVariable, Project
+from app.services import projects
 
 MAX_NAME_LENGTH = 128
 MAX_VALUE_LENGTH = 48_000
 MAX_PROJECT_TOTAL = 256_000
-#: Prefixes the build sets itself (``READTHEDOCS_*``) or that shells/tools reserve (``__``).
-RESERVED_PREFIXES = ("__", "READTHEDOCS")
+#: Prefixes the build sets itself (``READTHEDOCS_*`` and their ``DOCSHELF_*`` twins) or that
+#: shells/tools reserve (``__``): a project variable must not override what the build relies on.
+RESERVED_PREFIXES = ("__", "READTHEDOCS", "DOCSHELF")
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 
@@ -70,21 +70,6 @@ def value_errors(value: str) -> list[str]:
     return []
 
 
-@contextmanager
-def _project_locked(project: Project) -> Iterator[None]:
-    """Hold the project row's lock (PostgreSQL) so two creates cannot both pass the name/size checks.
-
-    Commits on success; rolls back (releasing the lock) on any failure.
-    """
-    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
-
-
 def create_environment_variable(
     project: Project, *, name: str, value: str, public: bool = False
 ) -> EnvironmentVariable:
@@ -92,7 +77,7 @@ def create_environment_variable(
     errors = {"name": name_errors(name), "value": value_errors(value)}
     if any(errors.values()):
         raise _invalid({key: messages for key, messages in errors.items() if messages})
-    with _project_locked(project):
+    with projects.locked(project):
         _check_project_rules(project, name, len(value))
         variable = EnvironmentVariable(
             project=project, name=name, value_encrypted=encrypt(value), value_length=len(value), public=public

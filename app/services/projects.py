@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -121,6 +123,22 @@ def _apply(project: Project, data: dict[str, Any]) -> None:
             if data["single_version"]
             else "multiple_versions_with_translations"
         )
+
+
+@contextmanager
+def locked(project: Project) -> Iterator[None]:
+    """One transaction holding the project row's lock, for rules that span several rows
+    (dense redirect positions, env var totals). SQLite serialises writers anyway.
+
+    Commits on success; on any failure rolls back, which also releases the lock at once.
+    """
+    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
 
 
 def has_running_build(project: Project) -> bool:

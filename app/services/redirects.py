@@ -11,8 +11,7 @@ they read stays true until they commit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, select, update
@@ -22,6 +21,7 @@ from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Project, Redirect
 from app.models.redirect import LEGACY_REDIRECT_TYPES, REDIRECT_TYPES
+from app.services import projects
 
 MAX_REDIRECTS_PER_PROJECT = 100
 HTTP_STATUSES = (301, 302)
@@ -146,21 +146,6 @@ def _first(errors: Mapping[str, list[str]]) -> str:
     return f"{name}: {messages[0]}"
 
 
-@contextmanager
-def _project_locked(project: Project) -> Iterator[None]:
-    """One transaction holding the project row's lock (PostgreSQL; SQLite serialises writers anyway).
-
-    Commits on success; on any failure rolls back, which also releases the lock at once.
-    """
-    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
-
-
 def _count(project_id: int) -> int:
     return db.session.scalar(select(func.count()).where(Redirect.project_id == project_id)) or 0
 
@@ -197,7 +182,7 @@ def _reposition(project_id: int, rows: ColumnElement[bool], target: ColumnElemen
 def create_redirect(project: Project, data: Mapping[str, Any]) -> Redirect:
     """Insert a redirect at ``position`` (default 0, the top; clamped to ``0..n``), shifting the rest down."""
     values = clean_redirect(data)
-    with _project_locked(project):
+    with projects.locked(project):
         count = _count(project.id)
         if count >= MAX_REDIRECTS_PER_PROJECT:
             message = (
@@ -218,7 +203,7 @@ def update_redirect(redirect: Redirect, data: Mapping[str, Any]) -> Redirect:
     current = {name: getattr(redirect, name) for name in VALUE_FIELDS}
     values = clean_redirect({**current, **{k: v for k, v in data.items() if k in VALUE_FIELDS}})
     project = redirect.project
-    with _project_locked(project):
+    with projects.locked(project):
         _check_single_html_type(project.id, values["type"], exclude_id=redirect.id)
         for name, value in values.items():
             setattr(redirect, name, value)
@@ -246,7 +231,7 @@ def _move(redirect: Redirect, requested: int) -> None:
 def delete_redirect(redirect: Redirect) -> None:
     """Delete a redirect and close the gap it leaves, so positions stay ``0..n-1``."""
     project_id = redirect.project_id
-    with _project_locked(redirect.project):
+    with projects.locked(redirect.project):
         old = db.session.scalar(select(Redirect.position).where(Redirect.id == redirect.id))
         if old is None:  # deleted by a concurrent request: the outcome the caller wanted
             return

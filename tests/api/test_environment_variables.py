@@ -164,6 +164,7 @@ def test_a_name_can_be_reused_after_delete(client, project, headers):
         ({"name": "__HIDDEN", "value": "x"}, "name", "__"),
         ({"name": "READTHEDOCS_VERSION", "value": "x"}, "name", "READTHEDOCS"),
         ({"name": "readthedocs_version", "value": "x"}, "name", "READTHEDOCS"),
+        ({"name": "DOCSHELF_VERSION", "value": "x"}, "name", "DOCSHELF"),
         ({"name": "N" * 129, "value": "x"}, "name", "128"),
         ({"name": "A", "value": "v" * 48_001}, "value", "48000"),
         ({"name": "A", "value": 12}, "value", "Not a valid string"),
