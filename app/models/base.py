@@ -32,4 +32,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class TimestampMixin:
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A new row's ``modified`` is its ``created`` to the microsecond, not a second clock reading.
+    modified: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=lambda ctx: ctx.get_current_parameters()["created"], onupdate=utcnow
+    )

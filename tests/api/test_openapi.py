@@ -75,3 +75,11 @@ def test_error_responses_document_the_problem_schema(client):
         "errors",
         "request_id",
     }
+
+
+def test_invalid_input_is_documented_as_400_not_422(client):
+    spec = client.get("/api/v3/openapi.json").json
+    post = spec["paths"]["/api/v3/projects/"]["post"]
+    assert "400" in post["responses"] and "422" not in post["responses"]
+    assert all("422" not in op["responses"] for ops in spec["paths"].values() for op in ops.values()
+               if isinstance(op, dict) and "responses" in op)
