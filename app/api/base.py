@@ -14,12 +14,12 @@ import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, g, has_request_context, request
 from marshmallow import Schema, fields
-from webargs.flaskparser import FlaskParser
 from marshmallow import ValidationError as MarshmallowValidationError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
-from app.api.flex import ExpandMethod, ExpandNested, FlexSchema, current_spec, expanded
+from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, current_spec, expanded
 from app.api.links import api_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
 
@@ -30,6 +30,7 @@ __all__ = [
     "current_user_or_none",
     "ExpandMethod",
     "ExpandNested",
+    "FlexNested",
     "FlexSchema",
     "UTCDateTimeField",
     "api_url",

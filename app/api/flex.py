@@ -68,6 +68,18 @@ def expanded(*dotted: str) -> bool:
     return any(spec.is_expanded(tuple(d.split("."))) for d in dotted)
 
 
+class FlexNested(fields.Nested):
+    """A nested object that is always dumped and extends the dotted path of what it contains,
+    so ``?expand=child.active_versions`` reaches the embedded child like ``fields`` does."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        token = _path.set(_path.get() + (self.name,))
+        try:
+            return super().serialize(attr, obj, accessor, **kwargs)
+        finally:
+            _path.reset(token)
+
+
 class _ExpandableMixin:
     """Mixed into marshmallow fields, which provide ``name`` once bound to a schema."""
 

@@ -69,7 +69,7 @@ def subprojects_query(
         .order_by(ProjectRelationship.alias)
     )
     if with_versions:
-        # ``expand=active_versions`` reaches the embedded child: one query for the page, not one per item.
+        # ``expand=child.active_versions`` reaches the embedded child: one query for the page, not one per item.
         versions = child.selectinload(Project.versions)
         stmt = stmt.options(versions.selectinload(Version.last_build) if with_last_build else versions)
     return stmt

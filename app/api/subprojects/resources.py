@@ -27,8 +27,8 @@ def _load(parent: Project, alias: str) -> ProjectRelationship:
         parent,
         auth.current_user(),
         alias,
-        expanded("active_versions"),
-        expanded("active_versions.last_build"),
+        expanded("child.active_versions"),
+        expanded("child.active_versions.last_build"),
     )
 
 
@@ -40,7 +40,10 @@ class SubprojectList(MethodView):
         """List a project's subprojects"""
         parent = auth.readable_project(project_slug)
         return service.subprojects_query(
-            parent, auth.current_user(), expanded("active_versions"), expanded("active_versions.last_build")
+            parent,
+            auth.current_user(),
+            expanded("child.active_versions"),
+            expanded("child.active_versions.last_build"),
         )
 
     @blp.response(201, SubprojectSchema)

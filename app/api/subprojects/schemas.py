@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.base import FlexSchema, api_url
+from app.api.base import FlexNested, FlexSchema, api_url
 from app.api.projects.schemas import ProjectSchema
 from app.models import ProjectRelationship
 
@@ -15,7 +15,7 @@ ALIAS_PATTERN = r"^[-a-zA-Z0-9_]*$"
 class SubprojectSchema(FlexSchema):
     alias = fields.String()
     # The child's own ``subproject_of`` would only repeat the parent this resource already names.
-    child = fields.Nested(ProjectSchema, exclude=("subproject_of",))
+    child = FlexNested(ProjectSchema, exclude=("subproject_of",))
     _links = fields.Method("get_links", data_key="_links")
 
     def get_links(self, relation: ProjectRelationship) -> dict[str, str]:
