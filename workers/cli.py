@@ -7,18 +7,42 @@ from flask import current_app
 from flask.cli import with_appcontext
 from rq import Worker
 
-from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, db, get_queue, get_redis
+from app.extensions import db
+from workers import housekeeping
+from workers.queues import BUILDS_QUEUE, DEFAULT_QUEUE, connection, queues
+
+
+class DocshelfWorker(Worker):
+    """RQ's forking worker that also keeps the housekeeping chain alive during its maintenance runs."""
+
+    housekeeping_interval = housekeeping.DEFAULT_INTERVAL
+    stale_after = housekeeping.DEFAULT_STALE_AFTER
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        housekeeping.ensure_scheduled(self.connection, self.housekeeping_interval, self.stale_after)
 
 
 @click.command("worker")
-@click.option("--queue", "queues", multiple=True, default=(BUILDS_QUEUE, DEFAULT_QUEUE), show_default=True)
+@click.option("--queue", "names", multiple=True, default=(BUILDS_QUEUE, DEFAULT_QUEUE), show_default=True)
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
+@click.option("--housekeeping-interval", type=click.IntRange(1), default=housekeeping.DEFAULT_INTERVAL,
+              show_default=True, help="Seconds between housekeeping runs (crash recovery).")
+@click.option("--stale-after", type=click.IntRange(1), default=housekeeping.DEFAULT_STALE_AFTER,
+              show_default=True, help="Seconds without a heartbeat before a running build counts as dead.")
 @with_appcontext
-def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
+def worker(names: tuple[str, ...], burst: bool, name: str | None, housekeeping_interval: int,
+           stale_after: int) -> None:
     """Run a build worker."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # Forked work horses must not share the parent's database connections.
     db.engine.dispose()
-    w = Worker([get_queue(q, app) for q in queues], connection=get_redis(app), name=name)
+    redis = connection(app)
+    w = DocshelfWorker(queues(names, app), connection=redis, name=name,
+                       maintenance_interval=housekeeping_interval)
+    w.housekeeping_interval = housekeeping_interval
+    w.stale_after = stale_after
+    if not burst:  # a starting worker recovers what a dead one left behind, then the chain takes over
+        housekeeping.run_now(redis, housekeeping_interval, stale_after)
     w.work(burst=burst, with_scheduler=True)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from app import auth
 from app.api.base import Blueprint, paginated
-from app.api.builds.schemas import BuildQueryArgsSchema, BuildSchema, BuildTriggeredSchema, BuildTriggerSchema
+from app.api.builds.schemas import (
+    BuildCommandSchema,
+    BuildQueryArgsSchema,
+    BuildSchema,
+    BuildTriggeredSchema,
+    BuildTriggerSchema,
+)
 from app.api.projects.resources import load_project
 from app.models import Build
+from app.services import build_control as control
 from app.services import builds as service
 from app.services import versions as version_service
 
@@ -71,3 +79,38 @@ class VersionBuildDetail(MethodView):
         project = auth.readable_project(project_slug)
         version = version_service.get_version(project, auth.current_user(), version_slug)
         return service.get_build(project, build_id, version)
+
+
+@blp.route("/builds/<int:build_id>/cancel/")
+class BuildCancel(MethodView):
+    @blp.arguments(BuildTriggerSchema)
+    @blp.response(202, BuildSchema)
+    @blp.alt_response(401, description="Authentication required")
+    @blp.alt_response(403, description="Not a maintainer")
+    @blp.alt_response(404, description="No such project or build")
+    @blp.alt_response(409, description="The build has already finished")
+    def post(self, _body: dict[str, Any], project_slug: str, build_id: int) -> Any:
+        """Cancel a build: a queued one never starts, a running one stops within seconds"""
+        build = service.get_build(auth.writable_project(project_slug), build_id)
+        return control.cancel_build(build), 202
+
+
+@blp.route("/builds/<int:build_id>/commands/")
+class BuildCommandList(MethodView):
+    @blp.alt_response(404, description="No such project or build")
+    @paginated(blp, BuildCommandSchema)
+    def get(self, project_slug: str, build_id: int) -> Any:
+        """List a build's commands with their output, in the order they ran"""
+        return service.commands_query(service.get_build(auth.readable_project(project_slug), build_id))
+
+
+@blp.route("/builds/<int:build_id>/log.txt")
+class BuildLog(MethodView):
+    @blp.doc(responses={"200": {"description": "The build log as plain text",
+                                "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, description="No such project or build")
+    def get(self, project_slug: str, build_id: int) -> Response:
+        """Show a build's log as plain text (readable while the build runs)"""
+        build = service.get_build(auth.readable_project(project_slug), build_id)
+        return Response(service.build_log(build), mimetype="text/plain",
+                        headers={"Cache-Control": "no-store"})

@@ -73,3 +73,22 @@ class BuildTriggeredSchema(Schema):
     project = fields.Nested("ProjectSchema")
     version = fields.Nested("VersionSchema")
     triggered = fields.Boolean()
+
+
+class BuildCommandSchema(Schema):
+    """One step of a build and its output (Read the Docs' v2 ``commands`` shape)."""
+
+    id = fields.Integer()
+    build = fields.Integer(attribute="build_id")
+    command = fields.String()
+    description = fields.String()
+    output = fields.String()
+    exit_code = fields.Integer(allow_none=True)
+    start_time = UTCDateTimeField()
+    end_time = UTCDateTimeField(allow_none=True)
+    run_time = fields.Method("get_run_time", allow_none=True)
+
+    def get_run_time(self, command: Any) -> float | None:
+        if command.end_time is None:
+            return None
+        return round((command.end_time - command.start_time).total_seconds(), 3)

@@ -1,0 +1,66 @@
+"""The variables a build sees: Read the Docs' ``READTHEDOCS_*`` set, their ``DOCSHELF_*`` twins, then the
+project's own variables. The worker adds only a fixed allowlist (PATH, HOME, ...) on top of this; nothing
+of its own environment (database URL, secret key, tokens) is ever copied into a build.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.crypto import decrypt
+from app.extensions import db
+from app.models import EnvironmentVariable, Project, Version
+
+
+def canonical_url(project: Project, version: Version) -> str:
+    """Where this version is served (path-based hosting), so themes can emit canonical links."""
+    base = (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")
+    prefix = current_app.config.get("DOCS_PREFIX", "/docs").strip("/")
+    parts = [base, prefix, project.slug] if prefix else [base, project.slug]
+    if not project.single_version:
+        parts += [project.language, version.slug]
+    return "/".join(parts) + "/"
+
+
+def git_identifier(version: Version) -> str:
+    """The branch or tag name (a tag's ``identifier`` is its commit; ``stable`` names its ref)."""
+    if version.ref:
+        return version.ref
+    if version.type == "tag":
+        return version.verbose_name
+    return version.identifier or version.verbose_name
+
+
+def rtd_variables(project: Project, version: Version, *, commit: str, output_dir: str) -> dict[str, str]:
+    values = {
+        "VERSION": version.slug,
+        "VERSION_TYPE": version.type,
+        "VERSION_NAME": version.verbose_name,
+        "PROJECT": project.slug,
+        "LANGUAGE": project.language,
+        "OUTPUT": output_dir,
+        "GIT_COMMIT_HASH": commit,
+        "GIT_IDENTIFIER": git_identifier(version),
+        "CANONICAL_URL": canonical_url(project, version),
+    }
+    env = {"READTHEDOCS": "True", "DOCSHELF": "True"}
+    for name, value in values.items():
+        env[f"READTHEDOCS_{name}"] = value
+        env[f"DOCSHELF_{name}"] = value
+    return env
+
+
+def project_variables(project: Project, *, public_only: bool) -> dict[str, str]:
+    """Decrypted project variables; pull-request (``external``) builds get the public ones only."""
+    stmt = select(EnvironmentVariable).where(EnvironmentVariable.project_id == project.id)
+    if public_only:
+        stmt = stmt.where(EnvironmentVariable.public.is_(True))
+    secret_key = current_app.config["SECRET_KEY"]
+    return {var.name: decrypt(var.value_encrypted, secret_key) for var in db.session.scalars(stmt)}
+
+
+def build_variables(project: Project, version: Version, *, commit: str, output_dir: str) -> dict[str, str]:
+    env = rtd_variables(project, version, commit=commit, output_dir=output_dir)
+    env.update(project_variables(project, public_only=version.type == "external"))
+    return env

@@ -1,0 +1,108 @@
+"""What every builder shares: the build context, the HTML-then-formats protocol, and htmlzip."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from workers.config import FORMATS, BuildConfig
+from workers.publish import download_name, make_htmlzip
+from workers.recorder import BuildFailed, Recorder
+
+
+@dataclass
+class BuildContext:
+    """Where a build happens and with what; paths are absolute."""
+
+    rec: Recorder
+    checkout: str
+    output: str  # $READTHEDOCS_OUTPUT: html/ and one folder per download format
+    workdir: str
+    python: str  # the build virtualenv's interpreter
+    env: dict[str, str]
+    project_slug: str
+    version_slug: str
+    language: str
+
+    def shown(self, argv: list[str]) -> str:
+        """The command line as the log shows it: the venv interpreter as ``python``, paths relative."""
+        words = ["python" if a == self.python else a for a in argv]
+        words = [a.replace(self.output, "$READTHEDOCS_OUTPUT") for a in words]
+        words = [a.replace(self.workdir + os.sep, "") for a in words]
+        # Leave ``$READTHEDOCS_OUTPUT/...`` unquoted so the line reads (and pastes) as the shell would.
+        return " ".join(w if w.startswith("$") and shlex.quote(w[1:]) == w[1:] else shlex.quote(w)
+                        for w in words)
+
+
+class Builder(ABC):
+    """Build HTML into ``$READTHEDOCS_OUTPUT/html``, then the requested download formats."""
+
+    supported_formats: tuple[str, ...] = ("htmlzip",)
+
+    def __init__(self, ctx: BuildContext, config: BuildConfig) -> None:
+        self.ctx = ctx
+        self.config = config
+
+    @property
+    def html_dir(self) -> str:
+        return os.path.join(self.ctx.output, "html")
+
+    @abstractmethod
+    def build_html(self) -> None: ...
+
+    def build_format(self, fmt: str) -> str | None:
+        """Build one download format; returns the file, or None when it was skipped (with a log note)."""
+        if fmt == "htmlzip":
+            target = os.path.join(self.ctx.output, "htmlzip", download_name(self.ctx.project_slug, fmt))
+            make_htmlzip(self.html_dir, target, f"{self.ctx.project_slug}-{self.ctx.version_slug}")
+            self.ctx.rec.note(f"zip -r $READTHEDOCS_OUTPUT/htmlzip/{os.path.basename(target)} html",
+                              f"Archived the HTML into {os.path.basename(target)}.\n", description="htmlzip")
+            return target
+        self.ctx.rec.note(f"# {fmt}", f"The {fmt} format is not available for {self.name} projects; "
+                          "skipped.\n", description=f"{fmt} skipped")
+        return None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__.removesuffix("Builder")
+
+    def build(self) -> dict[str, str]:
+        """HTML first (it must succeed), then each requested format; returns format → file."""
+        self.build_html()
+        if not os.path.isdir(self.html_dir) or not os.listdir(self.html_dir):
+            raise BuildFailed("The build produced no HTML.")
+        downloads: dict[str, str] = {}
+        for fmt in FORMATS:
+            if fmt in self.config.formats:
+                self.ctx.rec.checkpoint()
+                path = self.build_format(fmt)
+                if path:
+                    downloads[fmt] = path
+        return downloads
+
+    def run(self, argv: list[str], description: str, cwd: str | None = None) -> None:
+        self.ctx.rec.run(argv, cwd=cwd or self.ctx.checkout, env=self.ctx.env, description=description,
+                         display=self.ctx.shown(argv))
+
+
+class CommandsBuilder(Builder):
+    """``build.commands``: the user's commands produce ``$READTHEDOCS_OUTPUT/html`` (and format folders)."""
+
+    def build_html(self) -> None:
+        for command in self.config.commands:
+            self.ctx.rec.run(["bash", "-c", command], cwd=self.ctx.checkout, env=self.ctx.env,
+                             description="build.commands", display=command)
+        if not os.path.isdir(self.html_dir):
+            raise BuildFailed("build.commands finished without writing $READTHEDOCS_OUTPUT/html.")
+
+    def build(self) -> dict[str, str]:
+        self.build_html()
+        downloads: dict[str, str] = {}
+        for fmt in FORMATS:  # whatever the commands left in $READTHEDOCS_OUTPUT/<format>/ is offered
+            folder = os.path.join(self.ctx.output, fmt)
+            files = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+            if len(files) == 1 and os.path.isfile(os.path.join(folder, files[0])):
+                downloads[fmt] = os.path.join(folder, files[0])
+        return downloads

@@ -1,0 +1,19 @@
+"""MkDocs: ``mkdocs build`` into ``$READTHEDOCS_OUTPUT/html``; htmlzip is the only download format."""
+
+from __future__ import annotations
+
+import os
+
+from workers.builders.base import Builder
+
+
+class MkDocsBuilder(Builder):
+    supported_formats = ("htmlzip",)
+
+    def build_html(self) -> None:
+        assert self.config.configuration is not None
+        argv = [self.ctx.python, "-m", "mkdocs", "build", "--clean", "--site-dir", self.html_dir,
+                "--config-file", os.path.join(self.ctx.checkout, self.config.configuration)]
+        if self.config.fail_on_warning:
+            argv.append("--strict")
+        self.run(argv, "Building html")

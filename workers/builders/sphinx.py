@@ -1,0 +1,63 @@
+"""Sphinx: HTML (html, dirhtml or singlehtml), epub, and PDF through rinohtype (pure Python, no LaTeX)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+
+from workers.builders.base import Builder
+from workers.publish import download_name
+from workers.recorder import BuildFailed
+
+NO_PDF = ("PDF was requested, but this server has no PDF builder: Docshelf builds PDF with rinohtype (pure "
+          "Python) and it is not installed in the worker or by the project's python.install. LaTeX is not "
+          "used. The build continues without a PDF.\n")
+
+
+class SphinxBuilder(Builder):
+    supported_formats = ("htmlzip", "epub", "pdf")
+
+    @property
+    def confdir(self) -> str:
+        assert self.config.configuration is not None
+        return os.path.dirname(os.path.join(self.ctx.checkout, self.config.configuration))
+
+    def sphinx(self, builder: str, outdir: str) -> None:
+        argv = [self.ctx.python, "-m", "sphinx", "-T", "-b", builder,
+                "-d", os.path.join(self.ctx.workdir, "doctrees"), "-D", f"language={self.ctx.language}"]
+        if self.config.fail_on_warning:
+            argv += ["-W", "--keep-going"]
+        argv += [".", outdir]
+        self.run(argv, f"Building {builder}", cwd=self.confdir)
+
+    def build_html(self) -> None:
+        self.sphinx(self.config.builder, self.html_dir)
+
+    def build_format(self, fmt: str) -> str | None:
+        if fmt == "epub":
+            return self._single_file("epub", "*.epub", fmt)
+        if fmt == "pdf":
+            if not self._has_module("rinoh"):
+                self.ctx.rec.note("python -m sphinx -b rinoh", NO_PDF, description="pdf skipped")
+                return None
+            return self._single_file("rinoh", "*.pdf", fmt)
+        return super().build_format(fmt)
+
+    def _single_file(self, builder: str, pattern: str, fmt: str) -> str:
+        outdir = os.path.join(self.ctx.workdir, "formats", fmt)
+        self.sphinx(builder, outdir)
+        found = sorted(glob.glob(os.path.join(outdir, pattern)))
+        if not found:
+            raise BuildFailed(f"Sphinx's {builder} builder produced no {pattern} file.")
+        target = os.path.join(self.ctx.output, fmt, download_name(self.ctx.project_slug, fmt))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(found[0], target)
+        return target
+
+    def _has_module(self, module: str) -> bool:
+        """Asked of the build's interpreter: the project may have installed the module itself."""
+        probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+        result = subprocess.run([self.ctx.python, "-c", probe], env=self.ctx.env, cwd=self.ctx.workdir,
+                                capture_output=True, timeout=60)
+        return result.returncode == 0

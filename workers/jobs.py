@@ -1,0 +1,90 @@
+"""RQ entry points. Thin: they take ids, open an app context, and hand over to the pipeline or a service."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import AbstractContextManager
+from typing import Any
+
+from flask import current_app, has_app_context
+
+from app.extensions import db, get_redis
+from app.models import Build, Project
+from app.services import build_health
+from app.services.build_control import Claim, claim_build, defer_build
+from app.services.sync import sync_versions as apply_refs
+from workers import housekeeping as chain
+from workers import vcs
+from workers.process import base_environment
+from workers.recorder import BuildFailed
+
+
+def _app_context() -> AbstractContextManager[Any]:
+    """A fresh app context (its own database session), inside the worker's app or a new one."""
+    if has_app_context():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    else:  # pragma: no cover - a worker started without the Docshelf CLI
+        from app import create_app
+
+        app = create_app()
+    return app.app_context()
+
+
+def run_build(build_id: int) -> str:
+    """Run a build if its project has a free slot; otherwise leave it ``triggered`` and retry later."""
+    with _app_context():
+        claim = claim_build(build_id)
+        if claim is Claim.WAITING:
+            defer_build(build_id)
+            return "waiting"
+        if claim is Claim.GONE:
+            return "skipped"
+        from workers.pipeline import Pipeline  # git/builder code loads only where builds run
+
+        build = db.session.get(Build, build_id)
+        assert build is not None
+        Pipeline(build).run()
+        db.session.expire_all()
+        final = db.session.get(Build, build_id)
+        return final.state if final is not None else "deleted"
+
+
+def sync_versions(project_id: int) -> dict[str, list[str]]:
+    """Fetch the repository into the project's cache and turn its branches and tags into versions."""
+    with _app_context():
+        project = db.session.get(Project, project_id)
+        if project is None:
+            return {}
+        config = current_app.config
+        allow_local = bool(config.get("ALLOW_LOCAL_REPOSITORIES"))
+        problem = vcs.check_url(project.repository_url, allow_local)
+        if problem:
+            raise BuildFailed(problem)
+        cache = os.path.join(config["DATA_DIR"], "repos", str(project.id))
+        with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home:
+            env = vcs.git_env(base_environment(home=home, tmpdir=home), allow_local)
+            with vcs.cache_lock(cache):
+                vcs.update_cache(vcs.PlainRunner(), project.repository_url, cache, env, home)
+                default = project.default_branch or vcs.remote_head(cache, env)
+                result = apply_refs(project, vcs.list_refs(cache, env), default)
+        return {"created": result.created, "updated": result.updated, "deactivated": result.deactivated}
+
+
+def housekeeping(interval: int = chain.DEFAULT_INTERVAL, stale_after: int = chain.DEFAULT_STALE_AFTER,
+                 chained: bool = False) -> dict[str, list[int]]:
+    """Finish builds whose worker died, re-queue builds whose job vanished, then schedule the next run."""
+    with _app_context():
+        redis = get_redis()
+        if chained:
+            redis.delete(chain.CHAIN_KEY)
+        try:
+            reaped = build_health.reap_dead_builds(stale_after)
+            requeued = build_health.requeue_lost_builds(grace=stale_after)
+            for build_id in reaped:  # leftovers of a build that ran on this machine
+                shutil.rmtree(os.path.join(current_app.config["DATA_DIR"], "builds", str(build_id)),
+                              ignore_errors=True)
+        finally:
+            chain.ensure_scheduled(redis, interval, stale_after)
+        return {"reaped": reaped, "requeued": requeued}

@@ -1,0 +1,206 @@
+"""One build, start to end: clone → install → build → upload, moving ``Build.state`` at each step.
+
+The job has already claimed the build (state ``cloning``). Every step is a recorded command; any failure
+ends the build ``finished`` with ``success: false`` and the reason in ``Build.error``, a cancel ends it
+``cancelled``, and the previous published site is only replaced by a complete new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import Build, Version
+from app.services import build_health
+from app.services.build_control import finish_build
+from app.services.build_env import build_variables
+from app.services.builds import build_timeout
+from app.services.sync import sync_versions
+from workers import environment, publish, vcs
+from workers.builders import BuildContext, make_builder
+from workers.config import BuildConfig, ConfigError, load
+from workers.process import Limits, base_environment
+from workers.recorder import BuildCancelled, BuildFailed, BuildTimeout, Recorder
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "The build failed because of an internal error in Docshelf; the worker's log has details."
+
+
+class Pipeline:
+    def __init__(self, build: Build) -> None:
+        config = current_app.config
+        self.build = build
+        self.project = build.project
+        self.timeout = build_timeout(self.project)
+        self.allow_local = bool(config.get("ALLOW_LOCAL_REPOSITORIES"))
+        data_dir = config["DATA_DIR"]
+        self.workdir = os.path.join(data_dir, "builds", str(build.id))
+        self.cache = os.path.join(data_dir, "repos", str(self.project.id))
+        self.checkout = os.path.join(self.workdir, "checkout")
+        self.output = os.path.join(self.checkout, "_readthedocs")
+        self.venv = os.path.join(self.workdir, "venv")
+        limits = Limits(timeout=self.timeout,
+                        memory_bytes=config.get("BUILD_MEMORY_LIMIT", 4 * 1024**3),
+                        max_output=config.get("BUILD_OUTPUT_LIMIT", 1_000_000))
+        self.rec = Recorder(build.id, self.timeout, limits)
+        self.env: dict[str, str] = {}
+        self.config: BuildConfig | None = None
+        self.python = sys.executable  # replaced by the build virtualenv's interpreter
+
+    # -- orchestration -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        build_id = self.build.id
+        try:
+            build_health.beat(build_id)
+            self.clone()
+            self.install()
+            downloads = self.build_docs()
+            self.upload(downloads)
+        except BuildCancelled:
+            self._finish(False, "The build was cancelled.", state="cancelled")
+        except BuildTimeout:
+            self._finish(False, f"The build exceeded its time limit of {self.timeout} s and was stopped.")
+        except BuildFailed as exc:
+            self._finish(False, exc.message)
+        except Exception:
+            log.exception("build %s: internal error", build_id)
+            self._finish(False, INTERNAL_ERROR)
+        else:
+            self._finish(True, None, formats=sorted(downloads))
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            build_health.clear(build_id)
+
+    def _finish(self, success: bool, error: str | None, state: str = "finished",
+                formats: list[str] | None = None) -> None:
+        db.session.rollback()  # a failed step may have left the session mid-transaction
+        build = db.session.get(Build, self.build.id)
+        if build is not None and not build.is_final:
+            finish_build(build, success=success, error=error, state=state, formats=formats)
+
+    def base_env(self, path_prefix: list[str] | None = None) -> dict[str, str]:
+        home, tmp = os.path.join(self.workdir, "home"), os.path.join(self.workdir, "tmp")
+        return base_environment(home=home, tmpdir=tmp, path_prefix=path_prefix)
+
+    def set_state(self, state: str) -> None:
+        self.rec.checkpoint()
+        self.build.state = state
+        db.session.commit()
+
+    def hooks(self, name: str) -> None:
+        """``build.jobs.<name>``: shell strings by design, run with bash in the scrubbed environment."""
+        assert self.config is not None
+        for command in self.config.jobs.get(name, []):
+            self.rec.run(["bash", "-c", command], cwd=self.checkout, env=self.env,
+                         description=f"build.jobs.{name}", display=command)
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def clone(self) -> None:
+        """Fetch into the project's cache, sync versions, check out the version's commit, read the config."""
+        for path in (self.workdir, self.cache):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        for sub in ("home", "tmp"):
+            os.makedirs(os.path.join(self.workdir, sub))
+        url = self.project.repository_url
+        problem = vcs.check_url(url, self.allow_local)
+        if problem:
+            self.rec.note(f"git clone {vcs.mask_url(url)}", problem + "\n", description="Cloning",
+                          exit_code=1)
+            raise BuildFailed(problem)
+        git_env = vcs.git_env(self.base_env(), self.allow_local)
+        with vcs.cache_lock(self.cache, wait=self.rec.checkpoint):
+            vcs.update_cache(self.rec, url, self.cache, git_env, self.workdir)
+            default = self.project.default_branch or vcs.remote_head(self.cache, git_env)
+            sync_versions(self.project, vcs.list_refs(self.cache, git_env), default)
+            version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
+            if version is None:
+                raise BuildFailed("The version was deleted; there is nothing to build.")
+            identifier = version.identifier or default or "HEAD"
+            sha = vcs.resolve(self.cache, identifier, version.type, git_env)
+            if sha is None:
+                raise BuildFailed(f"'{version.ref or identifier}' was not found in the repository "
+                                  "(the branch or tag may have been deleted).")
+            vcs.checkout(self.rec, self.cache, sha, self.checkout, url, git_env)
+        self.build.commit = sha
+        db.session.commit()
+        self.read_config()
+        self.env = self.compose_env(version, sha)
+        self.hooks("post_checkout")
+
+    def read_config(self) -> None:
+        try:
+            config, text = load(self.checkout, self.project.readthedocs_yaml_path)
+        except ConfigError as exc:
+            self.rec.note("cat .readthedocs.yaml", f"{exc}\n", description="Reading the configuration",
+                          exit_code=1)
+            raise BuildFailed(f"Invalid configuration: {exc}") from exc
+        if text is not None:
+            self.rec.note(f"cat {config.source_file}", text, description="Reading the configuration")
+        else:
+            self.rec.note("# no .readthedocs.yaml", f"No configuration file; using {config.tool} with "
+                          f"{config.configuration}.\n", description="Reading the configuration")
+        self.config = config
+        self.build.config = config.resolved()
+        db.session.commit()
+
+    def compose_env(self, version: Version, commit: str) -> dict[str, str]:
+        env = self.base_env(path_prefix=[os.path.join(self.venv, "bin")])
+        env["VIRTUAL_ENV"] = self.venv
+        try:
+            env.update(build_variables(self.project, version, commit=commit, output_dir=self.output + os.sep))
+        except ValueError as exc:  # an env var encrypted with another secret key
+            raise BuildFailed(f"The project's environment variables cannot be read: {exc}.") from exc
+        return env
+
+    def install(self) -> None:
+        assert self.config is not None
+        self.set_state("installing")
+        custom = self.config.tool == "commands"  # build.commands replaces every other step, as on RTD
+        if not custom:
+            self.hooks("pre_create_environment")
+        self.python = environment.create_venv(self.rec, self.venv)
+        if custom:
+            return
+        self.hooks("post_create_environment")
+        self.hooks("pre_install")
+        for argv in environment.install_commands(self.python, self.config.python_install):
+            self.rec.run(argv, cwd=self.checkout, env=self.env, description="Installing",
+                         display="python " + " ".join(argv[1:]))
+        self.hooks("post_install")
+
+    def build_docs(self) -> dict[str, str]:
+        assert self.config is not None
+        self.set_state("building")
+        custom = self.config.tool == "commands"
+        if not custom:
+            self.hooks("pre_build")
+        os.makedirs(self.output, exist_ok=True)
+        ctx = BuildContext(rec=self.rec, checkout=self.checkout, output=self.output, workdir=self.workdir,
+                           python=self.python, env=self.env, project_slug=self.project.slug,
+                           version_slug=self.build.version_slug, language=self.project.language)
+        downloads = make_builder(ctx, self.config).build()
+        if not custom:
+            self.hooks("post_build")
+        return downloads
+
+    def upload(self, downloads: dict[str, str]) -> None:
+        self.set_state("uploading")
+        version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
+        if version is None or not version.active:
+            raise BuildFailed("The version was deactivated or deleted meanwhile; nothing was published.")
+        build_health.beat(self.build.id)
+        live = publish.publish(self.project.slug, version.slug, os.path.join(self.output, "html"), downloads,
+                               self.build.id)
+        files = sum(len(names) for _root, _dirs, names in os.walk(os.path.join(live, "html")))
+        shown = ", ".join(sorted(downloads)) or "none"
+        self.rec.note(f"# publish {self.project.slug}/{version.slug}",
+                      f"Published {files} HTML files; downloads: {shown}.\n", description="Uploading")

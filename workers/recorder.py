@@ -1,0 +1,114 @@
+"""The build log: each step becomes a BuildCommand row, committed as it goes so it is readable while running.
+
+The recorder is also where a running build notices the outside world: it polls ``cancel_requested``
+(on a fresh connection), refreshes the heartbeat housekeeping looks at, and enforces the build's deadline.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+from app.extensions import db
+from app.models import BuildCommand
+from app.models.base import utcnow
+from app.services import build_health
+from app.services.build_control import cancel_requested
+from workers.process import CommandResult, Limits, run_command
+
+
+class BuildFailed(Exception):
+    """A step failed in a way the user can fix; ``message`` becomes ``Build.error``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BuildCancelled(Exception):
+    pass
+
+
+class BuildTimeout(Exception):
+    pass
+
+
+class Recorder:
+    """Runs and records the commands of one build, within its time budget."""
+
+    def __init__(self, build_id: int, timeout: int, limits: Limits, *, check_interval: float = 1.0,
+                 beat_interval: float = 2.0) -> None:
+        self.build_id = build_id
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.limits = limits
+        self.check_interval = check_interval
+        self.beat_interval = beat_interval
+        self._last_check = 0.0
+        self._last_beat = 0.0
+        self._cancelled = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def should_stop(self) -> bool:
+        """Cheap enough to call in a poll loop: hits Redis/the database at most once per interval."""
+        now = time.monotonic()
+        if now - self._last_beat >= self.beat_interval:
+            self._last_beat = now
+            build_health.beat(self.build_id)
+        if not self._cancelled and now - self._last_check >= self.check_interval:
+            self._last_check = now
+            self._cancelled = cancel_requested(self.build_id)
+        return self._cancelled
+
+    def checkpoint(self) -> None:
+        """Between steps: stop here if the build was cancelled or ran out of time."""
+        self._last_check = 0.0
+        if self.should_stop():
+            raise BuildCancelled()
+        if self.remaining() <= 0:
+            raise BuildTimeout()
+
+    def note(self, command: str, output: str = "", *, description: str = "", exit_code: int = 0) -> None:
+        """Record a step that ran inside the worker (reading the config, publishing) like a command."""
+        now = utcnow()
+        db.session.add(BuildCommand(build_id=self.build_id, command=command, description=description,
+                                    output=output.replace("\x00", ""), exit_code=exit_code, start_time=now,
+                                    end_time=now))
+        db.session.commit()
+
+    def run(self, argv: list[str], *, cwd: str, env: dict[str, str], description: str = "",
+            display: str | None = None, check: bool = True) -> CommandResult:
+        """Run and record one command; raises BuildFailed on a non-zero exit when ``check`` is set."""
+        self.checkpoint()
+        shown = display or shlex.join(argv)
+        cmd = BuildCommand(build_id=self.build_id, command=shown, description=description, output="",
+                           start_time=utcnow())
+        db.session.add(cmd)
+        db.session.commit()
+
+        def progress(text: str) -> None:
+            cmd.output = text
+            db.session.commit()
+
+        limits = Limits(timeout=self.remaining(), memory_bytes=self.limits.memory_bytes,
+                        file_size_bytes=self.limits.file_size_bytes, max_output=self.limits.max_output)
+        result = run_command(argv, cwd=cwd, env=env, limits=limits, should_stop=self.should_stop,
+                             on_progress=progress)
+        output = result.output
+        if result.stopped == "timeout":
+            output += f"\n[Docshelf stopped this command: the build hit its {self.timeout} s time limit.]\n"
+        elif result.stopped == "cancelled":
+            output += "\n[Docshelf stopped this command: the build was cancelled.]\n"
+        cmd.output = output
+        cmd.exit_code = result.exit_code
+        cmd.end_time = utcnow()
+        db.session.commit()
+        if result.stopped == "timeout":
+            raise BuildTimeout()
+        if result.stopped == "cancelled":
+            raise BuildCancelled()
+        if check and result.exit_code != 0:
+            raise BuildFailed(f"Command failed with exit code {result.exit_code}: {shown}")
+        return result
