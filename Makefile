@@ -38,6 +38,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app workers tests
 	$(BIN)/mypy app workers
 
+bench: $(VENV)/.installed-test  ## benchmarks; each figure a ratio against a baseline of the same run
+	$(BIN)/python -m workers.bench
+
 openapi: $(VENV)/.installed
 	$(BIN)/docshelf openapi print
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
 from app.services import build_health
@@ -62,7 +63,7 @@ def sync_versions(project_id: int) -> dict[str, list[str]]:
         problem = vcs.check_url(project.repository_url, allow_local)
         if problem:
             raise BuildFailed(problem)
-        cache = os.path.join(config["DATA_DIR"], "repos", str(project.id))
+        cache = storage.repository_cache(project.id, config["DATA_DIR"])
         with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home:
             env = vcs.git_env(base_environment(home=home, tmpdir=home), allow_local)
             with vcs.cache_lock(cache):

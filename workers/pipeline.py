@@ -14,6 +14,7 @@ import sys
 
 from flask import current_app
 
+from app import storage
 from app.extensions import db
 from app.models import Build, Version
 from app.services import build_health
@@ -41,7 +42,7 @@ class Pipeline:
         self.allow_local = bool(config.get("ALLOW_LOCAL_REPOSITORIES"))
         data_dir = config["DATA_DIR"]
         self.workdir = os.path.join(data_dir, "builds", str(build.id))
-        self.cache = os.path.join(data_dir, "repos", str(self.project.id))
+        self.cache = storage.repository_cache(self.project.id, data_dir)
         self.checkout = os.path.join(self.workdir, "checkout")
         self.output = os.path.join(self.checkout, "_readthedocs")
         self.venv = os.path.join(self.workdir, "venv")

@@ -408,3 +408,13 @@ def test_writes_are_authorised_before_the_body_is_read(client, user):
     assert_error(client.patch("/api/v3/projects/pip/versions/latest/", json={"active": "x"}, headers=other), 403,
                  "permission_denied")
     assert_error(client.patch("/api/v3/projects/nope/", json={"language": "xx"}, headers=other), 404, "not_found")
+
+
+def test_delete_removes_the_repository_cache(app, client, user, headers):
+    from app import storage
+
+    project = make_pip(user)
+    cache = storage.repository_cache(project.id)
+    os.makedirs(os.path.join(cache, "objects"))
+    assert client.delete("/api/v3/projects/pip/", headers=headers).status_code == 204
+    assert not os.path.exists(cache)
