@@ -61,7 +61,13 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH=None,
     )
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from app.security.logging import install_record_factory
+
+    install_record_factory()  # before any handler formats a record with %(request_id)s
+    logging.basicConfig(
+        level=app.config.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+    )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
     app.url_map.strict_slashes = True
 
@@ -75,6 +81,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
     )
     init_api(app)
+    from app.serving import init_serving
+
+    init_serving(app)
     return app
 
 

@@ -48,16 +48,37 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True)
+@click.option("--scope", "scopes", multiple=True, help="Repeat for several; none means full access.")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None, help="Default: never expires.")
 @with_appcontext
-def tokens_create(username: str, name: str) -> None:
+def tokens_create(username: str, name: str, scopes: tuple[str, ...], expires_days: int | None) -> None:
     """Create an API token for a user and print it (it is shown only once)."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
     from app.services.accounts import create_token, get_user
 
+    expires = utcnow() + timedelta(days=expires_days) if expires_days else None
     try:
-        _token, key = create_token(get_user(username), name)
+        _token, key = create_token(get_user(username), name, scopes=list(scopes) or None, expires=expires)
     except DocshelfError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(key)
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.password_option(help="Prompted for (twice) when not given.")
+@with_appcontext
+def users_set_password(username: str, password: str) -> None:
+    """Set a user's password for the login page (ends the user's browser sessions)."""
+    from app.services.accounts import get_user, set_password
+
+    try:
+        set_password(get_user(username), password)
+    except DocshelfError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"password set for {username}")
 
 
 @main.command("ensure-admin")

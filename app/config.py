@@ -51,6 +51,21 @@ SETTINGS: list[Setting] = [
     ),
     Setting("STORAGE_DIR", None, "Where built sites are published; default: `<data dir>/storage`."),
     Setting("DOCS_PREFIX", "/docs", "Path prefix under which built docs are served."),
+    # --- docs hosting (issue 4) ---
+    Setting(
+        "DOCS_DOMAIN",
+        None,
+        "Also serve docs host-based at `<project>.<domain>/<lang>/<version>/`; path-based URLs keep working.",
+    ),
+    Setting(
+        "DOCS_CACHE_MAX_AGE", 300, "Seconds browsers and proxies may reuse a public docs file unchecked.", int
+    ),
+    Setting(
+        "DOCS_ACCEL_REDIRECT",
+        None,
+        "nginx `internal` location mapped to the storage directory (e.g. `/_storage/`): docs files are "
+        "then handed to nginx with `X-Accel-Redirect` (see docs/nginx.md).",
+    ),
     Setting(
         "ALLOW_LOCAL_REPOSITORIES",
         False,
@@ -63,6 +78,34 @@ SETTINGS: list[Setting] = [
     ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
+    # --- accounts and protection (issue 5) ---
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        True,
+        "Send the browser session cookie over HTTPS only (browsers treat http://localhost as secure too).",
+        _bool,
+    ),
+    Setting(
+        "RATE_LIMITS_ENABLED",
+        True,
+        "Apply the API rate limits below (kept in Redis, shared by processes).",
+        _bool,
+    ),
+    Setting("RATE_LIMIT_ANONYMOUS", "5/minute", "API requests per client IP without credentials."),
+    Setting("RATE_LIMIT_USER", "60/minute", "API requests per authenticated user."),
+    Setting("RATE_LIMIT_BUILD_TRIGGER", "10/minute", "Accepted build triggers per project."),
+    Setting("RATE_LIMIT_LOGIN", "10/minute", "Failed logins per client IP on the login page."),
+    Setting("MAX_PROJECTS_PER_USER", 100, "Projects a non-admin user may maintain; 0 means no limit.", int),
+    Setting(
+        "MAX_ACTIVE_BUILDS_PER_USER",
+        10,
+        "Unfinished builds across the projects a non-admin user maintains; 0 means no limit.",
+        int,
+    ),
+    Setting("DEVICE_CODE_TTL", 900, "Seconds a device-login code stays valid (RFC 8628).", int),
+    Setting("DEVICE_POLL_INTERVAL", 5, "Minimum seconds between device-login polls.", int),
+    Setting("DEVICE_TOKEN_TTL", 30 * 24 * 3600, "Lifetime in seconds of tokens issued by device login.", int),
+    Setting("IDEMPOTENCY_TTL", 24 * 3600, "Seconds an Idempotency-Key response is kept for replays.", int),
 ]
 
 
@@ -77,11 +120,26 @@ class Config:
     SECRET_KEY: str | None = None
     STORAGE_DIR: str | None = None
     DOCS_PREFIX: str = "/docs"
+    DOCS_DOMAIN: str | None = None
+    DOCS_CACHE_MAX_AGE: int = 300
+    DOCS_ACCEL_REDIRECT: str | None = None
     ALLOW_LOCAL_REPOSITORIES: bool = False
     BUILD_TIMEOUT: int = 900
     MAX_CONCURRENT_BUILDS: int = 2
     MAX_PAGE_SIZE: int = 1000
     LOG_LEVEL: str = "INFO"
+    SESSION_COOKIE_SECURE: bool = True
+    RATE_LIMITS_ENABLED: bool = True
+    RATE_LIMIT_ANONYMOUS: str = "5/minute"
+    RATE_LIMIT_USER: str = "60/minute"
+    RATE_LIMIT_BUILD_TRIGGER: str = "10/minute"
+    RATE_LIMIT_LOGIN: str = "10/minute"
+    MAX_PROJECTS_PER_USER: int = 100
+    MAX_ACTIVE_BUILDS_PER_USER: int = 10
+    DEVICE_CODE_TTL: int = 900
+    DEVICE_POLL_INTERVAL: int = 5
+    DEVICE_TOKEN_TTL: int = 30 * 24 * 3600
+    IDEMPOTENCY_TTL: int = 24 * 3600
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -45,6 +45,17 @@ class PermissionDenied(DocshelfError):
     status, code, category, title = 403, "permission_denied", "auth", "Forbidden"
 
 
+class InsufficientScope(PermissionDenied):
+    """The credentials' user could do it, but the token was not given the scope (body names it)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"This token is missing the required scope: {scope}.", extra={"required_scope": scope}
+        )
+
+
 class NotFound(DocshelfError):
     status, code, category, title = 404, "not_found", "not_found", "Not Found"
 
@@ -55,6 +66,15 @@ class Conflict(DocshelfError):
 
 class QuotaExceeded(DocshelfError):
     status, code, category, title = 429, "quota_exceeded", "quota", "Too Many Requests"
+
+
+class RateLimited(DocshelfError):
+    status, code, category, title = 429, "rate_limited", "quota", "Too Many Requests"
+    retryable = True
+
+
+class IdempotencyKeyReused(DocshelfError):
+    status, code, category, title = 422, "idempotency_key_reused", "conflict", "Unprocessable Content"
 
 
 class RetryableError(DocshelfError):

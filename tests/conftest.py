@@ -83,13 +83,28 @@ def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
         SECRET_KEY="test-secret-key",
         ALLOW_LOCAL_REPOSITORIES=True,
         TESTING=True,
+        RATE_LIMITS_ENABLED=False,  # tests/security turn them on where they test them
     )
+    # No DNS in tests: names resolve through this table (tests add entries), others do not resolve.
+    application.extensions["docshelf.resolver"] = offline_resolver
     with application.app_context():
         db.create_all()  # tests only; migrations are tested against the models in tests/test_migrations.py
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+#: Host name → addresses for the offline test resolver; tests extend it with monkeypatch.setitem.
+TEST_DNS: dict[str, list[str]] = {"localhost": ["127.0.0.1", "::1"]}
+
+
+def offline_resolver(host: str) -> list[str]:
+    from app.security.urlcheck import ResolutionFailed
+
+    if host not in TEST_DNS:
+        raise ResolutionFailed(f"{host} does not resolve in tests")
+    return TEST_DNS[host]
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,25 @@ def init_api(app: Flask) -> None:
     from app.api.versions.resources import blp as versions
 
     api.init_app(app)
-    for blueprint in (root.blp, projects, versions, builds, subprojects, translations, redirects,
-                      environment_variables):
+    from app import security  # after api.init_app: its hooks must run after authentication
+
+    security.init_app(app)
+    for blueprint in (
+        root.blp,
+        projects,
+        versions,
+        builds,
+        subprojects,
+        translations,
+        redirects,
+        environment_variables,
+    ):
+        api.register_blueprint(blueprint)
+    from app.api.audit.resources import blp as audit
+    from app.api.device.resources import blp as device
+    from app.api.sharing.resources import grants_blp, maintainers_blp
+    from app.api.tokens.resources import blp as tokens
+
+    for blueprint in (maintainers_blp, grants_blp, tokens, device, audit):
         api.register_blueprint(blueprint)
     openapi_ui.init_app(app)

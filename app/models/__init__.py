@@ -4,6 +4,7 @@ from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, 
 from app.models.envvar import EnvironmentVariable
 from app.models.project import Project, ProjectRelationship, project_maintainers
 from app.models.redirect import Redirect
+from app.models.security import AuditEvent, DeviceAuthorization, ProjectReadGrant
 from app.models.user import ApiToken, User
 from app.models.version import Version
 
@@ -12,10 +13,13 @@ __all__ = [
     "FINAL_STATES",
     "RUNNING_STATES",
     "ApiToken",
+    "AuditEvent",
     "Build",
     "BuildCommand",
+    "DeviceAuthorization",
     "EnvironmentVariable",
     "Project",
+    "ProjectReadGrant",
     "ProjectRelationship",
     "Redirect",
     "User",

@@ -47,5 +47,12 @@ class ApiToken(TimestampMixin, db.Model):  # type: ignore[name-defined]
     expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Ids of the projects this token may act on; None means every project the user may act on.
+    project_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    #: Set on the short-lived token a build runs with; such a token dies with its build.
+    build_id: Mapped[int | None] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    def allows_project(self, project_id: int) -> bool:
+        return self.project_ids is None or project_id in self.project_ids

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from app import storage
-from app.errors import Conflict, ValidationError
+from app.errors import Conflict, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models import Build, Project, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
@@ -67,7 +67,22 @@ def maintained_by(
     return stmt.order_by(Project.id)
 
 
+def check_repository_url(url: str) -> None:
+    """SSRF and command-injection guard (see app.security.urlcheck); checked again at clone time."""
+    from app.security.urlcheck import repository_url_error
+
+    reason = repository_url_error(url)
+    if reason:
+        raise ValidationError(reason, errors={"repository": {"url": [reason]}}, code="invalid_repository_url")
+
+
 def create_project(user: User, data: dict[str, Any]) -> Project:
+    if user.role == "viewer":
+        raise PermissionDenied("Viewers cannot import projects.")
+    check_repository_url(data["repository"]["url"])
+    from app.services.quotas import check_new_project
+
+    check_new_project(user)
     slug = slugify(data["name"])
     if not slug:
         raise ValidationError(
@@ -103,6 +118,8 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
 
 
 def update_project(project: Project, data: dict[str, Any]) -> Project:
+    if "url" in data.get("repository", {}):
+        check_repository_url(data["repository"]["url"])
     if "repository" in data:
         project.repository_url = data["repository"].get("url", project.repository_url)
         project.repository_type = data["repository"].get("type", project.repository_type)
@@ -153,10 +170,11 @@ def has_running_build(project: Project) -> bool:
 def delete_project(project: Project) -> None:
     if has_running_build(project):
         raise Conflict("The project has a build running; cancel it or wait for it to finish.")
-    slug = project.slug
+    slug, project_id = project.slug, project.id
     db.session.delete(project)
     db.session.commit()
     storage.remove_project(slug)
+    storage.remove_repository_cache(project_id)
 
 
 def superproject_of(project: Project) -> Project | None:

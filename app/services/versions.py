@@ -14,7 +14,10 @@ from app.models import Build, Project, User, Version
 
 
 def visible_to(user: User | None, project: Project) -> bool:
-    return user is not None and (user.is_admin or project.is_maintainer(user))
+    """Private versions: for admins, maintainers and users the project was shared with (read grants)."""
+    from app.auth import has_private_access
+
+    return has_private_access(user, project)
 
 
 def versions_query(

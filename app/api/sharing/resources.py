@@ -1,0 +1,119 @@
+"""/api/v3/projects/<project>/maintainers/ and /grants/: who maintains a project, who may read it.
+
+Maintainers read and write; a read grant shows a private project (and its private versions) to a
+named user and never allows a write. Listing maintainers is as public as the project (its
+representation names them anyway); grants are the maintainers' business.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from sqlalchemy import select
+
+from app import auth
+from app.api.base import Blueprint, api_url, paginated
+from app.api.sharing.schemas import GrantSchema, MaintainerSchema, UsernameSchema
+from app.models import ProjectReadGrant, User, project_maintainers
+from app.services import sharing as service
+
+maintainers_blp = Blueprint(
+    "maintainers",
+    __name__,
+    url_prefix="/api/v3/projects/<project_slug>/maintainers",
+    description="Project maintainers",
+)
+grants_blp = Blueprint(
+    "grants", __name__, url_prefix="/api/v3/projects/<project_slug>/grants", description="Read grants"
+)
+
+
+@maintainers_blp.route("/")
+class MaintainerList(MethodView):
+    @maintainers_blp.alt_response(404, description="No such project")
+    @paginated(maintainers_blp, MaintainerSchema)
+    def get(self, project_slug: str) -> Any:
+        """List a project's maintainers"""
+        project = auth.readable_project(project_slug)
+        return (
+            select(User)
+            .join(project_maintainers, project_maintainers.c.user_id == User.id)
+            .where(project_maintainers.c.project_id == project.id)
+            .order_by(User.username)
+        )
+
+    @maintainers_blp.arguments(UsernameSchema)
+    @maintainers_blp.response(201, MaintainerSchema)
+    @maintainers_blp.alt_response(400, description="No such user, or a viewer account")
+    @maintainers_blp.alt_response(401, description="Authentication required")
+    @maintainers_blp.alt_response(403, description="Not a maintainer")
+    @maintainers_blp.alt_response(404, description="No such project")
+    @maintainers_blp.alt_response(409, description="Already a maintainer")
+    def post(self, data: dict[str, Any], project_slug: str) -> Any:
+        """Add a maintainer"""
+        user = service.add_maintainer(auth.writable_project(project_slug), data["username"])
+        return user, 201, {"Location": api_url("projects", project_slug, "maintainers", user.username)}
+
+
+@maintainers_blp.route("/<username>/")
+class MaintainerDetail(MethodView):
+    @maintainers_blp.response(200, MaintainerSchema)
+    @maintainers_blp.alt_response(404, description="No such project or maintainer")
+    def get(self, project_slug: str, username: str) -> User:
+        """Show a maintainer"""
+        return service.get_maintainer(auth.readable_project(project_slug), username)
+
+    @maintainers_blp.response(204)
+    @maintainers_blp.alt_response(401, description="Authentication required")
+    @maintainers_blp.alt_response(403, description="Not a maintainer")
+    @maintainers_blp.alt_response(404, description="No such project or maintainer")
+    @maintainers_blp.alt_response(409, description="The last maintainer cannot be removed")
+    def delete(self, project_slug: str, username: str) -> Response:
+        """Remove a maintainer"""
+        service.remove_maintainer(auth.writable_project(project_slug), username)
+        return Response(status=204)
+
+
+@grants_blp.route("/")
+class GrantList(MethodView):
+    @grants_blp.alt_response(401, description="Authentication required")
+    @grants_blp.alt_response(403, description="Not a maintainer")
+    @grants_blp.alt_response(404, description="No such project")
+    @paginated(grants_blp, GrantSchema)
+    def get(self, project_slug: str) -> Any:
+        """List the users a project is shared with (read-only)"""
+        return service.grants_query(auth.writable_project(project_slug))
+
+    @grants_blp.arguments(UsernameSchema)
+    @grants_blp.response(201, GrantSchema)
+    @grants_blp.alt_response(400, description="No such user")
+    @grants_blp.alt_response(401, description="Authentication required")
+    @grants_blp.alt_response(403, description="Not a maintainer")
+    @grants_blp.alt_response(404, description="No such project")
+    @grants_blp.alt_response(409, description="Already shared with this user")
+    def post(self, data: dict[str, Any], project_slug: str) -> Any:
+        """Share a project with a user (read-only)"""
+        grant = service.add_grant(auth.writable_project(project_slug), data["username"])
+        return grant, 201, {"Location": api_url("projects", project_slug, "grants", data["username"])}
+
+
+@grants_blp.route("/<username>/")
+class GrantDetail(MethodView):
+    @grants_blp.response(200, GrantSchema)
+    @grants_blp.alt_response(401, description="Authentication required")
+    @grants_blp.alt_response(403, description="Not a maintainer")
+    @grants_blp.alt_response(404, description="No such project or grant")
+    def get(self, project_slug: str, username: str) -> ProjectReadGrant:
+        """Show a read grant"""
+        return service.get_grant(auth.writable_project(project_slug), username)
+
+    @grants_blp.response(204)
+    @grants_blp.alt_response(401, description="Authentication required")
+    @grants_blp.alt_response(403, description="Not a maintainer")
+    @grants_blp.alt_response(404, description="No such project or grant")
+    def delete(self, project_slug: str, username: str) -> Response:
+        """Stop sharing a project with a user"""
+        service.remove_grant(auth.writable_project(project_slug), username)
+        return Response(status=204)

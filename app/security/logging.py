@@ -1,0 +1,27 @@
+"""Every log record carries the request id (``%(request_id)s``), so a log line can be matched to the
+``X-Request-ID`` a client reports and to the ``request_id`` of its error body."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import g, has_app_context
+
+_installed = False
+
+
+def install_record_factory() -> None:
+    """Wrap the global record factory once; outside a request the field is ``-``."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = (g.get("request_id") if has_app_context() else None) or "-"
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

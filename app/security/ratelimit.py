@@ -1,0 +1,184 @@
+"""Rate limits with Flask-Limiter on the app's Redis, so every API process shares the counters.
+
+* anonymous API requests: per client IP (``RATE_LIMIT_ANONYMOUS``, Read the Docs' 5/minute);
+* authenticated API requests: per user (``RATE_LIMIT_USER``, 60/minute);
+* accepted build triggers: per project (``RATE_LIMIT_BUILD_TRIGGER``), counted only when a build
+  was actually queued, so nobody can use up a project's budget with refused requests;
+* failed logins: per client IP (``RATE_LIMIT_LOGIN``).
+
+A throttled request gets the error contract's 429 ``rate_limited`` with ``Retry-After``; every
+limited response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
+(seconds, as in the IETF RateLimit header draft) and ``RateLimit-Policy``. ``RATE_LIMITS_ENABLED``
+is read on every request, so tests switch limits on and off without building another app.
+If Redis is unreachable the limits fail open (logged): an outage must not lock everyone out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import ApplicationLimit, Limiter
+from flask_limiter.errors import RateLimitExceeded
+from limits.storage import Storage
+from limits.storage.redis import RedisStorage
+
+from app.security.scopes import is_build_trigger
+
+LOGIN_ENDPOINT = "web.login"
+DEVICE_POLL_ENDPOINT = "device.DeviceToken"
+
+
+class AppRedisStorage(RedisStorage):
+    """limits' Redis storage on the app's own connection, made on first use.
+
+    The app's Redis URL may only exist once the embedded server is started, which must not happen
+    just because an app object was created (CLI commands, migrations).
+    """
+
+    STORAGE_SCHEME = ["docshelf"]
+
+    def __init__(self, uri: str, app: Flask | None = None, **options: Any) -> None:
+        Storage.__init__(self, uri)
+        self.key_prefix = "docshelf:ratelimit"
+        self.target_server = "redis"
+        self.dependency = self.dependencies["redis"].module
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "storage" or name.startswith("lua_"):
+            from app.extensions import get_redis
+
+            self.storage = get_redis(self._app)
+            self.initialize_storage("")
+            return object.__getattribute__(self, name)
+        raise AttributeError(name)
+
+
+def _enabled() -> bool:
+    return bool(current_app.config.get("RATE_LIMITS_ENABLED", True))
+
+
+def _api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _authenticated() -> bool:
+    return g.get("current_user") is not None
+
+
+def _ip_key() -> str:
+    return f"ip:{request.remote_addr or 'unknown'}"
+
+
+def _user_key() -> str:
+    user = g.get("current_user")
+    return f"user:{user.id}" if user is not None else _ip_key()
+
+
+def _project_key() -> str:
+    return f"project:{(request.view_args or {}).get('project_slug', '')}"
+
+
+def _setting(name: str) -> Any:
+    return lambda: current_app.config[name]
+
+
+def _limits() -> list[ApplicationLimit]:
+    return [
+        ApplicationLimit(
+            _setting("RATE_LIMIT_ANONYMOUS"),
+            key_function=_ip_key,
+            scope="anonymous",
+            exempt_when=lambda: not _api() or _authenticated() or request.endpoint == DEVICE_POLL_ENDPOINT,
+        ),
+        ApplicationLimit(
+            _setting("RATE_LIMIT_USER"),
+            key_function=_user_key,
+            scope="user",
+            exempt_when=lambda: not _api() or not _authenticated(),
+        ),
+        ApplicationLimit(
+            _setting("RATE_LIMIT_BUILD_TRIGGER"),
+            key_function=_project_key,
+            scope="build-trigger",
+            exempt_when=lambda: not is_build_trigger(),
+            deduct_when=lambda response: response.status_code == 202,
+        ),
+        ApplicationLimit(
+            _setting("RATE_LIMIT_LOGIN"),
+            key_function=_ip_key,
+            scope="login",
+            exempt_when=lambda: request.endpoint != LOGIN_ENDPOINT or request.method != "POST",
+            deduct_when=lambda response: response.status_code != 303,
+        ),
+    ]
+
+
+def _make_limiter(app: Flask) -> Limiter:
+    """One Limiter per app: its storage is bound to that app's Redis."""
+    limiter = Limiter(
+        _ip_key,
+        application_limits=_limits(),  # type: ignore[arg-type]
+        headers_enabled=False,  # _headers writes them: Flask-Limiter would overwrite others' Retry-After
+        storage_uri="docshelf://",
+        storage_options={"app": app},  # type: ignore[dict-item]
+        strategy="fixed-window",
+        swallow_errors=True,
+    )
+    limiter.request_filter(_disabled)
+    return limiter
+
+
+def current_limiter() -> Limiter:
+    return current_app.extensions["docshelf.limiter"]
+
+
+def _disabled() -> bool:
+    return not _enabled()
+
+
+def _reset_in(reset_at: float) -> int:
+    return max(1, int(round(reset_at - time.time())))
+
+
+def _headers(response: Response) -> Response:
+    current = current_limiter().current_limit if _enabled() else None
+    if current is None:
+        return response
+    try:
+        reset = _reset_in(current.reset_at)
+        response.headers["RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
+        response.headers["RateLimit-Reset"] = str(reset)
+        response.headers["RateLimit-Policy"] = f"{current.limit.amount};w={current.limit.get_expiry()}"
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(reset)
+    except Exception:  # noqa: BLE001  (headers are advisory; Redis trouble must not fail the response)
+        current_app.logger.warning("could not compute rate limit headers", exc_info=True)
+    return response
+
+
+def rate_limited(error: RateLimitExceeded) -> Response:
+    from app.api.errors import problem
+
+    current = current_limiter().current_limit
+    retry = _reset_in(current.reset_at) if current is not None else 60
+    return problem(
+        429,
+        f"Request was throttled. Expected available in {retry} seconds.",
+        code="rate_limited",
+        category="quota",
+        retryable=True,
+        extra={"limit": str(error.limit.limit)},
+        headers={"Retry-After": str(retry)},
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_headers)  # registered first, so it runs after the limiter's own after_request
+    limiter = _make_limiter(app)
+    app.extensions["docshelf.limiter"] = limiter
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, rate_limited)

@@ -1,0 +1,23 @@
+"""Docs hosting: built sites, redirects, downloads, sitemaps and the ``/_/addons/`` flyout data.
+
+``init_serving(app)`` registers it all. Path-based routes live under ``DOCS_PREFIX``; ``/_/`` routes
+are at the host's root (Read the Docs' layout); with ``DOCS_DOMAIN`` set, a ``before_request`` hook
+answers every other path of ``<project>.<DOCS_DOMAIN>`` hosts from that project's docs.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_serving(app: Flask) -> None:
+    from app.serving import addons, docs, downloads, sitemap
+    from app.serving.resolver import docs_prefix
+
+    with app.app_context():
+        prefix = docs_prefix()
+    app.register_blueprint(sitemap.bp, url_prefix=prefix or None)
+    app.register_blueprint(docs.bp, url_prefix=prefix or None)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(addons.bp)
+    app.before_request(docs.host_dispatch)

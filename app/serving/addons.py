@@ -1,0 +1,218 @@
+"""``GET /_/addons/``: the data the client script (``/_/static/docshelf-addons.js``) and themes read.
+
+Called with ``url=`` (the page's address: project, version and file are parsed from it, and every
+link in the answer stays in the URL space the reader is in: path-based, host-based or under a
+parent project) or with ``project-slug=`` and ``version-slug=`` (canonical links). The shape follows
+Read the Docs' addons API v1: ``projects{current, translations}``, ``versions{current, active}``,
+``builds{current}``, ``domains``, ``readthedocs{resolver{filename}}`` and per-addon ``addons`` config.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, current_app, jsonify, request
+from packaging.version import InvalidVersion
+from packaging.version import Version as PackagingVersion
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.api.builds.schemas import BuildSchema
+from app.api.errors import problem
+from app.api.links import public_base
+from app.api.projects.schemas import ProjectSchema
+from app.api.versions.schemas import VersionSchema
+from app.extensions import db
+from app.models import Build, Project, Version
+from app.serving import access, listing, paths, responses
+from app.serving.resolver import (
+    canonical_url,
+    default_version_slug,
+    docs_prefix,
+    get_project,
+    get_version,
+    host_project_slug,
+    unresolve,
+    version_path,
+)
+
+bp = Blueprint("addons", __name__)
+
+SCRIPT = "docshelf-addons.js"
+SUPPORTED_API_VERSIONS = (1,)
+
+
+@dataclass
+class Where:
+    """The page the request is about, and how to build links that stay where the reader is."""
+
+    project: Project
+    version: Version | None
+    filename: str | None
+    owner: Project | None = None  # set when links are built from the page's own URL space
+    base: str = ""  # scheme://host + root of the owner's URL space
+
+    def url(self, project: Project, version_slug: str) -> str:
+        if self.owner is None:
+            return canonical_url(project, version_slug)
+        return self.base + version_path(self.owner, project, version_slug)
+
+
+@bp.get("/_/static/docshelf-addons.js")
+def script() -> Response:
+    """The client script the Sphinx extension and the MkDocs plugin add to every page."""
+    assert current_app.static_folder is not None
+    return responses.send(os.path.join(current_app.static_folder, SCRIPT), private=False)
+
+
+@bp.get("/_/addons/")
+def addons() -> Response:
+    """Flyout and version-warning data for one page of built docs."""
+    api_version = request.args.get("api-version")
+    if api_version:
+        try:
+            major = PackagingVersion(api_version).major
+        except InvalidVersion:
+            major = -1
+        if major not in SUPPORTED_API_VERSIONS:
+            return problem(
+                400, f"api-version {api_version!r} is not supported; use 1.", code="validation_error"
+            )
+    url = request.args.get("url")
+    project_slug, version_slug = request.args.get("project-slug"), request.args.get("version-slug")
+    if not url and not (project_slug and version_slug):
+        message = "'project-slug' and 'version-slug' are required when not sending 'url'."
+        return problem(400, message, errors={"project-slug": [message]})
+    where = (_from_url(url) if url else None) or _from_slugs(project_slug, version_slug)
+    if where is None:
+        return problem(404, "There is no project with the 'project-slug' requested.")
+    if not access.can_view(where.project) or (
+        where.version is not None and not access.can_view(where.project, where.version)
+    ):
+        if access.viewer() is None:
+            return problem(401, "Authentication credentials were not provided.")
+        return problem(404, "There is no project with the 'project-slug' requested.")
+    response = jsonify(_payload(where))
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Cookie", "Authorization"))
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _from_url(url: str) -> Where | None:
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    slug = host_project_slug(parts.netloc)
+    scheme = parts.scheme if parts.scheme in ("http", "https") else request.scheme
+    # Links keep the reader's host: a docs host of ours, else the host this request came to.
+    origin = f"{scheme}://{parts.netloc if slug is not None else request.host}"
+    if slug is not None:
+        root, rest = "", path.lstrip("/")
+    else:
+        prefix = docs_prefix()
+        if not path.startswith(prefix + "/"):
+            return None
+        slug, _, rest = path[len(prefix) + 1 :].partition("/")
+        root = f"{prefix}/{slug}"
+    top = get_project(slug) if slug else None
+    if top is None:
+        return None
+    try:
+        rest = paths.clean(rest)
+    except paths.UnsafePath:
+        return None
+    site = unresolve(top, rest, root)
+    project = site.project or site.owner
+    version = _version(project, site.version_slug) if site.version_slug else None
+    filename = "/" + site.filename if site.filename is not None and version is not None else None
+    return Where(project, version, filename, owner=site.owner, base=origin + site.root)
+
+
+def _from_slugs(project_slug: str | None, version_slug: str | None) -> Where | None:
+    project = get_project(project_slug) if project_slug else None
+    if project is None:
+        return None
+    return Where(project, _version(project, version_slug) if version_slug else None, None)
+
+
+def _version(project: Project, slug: str) -> Version | None:
+    return db.session.scalar(select(Version).where(Version.project_id == project.id, Version.slug == slug))
+
+
+def _dump_project(project: Project, url: str) -> dict[str, Any]:
+    data: dict[str, Any] = ProjectSchema().dump(project)
+    data.pop("_links", None)
+    data["urls"]["documentation"] = url
+    return data
+
+
+def _dump_version(version: Version, url: str) -> dict[str, Any]:
+    data: dict[str, Any] = VersionSchema().dump(version)
+    data.pop("_links", None)
+    data["urls"]["documentation"] = url
+    return data
+
+
+def _current_build(version: Version | None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    build = db.session.scalar(
+        select(Build)
+        .where(Build.version_id == version.id, Build.state == "finished", Build.success.is_(True))
+        .order_by(Build.created.desc(), Build.id.desc())
+        .limit(1)
+    )
+    if build is None:
+        return None
+    data: dict[str, Any] = BuildSchema().dump(build)
+    data.pop("_links", None)
+    return data
+
+
+def _matching(project: Project, version: Version | None) -> str:
+    """The same version in a translation when it has it, else the translation's default version."""
+    if version is not None and get_version(project, version.slug) is not None:
+        return version.slug
+    return default_version_slug(project)
+
+
+def _payload(where: Where) -> dict[str, Any]:
+    project, version, filename = where.project, where.version, where.filename
+    active = listing.visible_versions(project)
+    page = (filename or "/").lstrip("/")
+    latest = next((v for v in active if v.slug == "latest"), None)
+    warning = {
+        "enabled": True,
+        "show": version is not None and latest is not None and version.slug != latest.slug,
+        "latest": {"slug": latest.slug, "url": where.url(project, latest.slug) + page} if latest else None,
+    }
+    translations = [
+        _dump_project(t, where.url(t, _matching(t, version))) for t in listing.translations(project)
+    ]
+    scope = f"project:{project.slug}/{version.slug}" if version is not None else f"project:{project.slug}"
+    return {
+        "api_version": "1",
+        "projects": {
+            "current": _dump_project(project, where.url(project, default_version_slug(project))),
+            "translations": translations,
+        },
+        "versions": {
+            "current": _dump_version(version, where.url(project, version.slug)) if version else None,
+            "active": [_dump_version(v, where.url(project, v.slug)) for v in active],
+        },
+        "builds": {"current": _current_build(version)},
+        "domains": {
+            "dashboard": urlsplit(public_base()).netloc,
+            "docs": current_app.config.get("DOCS_DOMAIN"),
+        },
+        "readthedocs": {"resolver": {"filename": filename}},
+        "addons": {
+            "flyout": {"enabled": True, "position": "bottom-right"},
+            "non-latest-version-warning": warning,
+            "version-warning": warning,
+            "search": {"enabled": False, "default_filter": scope, "filters": []},
+        },
+    }

@@ -1,0 +1,151 @@
+"""Serving built sites: path-based under ``DOCS_PREFIX`` and host-based under ``DOCS_DOMAIN``.
+
+One decision path for both (:func:`serve`): parse the URL (:mod:`app.serving.resolver`), check who
+may read it (:mod:`app.serving.access`), then forced user redirects, the file itself, the other user
+redirects, and finally the project's 404 page. Files never leave the site's directory
+(:mod:`app.serving.paths`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Blueprint, request
+from werkzeug.wrappers import Response
+
+from app.models import Project, Version
+from app.serving import access, paths, redirects, responses, sitemap
+from app.serving.resolver import (
+    URL_SAFE,
+    Site,
+    default_version_slug,
+    docs_prefix,
+    get_project,
+    get_version,
+    host_project_slug,
+    unresolve,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("docs", __name__)
+
+
+@bp.get("/<project_slug>/", defaults={"path": ""})
+@bp.get("/<project_slug>/<path:path>")
+def page(project_slug: str, path: str) -> Response:
+    """A page (or any file) of a project's built docs, path-based."""
+    return serve(project_slug, path, f"{docs_prefix()}/{project_slug}")
+
+
+def host_dispatch() -> Response | None:
+    """``<project>.<DOCS_DOMAIN>/...``: every path except ``/_/`` belongs to the project's docs."""
+    slug = host_project_slug(request.host)
+    if slug is None or request.path.startswith("/_/"):
+        return None
+    if request.method not in ("GET", "HEAD"):
+        return Response("Method not allowed.\n", 405, {"Allow": "GET, HEAD"}, mimetype="text/plain")
+    if request.path == "/robots.txt":
+        return sitemap.robots(slug, "")
+    if request.path == "/sitemap.xml":
+        return sitemap.sitemap(slug)
+    return serve(slug, request.path.lstrip("/"), "")
+
+
+@dataclass
+class Decision:
+    site: Site
+    version: Version | None
+    found: paths.Found | None
+    match: redirects.Match | None
+
+
+def _lookup(site: Site, version: Version | None, path: str) -> paths.Found | None:
+    if version is None or site.project is None or site.filename is None:
+        return None
+    root = paths.html_root(site.project.slug, version.slug)
+    if site.filename == "" and path and not path.endswith("/"):  # ``/en/latest`` → ``/en/latest/``
+        return paths.Found(root, needs_slash=True) if os.path.isdir(root) else None
+    return paths.find(root, site.filename)
+
+
+def _decide(top: Project, root: str, path: str) -> Decision:
+    """What a request for ``path`` below ``top``'s root would get, access checks aside."""
+    site = unresolve(top, path, root)
+    version = None
+    if site.project is not None and site.version_slug is not None:
+        version = get_version(site.project, site.version_slug)
+    found = _lookup(site, version, path)
+    rules = redirects.rules_for(site.project if site.project is not None else site.owner)
+    match = redirects.find(rules, site, forced=True)
+    if match is None and found is None and site.redirect is None:
+        match = redirects.find(rules, site, forced=False)
+    return Decision(site, version, found, match)
+
+
+def _step(top: Project, root: str) -> Callable[[str], redirects.Match | None]:
+    """For loop detection: the user redirect a request for another path of this project would get."""
+
+    def step(location: str) -> redirects.Match | None:
+        if not location.startswith(root + "/"):
+            return None
+        try:
+            path = paths.clean(location[len(root) + 1 :])
+        except paths.UnsafePath:
+            return None
+        return _decide(top, root, path).match
+
+    return step
+
+
+def serve(project_slug: str, raw_path: str, root: str) -> Response:
+    """Answer a docs request for ``raw_path`` below the root ``root`` of project ``project_slug``."""
+    top = get_project(project_slug)
+    if top is None:
+        return responses.not_found()
+    try:
+        path = paths.clean(raw_path)
+    except paths.UnsafePath as exc:
+        return responses.bad_request(str(exc))
+    decision = _decide(top, root, path)
+    site, version = decision.site, decision.version
+    projects = [p for p in (top, site.owner, site.project) if p is not None]
+    if not all(access.can_view(p) for p in projects):
+        return access.deny(responses.not_found())
+    if version is not None and not access.can_view(version.project, version):
+        return access.deny(responses.not_found())
+    private = any(access.is_private(p) for p in projects) or (
+        version is not None and access.is_private(top, version)
+    )
+    match = decision.match  # forced ones come first; the others only when nothing is found
+    if match is not None:
+        if not redirects.is_loop(request.path, match, _step(top, root)):
+            return redirects.response(match, private=private)
+        log.warning("redirect loop on %s (redirect %s) not followed", request.path, match.rule.id)
+    if site.redirect is not None:
+        return responses.system_redirect(site.redirect, private=private)
+    found = decision.found
+    if found is not None and found.needs_slash:  # built from the cleaned path: never ``//host``
+        return responses.system_redirect(f"{root}/{quote(path, safe=URL_SAFE)}/", private=private)
+    if found is not None:
+        return responses.send(found.path, private=private)
+    return responses.not_found(_custom_404(site, version), private=private)
+
+
+def _custom_404(site: Site, version: Version | None) -> str | None:
+    """The 404.html of the requested version, else of the project's default version (if readable)."""
+    project = site.project or site.owner
+    candidates = [version] if version is not None else []
+    default = get_version(project, default_version_slug(project))
+    if default is not None and access.can_view(project, default):
+        candidates.append(default)
+    for candidate in candidates:
+        root = paths.html_root(project.slug, candidate.slug)
+        found = paths.find(root, "404.html")
+        if found is not None and not found.needs_slash:
+            return found.path
+    return None

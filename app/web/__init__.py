@@ -1,0 +1,96 @@
+"""Browser pages: login, logout and the device-login verification page (RFC 8628 §3.3).
+
+Plain HTML forms with a CSRF token in each; the session cookie is HttpOnly, SameSite=Lax and Secure
+(``DOCSHELF_SESSION_COOKIE_SECURE``). Pages are not framable and load nothing from elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, make_response, redirect, render_template, request
+
+from app.errors import DocshelfError
+from app.security import sessions
+from app.services import accounts, device
+from app.services.device import DEFAULT_SCOPES
+
+bp = Blueprint("web", __name__)
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    context.setdefault("user", sessions.session_user())
+    response = make_response(render_template(template, csrf_token=sessions.csrf_token(), **context), status)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: ``//evil.example`` and ``/\\evil.example`` are other sites to a browser."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/api/v3/"
+    return target
+
+
+def _csrf_ok() -> bool:
+    try:
+        sessions.check_csrf(request.form.get("csrf_token"))
+    except DocshelfError:
+        return False
+    return True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    target = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return _page("login.html", next=target)
+    if not _csrf_ok():
+        return _page("login.html", 403, next=target, error="The form expired; please try again.")
+    username = request.form.get("username", "")[:150]
+    user = accounts.authenticate(username, request.form.get("password", ""))
+    if user is None:
+        return _page("login.html", 401, next=target, error="Invalid username or password.", username=username)
+    sessions.login(user)
+    return redirect(target, code=303)  # type: ignore[return-value]
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    if request.method == "GET":
+        return _page("logout.html")
+    if not _csrf_ok():
+        return _page("logout.html", 403, error="The form expired; please try again.")
+    sessions.logout()
+    return redirect("/login", code=303)  # type: ignore[return-value]
+
+
+@bp.route("/device", methods=["GET", "POST"])
+def verify_device() -> Response:
+    user = sessions.session_user()
+    code = request.values.get("user_code", "")[:32]
+    if user is None:
+        here = "/device" + (f"?{urlencode({'user_code': code})}" if code else "")
+        return redirect("/login?" + urlencode({"next": here}), code=303)  # type: ignore[return-value]
+    if request.method == "GET":
+        if not code:
+            return _page("device.html", user=user)
+        try:
+            pending = device.pending_by_user_code(code)
+        except DocshelfError as exc:
+            return _page("device.html", 404, user=user, user_code=code, error=exc.detail)
+        return _page("device_confirm.html", user=user, request_=pending, default_scopes=DEFAULT_SCOPES)
+    if not _csrf_ok():
+        return _page(
+            "device.html", 403, user=user, user_code=code, error="The form expired; please try again."
+        )
+    try:
+        pending = device.pending_by_user_code(code)
+        approve = request.form.get("action") == "approve"
+        device.decide(pending, user, approve)
+    except DocshelfError as exc:
+        return _page("device.html", 400, user=user, user_code=code, error=exc.detail)
+    return _page("device_done.html", user=user, approved=approve)

@@ -1,0 +1,93 @@
+"""Rate limits on Redis: anonymous per IP, per user, build triggers per project, failed logins; 429s."""
+
+from __future__ import annotations
+
+from app import create_app
+from app.extensions import get_redis
+from tests import factories
+from tests.api.helpers import assert_error, token_headers
+from tests.security.test_sessions import PASSWORD, login
+
+
+def assert_throttled(response, limit: int) -> dict:
+    body = assert_error(response, 429, "rate_limited", "quota")
+    assert body["retryable"] is True and "throttled" in body["detail"]
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
+    assert response.headers["RateLimit-Limit"] == str(limit)
+    assert response.headers["RateLimit-Remaining"] == "0"
+    assert 1 <= int(response.headers["RateLimit-Reset"]) <= 61
+    return body
+
+
+def test_anonymous_requests_are_limited_per_ip(client, limits_on):
+    limits_on(RATE_LIMIT_ANONYMOUS="3/minute")
+    remaining = []
+    for _ in range(3):
+        response = client.get("/api/v3/")
+        assert response.status_code == 200
+        remaining.append(response.headers["RateLimit-Remaining"])
+        assert "Retry-After" not in response.headers
+    assert remaining == ["2", "1", "0"]
+    assert response.headers["RateLimit-Policy"] == "3;w=60"
+    assert_throttled(client.get("/api/v3/"), 3)
+    other_ip = client.get("/api/v3/", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other_ip.status_code == 200
+    assert get_redis().keys("docshelf:ratelimit*")  # the counters live in Redis
+
+
+def test_users_are_limited_per_user_not_per_token(client, limits_on):
+    limits_on(RATE_LIMIT_USER="2/minute", RATE_LIMIT_ANONYMOUS="100/minute")
+    alice, bob = factories.UserFactory(), factories.UserFactory()
+    first, second = token_headers(alice), token_headers(alice)
+    assert client.get("/api/v3/projects/", headers=first).status_code == 200
+    assert client.get("/api/v3/projects/", headers=second).status_code == 200
+    assert_throttled(client.get("/api/v3/projects/", headers=first), 2)
+    assert client.get("/api/v3/projects/", headers=token_headers(bob)).status_code == 200
+    assert client.get("/api/v3/").status_code == 200  # anonymous has its own budget
+
+
+def test_limits_hold_across_api_processes(app, client, limits_on):
+    limits_on(RATE_LIMIT_ANONYMOUS="2/minute")
+    other = create_app(
+        DATA_DIR=app.config["DATA_DIR"],
+        DATABASE_URL=app.config["DATABASE_URL"],
+        REDIS_URL=app.config["REDIS_URL"],
+        SECRET_KEY="test-secret-key",
+        RATE_LIMIT_ANONYMOUS="2/minute",
+        RATE_LIMITS_ENABLED=True,
+    )
+    assert client.get("/api/v3/").status_code == 200
+    assert other.test_client().get("/api/v3/").status_code == 200
+    assert_throttled(client.get("/api/v3/"), 2)
+
+
+def test_build_triggers_are_limited_per_project_and_only_accepted_ones_count(
+    client, user, headers, limits_on
+):
+    limits_on(RATE_LIMIT_BUILD_TRIGGER="2/minute")
+    factories.ProjectFactory(name="Pip", maintainers=[user])
+    factories.ProjectFactory(name="Other", maintainers=[user])
+    stranger = token_headers(factories.UserFactory())
+    for _ in range(3):  # refused triggers do not use up the project's budget
+        assert (
+            client.post("/api/v3/projects/pip/versions/latest/builds/", headers=stranger).status_code == 403
+        )
+    for _ in range(2):
+        assert client.post("/api/v3/projects/pip/versions/latest/builds/", headers=headers).status_code == 202
+    assert_throttled(client.post("/api/v3/projects/pip/versions/latest/builds/", headers=headers), 2)
+    assert client.post("/api/v3/projects/other/versions/latest/builds/", headers=headers).status_code == 202
+
+
+def test_failed_logins_are_limited_per_ip(client, limits_on):
+    from app.services.accounts import create_user
+
+    limits_on(RATE_LIMIT_LOGIN="2/minute")
+    create_user("alice", password=PASSWORD)
+    assert login(client, password="wrong password 1").status_code == 401
+    assert login(client, password="wrong password 2").status_code == 401
+    assert_throttled(login(client, password=PASSWORD), 2)
+
+
+def test_disabled_limits_send_no_headers(client):
+    response = client.get("/api/v3/")
+    assert response.status_code == 200 and "RateLimit-Limit" not in response.headers

@@ -1,0 +1,142 @@
+"""Private projects and versions: login page for browsers, 401 for API clients, 404 for outsiders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import session
+
+from app.extensions import db
+from app.models import ProjectReadGrant
+from app.security import sessions
+from tests import factories
+
+SPHINX = "/docs/shelf-sphinx"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def log_in(app, client, user) -> None:
+    """A browser session made by the real login helper, handed to the test client's cookie."""
+    with app.test_request_context():
+        sessions.login(user)
+        data = dict(session)
+    with client.session_transaction() as browser_session:
+        browser_session.update(data)
+
+
+@pytest.fixture
+def private_project(sites) -> Any:
+    sites.sphinx.privacy_level = "private"
+    db.session.commit()
+    return sites.sphinx
+
+
+def token_headers(user: Any) -> dict[str, str]:
+    return {"Authorization": f"Token {factories.make_token(user)}"}
+
+
+def test_anonymous_browsers_are_sent_to_the_login_page(client, private_project):
+    for path in (f"{SPHINX}/", f"{SPHINX}/en/latest/guide.html?x=1", f"{SPHINX}/en/latest/missing.html"):
+        response = client.get(path, headers=BROWSER)
+        assert response.status_code == 302, path
+        target = path.replace("?", "%3F").replace("=", "%3D")
+        assert response.headers["Location"] == f"/login?next={target}"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_api_clients_get_401_in_the_error_contract(client, private_project):
+    response = client.get(f"{SPHINX}/en/latest/", headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.mimetype == "application/json"
+    body = response.json
+    assert body["code"] == "auth_required" and body["status"] == 401 and body["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Token")
+    invalid = client.get(f"{SPHINX}/en/latest/", headers={"Authorization": "Token nope"})
+    assert invalid.status_code == 401
+
+
+def test_maintainers_grants_and_sessions_may_read(app, client, sites, private_project):
+    owner = client.get(f"{SPHINX}/en/latest/guide.html", headers=token_headers(sites.owner))
+    assert owner.status_code == 200 and "The guide of Main branch" in owner.text
+    assert owner.headers["Cache-Control"] == "private, no-cache"
+    assert {"Cookie", "Authorization"} <= set(owner.vary)
+    reader = factories.UserFactory(username="reader")
+    db.session.add(ProjectReadGrant(project=private_project, user=reader))
+    db.session.commit()
+    assert client.get(f"{SPHINX}/en/latest/", headers=token_headers(reader)).status_code == 200
+    log_in(app, client, reader)
+    assert client.get(f"{SPHINX}/en/latest/", headers=BROWSER).status_code == 200
+    assert client.get("/_/downloads/shelf-sphinx/en/latest/htmlzip/", headers=BROWSER).status_code == 200
+
+
+def test_signed_in_outsiders_see_a_plain_404(app, client, private_project):
+    outsider = factories.UserFactory(username="outsider")
+    as_api = client.get(f"{SPHINX}/en/latest/", headers=token_headers(outsider))
+    assert as_api.status_code == 404 and as_api.json["code"] == "not_found"
+    log_in(app, client, outsider)
+    as_browser = client.get(f"{SPHINX}/en/latest/", headers=BROWSER)
+    assert as_browser.status_code == 404 and "Page not found" in as_browser.text
+
+
+def test_private_versions_of_public_projects(client, sites):
+    old = sites.version(sites.sphinx, "1.0")
+    old.privacy_level = "private"
+    db.session.commit()
+    assert client.get(f"{SPHINX}/en/latest/", headers=BROWSER).status_code == 200
+    assert client.get(f"{SPHINX}/en/latest/").headers["Cache-Control"].startswith("public")
+    refused = client.get(f"{SPHINX}/en/1.0/guide.html", headers=BROWSER)
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login?next=")
+    assert client.get(f"{SPHINX}/en/1.0/", headers={"Accept": "application/json"}).status_code == 401
+    assert client.get(f"{SPHINX}/en/1.0/", headers=token_headers(sites.owner)).status_code == 200
+    anonymous = client.get(
+        "/_/addons/", query_string={"project-slug": "shelf-sphinx", "version-slug": "latest"}
+    )
+    assert [v["slug"] for v in anonymous.json["versions"]["active"]] == ["latest"]
+    owner = client.get(
+        "/_/addons/",
+        query_string={"project-slug": "shelf-sphinx", "version-slug": "latest"},
+        headers=token_headers(sites.owner),
+    )
+    assert [v["slug"] for v in owner.json["versions"]["active"]] == ["latest", "1.0"]
+    assert client.get("/_/downloads/shelf-sphinx/en/1.0/htmlzip/", headers=BROWSER).status_code == 302
+    sitemap = client.get(f"{SPHINX}/sitemap.xml").text
+    assert "/en/latest/" in sitemap and "/en/1.0/" not in sitemap
+
+
+def test_hidden_versions_are_served_but_not_listed(client, sites):
+    old = sites.version(sites.sphinx, "1.0")
+    old.hidden = True
+    db.session.commit()
+    assert client.get(f"{SPHINX}/en/1.0/guide.html").status_code == 200
+    addons = client.get(
+        "/_/addons/", query_string={"url": f"http://localhost{SPHINX}/en/1.0/guide.html"}
+    ).json
+    assert addons["versions"]["current"]["slug"] == "1.0"  # the page's own version is still described
+    assert [v["slug"] for v in addons["versions"]["active"]] == ["latest"]
+    assert "/en/1.0/" not in client.get(f"{SPHINX}/sitemap.xml").text
+    assert f"Disallow: {SPHINX}/en/1.0/" in client.get(f"{SPHINX}/robots.txt").text
+
+
+def test_private_projects_hide_redirects_sitemaps_and_addons(client, sites, private_project, owner_headers):
+    response = client.post(
+        "/api/v3/projects/shelf-sphinx/redirects/",
+        json={"type": "page", "from_url": "/old.html", "to_url": "/guide.html"},
+        headers=owner_headers,
+    )
+    assert response.status_code == 201
+    assert (
+        client.get(f"{SPHINX}/en/latest/old.html", headers=BROWSER).headers["Location"].startswith("/login")
+    )
+    assert client.get(f"{SPHINX}/en/latest/old.html", headers=owner_headers).status_code == 302
+    assert client.get(f"{SPHINX}/sitemap.xml", headers={"Accept": "application/json"}).status_code == 401
+    assert client.get(f"{SPHINX}/robots.txt", headers=BROWSER).status_code == 302
+    addons = client.get("/_/addons/", query_string={"project-slug": "shelf-sphinx", "version-slug": "latest"})
+    assert addons.status_code == 401 and addons.json["code"] == "auth_required"
+    outsider = token_headers(factories.UserFactory(username="nosy"))
+    hidden = client.get("/_/addons/?project-slug=shelf-sphinx&version-slug=latest", headers=outsider)
+    assert hidden.status_code == 404
+
+
+def test_an_invalid_credential_does_not_break_public_pages(client, sites):
+    response = client.get(f"{SPHINX}/en/latest/", headers={"Authorization": "Token not-a-token", **BROWSER})
+    assert response.status_code == 200
