@@ -7,7 +7,6 @@ a local clone of it (hard links, so it costs almost nothing) and checks out one 
 from __future__ import annotations
 
 import fcntl
-import ipaddress
 import os
 import shutil
 import subprocess
@@ -17,11 +16,10 @@ from contextlib import contextmanager
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from app.security.urlcheck import check_repository_url
 from app.services.sync import Ref
 from workers.process import CommandResult, Limits, run_command
 from workers.recorder import BuildFailed
-
-REMOTE_SCHEMES = ("https", "http", "git", "ssh")
 
 
 class Runner(Protocol):
@@ -43,42 +41,13 @@ class PlainRunner:
         if check and result.exit_code != 0:
             raise BuildFailed(f"{display or argv[0]} failed: {result.output.strip()[-500:]}")
         return result
-_LOCAL_HOSTS = ("localhost", "localhost.localdomain")
-
-
-def _is_local_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host in _LOCAL_HOSTS:
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
-
-
 def check_url(url: str, allow_local: bool) -> str | None:
-    """Why this repository URL may not be cloned, or None when it may."""
-    url = url.strip()
-    if not url or url.startswith("-") or any(c in url for c in "\n\r\x00"):
-        return "The repository URL is empty or malformed."
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if not scheme and ":" in url.split("/", 1)[0] and not url.startswith("/"):
-        scheme, host = "ssh", url.split("@", 1)[-1].split(":", 1)[0]  # scp-like user@host:path
-    elif not scheme:
-        scheme, host = "file", ""
-    else:
-        host = parts.hostname or ""
-    if scheme == "file":
-        if not allow_local:
-            return "Local repositories (file:// or paths) are not allowed on this server."
-        return None
-    if scheme not in REMOTE_SCHEMES:
-        return f"Repository URLs with the '{scheme}' scheme are not supported; use https, ssh or git."
-    if _is_local_host(host) and not allow_local:
-        return "Repositories on local or private network addresses are not allowed on this server."
-    return None
+    """Why this repository URL may not be cloned, or None when it may.
+
+    The same rules as at project creation (``app.security.urlcheck``), but strict: the host is
+    resolved again now, so a name re-pointed at a private address (DNS rebinding) is refused.
+    """
+    return check_repository_url(url.strip(), allow_local=allow_local, strict=True)
 
 
 def mask_url(url: str) -> str:

@@ -72,8 +72,23 @@ def test_base_environment_is_an_allowlist(monkeypatch):
     ("ext::sh -c touch% /tmp/pwned", True, False),
     ("--upload-pack=touch /tmp/pwned", True, False),
 ])
-def test_repository_urls(url, local_ok, allowed):
+def test_repository_urls(url, local_ok, allowed, app, monkeypatch):
+    from tests.conftest import TEST_DNS
+
+    # Clone time resolves host names (strict): github.com and example.com resolve to public addresses here.
+    monkeypatch.setitem(TEST_DNS, "github.com", ["140.82.121.4"])
+    monkeypatch.setitem(TEST_DNS, "example.com", ["93.184.215.14"])
     assert (check_url(url, local_ok) is None) is allowed
+
+
+def test_clone_time_check_refuses_a_name_rebound_to_a_private_address(app, monkeypatch):
+    from tests.conftest import TEST_DNS
+
+    monkeypatch.setitem(TEST_DNS, "docs.example.org", ["10.1.2.3"])
+    assert check_url("https://docs.example.org/x.git", False) is not None
+    monkeypatch.setitem(TEST_DNS, "docs.example.org", ["93.184.215.14"])
+    assert check_url("https://docs.example.org/x.git", False) is None
+    assert check_url("https://unresolvable.example.net/x.git", False) is not None
 
 
 def test_credentials_are_masked():
