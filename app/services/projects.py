@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from app import storage
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Build, Project, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
+from app.models.security import ProjectReadGrant
 from app.services.queueing import enqueue_sync_versions
 
 _SIMPLE_FIELDS = (
@@ -54,6 +55,21 @@ def with_active_versions(stmt: Select[Any], with_last_build: bool = False) -> Se
     if with_last_build:
         load = load.selectinload(Version.last_build)
     return stmt.options(load)
+
+
+def readable_by(user: User | None) -> ColumnElement[bool]:
+    """SQL twin of :func:`app.auth.can_read`: lists filter private projects in the query, before paging.
+
+    Public, or maintained by the user, or shared with them (a read grant); admins see everything.
+    """
+    if user is not None and user.is_admin:
+        return true()
+    public = Project.privacy_level == "public"
+    if user is None:
+        return public
+    maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == user.id)
+    granted = select(ProjectReadGrant.project_id).where(ProjectReadGrant.user_id == user.id)
+    return or_(public, Project.id.in_(maintained), Project.id.in_(granted))
 
 
 def maintained_by(

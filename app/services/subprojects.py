@@ -9,25 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.auth import can_read, can_write
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.models import Project, ProjectRelationship, User, Version, project_maintainers
-
-
-def readable_by(user: User | None) -> ColumnElement[bool]:
-    """SQL twin of :func:`app.auth.can_read`: lists filter private projects in the query, before paging."""
-    if user is not None and user.is_admin:
-        return true()
-    public = Project.privacy_level == "public"
-    if user is None:
-        return public
-    maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == user.id)
-    return or_(public, Project.id.in_(maintained))
+from app.models import Project, ProjectRelationship, User, Version
+from app.services.projects import readable_by
 
 
 def lock_projects(*projects: Project) -> None:
@@ -69,7 +59,7 @@ def subprojects_query(
         .order_by(ProjectRelationship.alias)
     )
     if with_versions:
-        # ``expand=child.active_versions`` reaches the embedded child: one query for the page, not one per item.
+        # ``expand=child.active_versions`` reaches the children: one query for the page, not one per item.
         versions = child.selectinload(Project.versions)
         stmt = stmt.options(versions.selectinload(Version.last_build) if with_last_build else versions)
     return stmt

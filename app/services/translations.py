@@ -12,8 +12,8 @@ from sqlalchemy import Select, exists, select
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Project, User
-from app.services.projects import base_query, with_active_versions
-from app.services.subprojects import lock_projects, parent_id_of, readable_by
+from app.services.projects import base_query, readable_by, with_active_versions
+from app.services.subprojects import lock_projects, parent_id_of
 
 #: Errors are keyed like the field of Read the Docs' translation form, so a future route can reuse them.
 FIELD = "project"

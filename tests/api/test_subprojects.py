@@ -361,3 +361,18 @@ def test_service_readable_by_admin_sees_everything(user, pip):
     admin = factories.UserFactory(role="admin")
     assert len(db.session.scalars(service.subprojects_query(pip, admin)).all()) == 1
     assert db.session.scalars(service.subprojects_query(pip, None)).all() == []
+
+
+def test_private_child_shared_with_a_user_is_listed_for_them(client, user):
+    from app.models.security import ProjectReadGrant
+
+    parent = factories.ProjectFactory(name="Parent")
+    child = factories.ProjectFactory(name="Hidden Child", privacy_level="private")
+    factories.RelationshipFactory(parent=parent, child=child, alias="hidden")
+    reader = factories.UserFactory(username="reader", role="viewer")
+    db.session.add(ProjectReadGrant(project_id=child.id, user_id=reader.id))
+    db.session.commit()
+    headers = {"Authorization": f"Token {factories.make_token(reader)}"}
+    assert client.get("/api/v3/projects/parent/subprojects/").json["count"] == 0
+    assert [s["alias"] for s in client.get("/api/v3/projects/parent/subprojects/", headers=headers).json[
+        "results"]] == ["hidden"]

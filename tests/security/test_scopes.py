@@ -84,6 +84,8 @@ def test_project_restriction(client, user, auth_for):
     assert_error(client.patch("/api/v3/projects/open/", json={}, headers=headers), 403, "permission_denied")
     new = {"name": "New", "repository": {"url": "https://github.com/a/b"}}
     assert_error(client.post("/api/v3/projects/", json=new, headers=headers), 403, "permission_denied")
+    listed = client.get("/api/v3/projects/", headers=headers).json
+    assert [p["slug"] for p in listed["results"]] == ["pip"] and listed["count"] == 1
 
 
 def test_admin_scope_needed_for_admin_routes(client, auth_for):

@@ -47,6 +47,7 @@ class ProjectList(MethodView):
         """List the projects you maintain"""
         user = auth.require_user()
         stmt = service.maintained_by(user, args.get("language"), args.get("programming_language"))
+        stmt = stmt.where(auth.token_projects_filter())  # a project-restricted token lists only its projects
         if expanded("active_versions"):
             stmt = service.with_active_versions(stmt, expanded("active_versions.last_build"))
         return stmt
