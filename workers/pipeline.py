@@ -15,11 +15,12 @@ import sys
 from flask import current_app
 
 from app import storage
+from app.errors import DocshelfError
 from app.extensions import db
 from app.models import Build, Version
-from app.services import build_health
+from app.services import build_health, tokens
 from app.services.build_control import finish_build
-from app.services.build_env import build_variables
+from app.services.build_env import api_base_url, build_variables
 from app.services.builds import build_timeout
 from app.services.sync import sync_versions
 from workers import environment, publish, vcs
@@ -160,7 +161,17 @@ class Pipeline:
             env.update(build_variables(self.project, version, commit=commit, output_dir=self.output + os.sep))
         except ValueError as exc:  # an env var encrypted with another secret key
             raise BuildFailed(f"The project's environment variables cannot be read: {exc}.") from exc
+        env.update(self.api_access())
         return env
+
+    def api_access(self) -> dict[str, str]:
+        """A read-only token for this build's project, revoked when the build ends (see finish_build)."""
+        try:
+            key = tokens.create_build_token(self.build)
+        except DocshelfError as exc:  # e.g. a project without maintainers: build without API access
+            log.info("build %s gets no API token: %s", self.build.id, exc.detail)
+            return {}
+        return {"DOCSHELF_API_TOKEN": key, "DOCSHELF_API_URL": api_base_url()}
 
     def install(self) -> None:
         assert self.config is not None

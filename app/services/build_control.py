@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.models.build import RUNNING_STATES
 from app.services.builds import build_timeout
 from app.services.queueing import RUN_BUILD, build_job_id
+from app.services.tokens import revoke_build_tokens
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ def finish_build(build: Build, *, success: bool, error: str | None = None, state
     build.success = success
     build.error = error
     build.finished = utcnow()
+    revoke_build_tokens(build.id)  # the build's API token dies with it
     if success and build.version_id is not None:
         version = db.session.get(Version, build.version_id)
         if version is not None:

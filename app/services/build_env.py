@@ -13,6 +13,11 @@ from app.extensions import db
 from app.models import EnvironmentVariable, Project, Version
 
 
+def api_base_url() -> str:
+    """The API root a build (or its docs' client script) talks to."""
+    return (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/") + "/api/v3/"
+
+
 def canonical_url(project: Project, version: Version) -> str:
     """Where this version is served (path-based hosting), so themes can emit canonical links."""
     base = (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")

@@ -132,6 +132,11 @@ def test_build_environment_is_scrubbed(app, user, make_repo, monkeypatch):
     assert env["HOME"].startswith(os.path.join(app.config["DATA_DIR"], "builds"))
     assert not any(name.startswith(("DOCSHELF_DATA", "DOCSHELF_DATABASE", "DOCSHELF_REDIS", "AWS_"))
                    for name in env)
+    # The build's own API token: read-only for its project while it runs, dead once it ended.
+    assert env["DOCSHELF_API_TOKEN"].startswith("dsh_") and env["DOCSHELF_API_URL"].endswith("/api/v3/")
+    response = app.test_client().get("/api/v3/projects/envy/",
+                                     headers={"Authorization": f"Token {env['DOCSHELF_API_TOKEN']}"})
+    assert response.status_code == 401 and response.json["code"] == "auth_required"
 
 
 def test_pull_request_builds_get_public_variables_only(user, sphinx_repo):
