@@ -45,7 +45,9 @@ def create_venv(rec: Recorder, venv_dir: str) -> str:
     os.makedirs(site_dir, exist_ok=True)
     dirs = worker_site_dirs()
     with open(os.path.join(site_dir, PTH_NAME), "w") as fh:
-        fh.write("\n".join(dirs) + "\n")
+        # addsitedir (not plain path lines) also runs the worker's own .pth files, so an editable
+        # install of Docshelf is importable in the build (the Sphinx extension, the MkDocs plugin).
+        fh.write("import site; " + "; ".join(f"site.addsitedir({d!r})" for d in dirs) + "\n")
     rec.note("python -m venv --without-pip $VIRTUAL_ENV",
              f"Created {venv_dir} on Python {sys.version.split()[0]}; the worker's packages are visible from "
              f"{', '.join(dirs)}.\n", description="Creating the environment")

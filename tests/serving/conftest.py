@@ -1,9 +1,8 @@
 """Real built sites for the serving tests, made once per session by the build engine.
 
 Two fixture repositories (Sphinx and MkDocs, each with a ``1.0`` tag and a newer ``main``) are built
-through the API and an in-process RQ worker, exactly like production builds. Both enable the Docshelf
-integration the way a user would (``extensions`` in conf.py, ``plugins`` in mkdocs.yml); the project
-variable ``PYTHONPATH`` makes this checkout importable inside the build's virtualenv.
+through the API and an in-process RQ worker, exactly like production builds. Neither project mentions
+the Docshelf integration: the builders add the Sphinx extension and the MkDocs plugin themselves.
 
 The database is emptied after every test (tests/conftest.py), so the session keeps a snapshot of the
 published files and of the version rows the engine produced, and :func:`sites` restores both for each
@@ -24,12 +23,10 @@ import pytest
 from flask import Flask
 from rq import SimpleWorker
 
-import workers
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Version
 from tests import factories
 
-SOURCE_ROOT = str(Path(workers.__file__).resolve().parent.parent)
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Docshelf Tests",
     "GIT_AUTHOR_EMAIL": "tests@example.com",
@@ -42,10 +39,9 @@ GIT_ENV = {
 SPHINX_CONF = """project = "Shelf Sphinx"
 author = "Docshelf"
 copyright = "2026, Docshelf"
-extensions = ["workers.integrations.sphinx_ext"]
 """
 SPHINX_YAML = "version: 2\nformats: [htmlzip, epub]\nsphinx:\n  configuration: docs/conf.py\n"
-MKDOCS_YML = "site_name: Shelf MkDocs\nplugins:\n  - search\n  - docshelf\n"
+MKDOCS_YML = "site_name: Shelf MkDocs\n"
 MKDOCS_YAML = "version: 2\nformats: [htmlzip]\nmkdocs:\n  configuration: mkdocs.yml\n"
 VERSION_FIELDS = (
     "slug",
@@ -157,11 +153,6 @@ def built(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sna
                 project = factories.ProjectFactory(
                     name=slug, slug=slug, repository_url=str(repo), maintainers=[user]
                 )
-                variable = {"name": "PYTHONPATH", "value": SOURCE_ROOT, "public": False}
-                response = client.post(
-                    f"/api/v3/projects/{slug}/environmentvariables/", json=variable, headers=headers
-                )
-                assert response.status_code == 201, response.json
                 response = client.post(f"/api/v3/projects/{slug}/versions/latest/builds/", headers=headers)
                 assert response.status_code == 202, response.json
             work()

@@ -12,7 +12,7 @@ class MkDocsBuilder(Builder):
 
     def build_html(self) -> None:
         assert self.config.configuration is not None
-        argv = [self.ctx.python, "-m", "mkdocs", "build", "--clean", "--site-dir", self.html_dir,
+        argv = [self.ctx.python, "-m", "workers.integrations.mkdocs_build", "build", "--clean", "--site-dir", self.html_dir,
                 "--config-file", os.path.join(self.ctx.checkout, self.config.configuration)]
         if self.config.fail_on_warning:
             argv.append("--strict")

@@ -7,6 +7,7 @@ import os
 import subprocess
 
 from workers.builders.base import Builder
+from workers.integrations.sphinx_ext import append_to_conf_py
 from workers.publish import download_name
 from workers.recorder import BuildFailed
 
@@ -32,6 +33,9 @@ class SphinxBuilder(Builder):
         self.run(argv, f"Building {builder}", cwd=self.confdir)
 
     def build_html(self) -> None:
+        # Every Docshelf-built page carries the flyout/version-warning client (workers.integrations).
+        assert self.config.configuration is not None
+        append_to_conf_py(os.path.join(self.ctx.checkout, self.config.configuration))
         self.sphinx(self.config.builder, self.html_dir)
 
     def build_format(self, fmt: str) -> str | None:
