@@ -40,6 +40,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test  ## benchmarks; each figure a ratio against a baseline of the same run
 	$(BIN)/python -m workers.bench
+	$(BIN)/python -m tests.serving.bench_serving
 
 openapi: $(VENV)/.installed
 	$(BIN)/docshelf openapi print

@@ -84,6 +84,8 @@ def up(host: str, port: int, web_workers: int) -> None:
         from app.extensions import stop_embedded_redis
 
         stop_embedded_redis()
-    failed = [str(c.args) for c in children if c.returncode not in (0, -signal.SIGTERM, None) and not stopping]
+    failed = [
+        str(c.args) for c in children if c.returncode not in (0, -signal.SIGTERM, None) and not stopping
+    ]
     if failed:
         raise click.ClickException(f"stopped because {failed[0]} exited")

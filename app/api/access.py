@@ -12,6 +12,7 @@ their endpoint with :func:`allow_anonymous_writes`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, request
@@ -28,7 +29,7 @@ def allow_anonymous_writes(endpoint: str) -> None:
     _ANONYMOUS_WRITE_ENDPOINTS.add(endpoint)
 
 
-def check_access(endpoint: str | None, view_args: dict[str, Any] | None) -> None:
+def check_access(endpoint: str | None, view_args: Mapping[str, Any] | None) -> None:
     if endpoint is None or endpoint in _ANONYMOUS_WRITE_ENDPOINTS:
         return
     slug = (view_args or {}).get("project_slug")

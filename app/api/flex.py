@@ -73,7 +73,7 @@ class FlexNested(fields.Nested):
     so ``?expand=child.active_versions`` reaches the embedded child like ``fields`` does."""
 
     def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        token = _path.set(_path.get() + (self.name,))
+        token = _path.set(_path.get() + (str(self.name),))
         try:
             return super().serialize(attr, obj, accessor, **kwargs)
         finally:

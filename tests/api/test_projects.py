@@ -403,11 +403,19 @@ def test_writes_are_authorised_before_the_body_is_read(client, user):
     other = {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='zed'))}"}
     assert_error(client.post("/api/v3/projects/", json={}), 401, "auth_required")
     assert_error(client.patch("/api/v3/projects/pip/", json={"language": "xx"}), 401, "auth_required")
-    assert_error(client.patch("/api/v3/projects/pip/", json={"language": "xx"}, headers=other), 403,
-                 "permission_denied")
-    assert_error(client.patch("/api/v3/projects/pip/versions/latest/", json={"active": "x"}, headers=other), 403,
-                 "permission_denied")
-    assert_error(client.patch("/api/v3/projects/nope/", json={"language": "xx"}, headers=other), 404, "not_found")
+    assert_error(
+        client.patch("/api/v3/projects/pip/", json={"language": "xx"}, headers=other),
+        403,
+        "permission_denied",
+    )
+    assert_error(
+        client.patch("/api/v3/projects/pip/versions/latest/", json={"active": "x"}, headers=other),
+        403,
+        "permission_denied",
+    )
+    assert_error(
+        client.patch("/api/v3/projects/nope/", json={"language": "xx"}, headers=other), 404, "not_found"
+    )
 
 
 def test_delete_removes_the_repository_cache(app, client, user, headers):

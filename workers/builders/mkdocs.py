@@ -12,7 +12,9 @@ class MkDocsBuilder(Builder):
 
     def build_html(self) -> None:
         assert self.config.configuration is not None
-        argv = [self.ctx.python, "-m", "workers.integrations.mkdocs_build", "build", "--clean", "--site-dir", self.html_dir,
+        # mkdocs_build is ``mkdocs build`` with the Docshelf plugin switched on (flyout, version warning).
+        argv = [self.ctx.python, "-m", "workers.integrations.mkdocs_build", "build", "--clean",
+                "--site-dir", self.html_dir,
                 "--config-file", os.path.join(self.ctx.checkout, self.config.configuration)]
         if self.config.fail_on_warning:
             argv.append("--strict")

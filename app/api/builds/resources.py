@@ -67,7 +67,12 @@ class VersionBuildList(MethodView):
         project = auth.writable_project(project_slug)
         version = version_service.get_version(project, auth.current_user(), version_slug)
         build = service.trigger_build(project, version)
-        return {"build": build, "project": load_project(project_slug), "version": version, "triggered": True}, 202
+        return {
+            "build": build,
+            "project": load_project(project_slug),
+            "version": version,
+            "triggered": True,
+        }, 202
 
 
 @blp.route("/versions/<version_slug>/builds/<int:build_id>/")
@@ -106,11 +111,18 @@ class BuildCommandList(MethodView):
 
 @blp.route("/builds/<int:build_id>/log.txt")
 class BuildLog(MethodView):
-    @blp.doc(responses={"200": {"description": "The build log as plain text",
-                                "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The build log as plain text",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        }
+    )
     @blp.alt_response(404, description="No such project or build")
     def get(self, project_slug: str, build_id: int) -> Response:
         """Show a build's log as plain text (readable while the build runs)"""
         build = service.get_build(auth.readable_project(project_slug), build_id)
-        return Response(service.build_log(build), mimetype="text/plain",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            service.build_log(build), mimetype="text/plain", headers={"Cache-Control": "no-store"}
+        )
