@@ -6,7 +6,12 @@ and a list of 100 projects carries ~1,500 links, so this stays off the hot path.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app, g, has_request_context, request
+
+if TYPE_CHECKING:
+    from app.models import Project
 
 
 def public_base() -> str:
@@ -31,12 +36,12 @@ def site_url(*parts: object) -> str:
     return f"{public_base()}/{path}/" if path else f"{public_base()}/"
 
 
-def docs_url(project_slug: str, language: str, version_slug: str | None, single_version: bool) -> str:
-    """Where a version's built docs are served (path-based hosting, see app/serving)."""
-    prefix = current_app.config.get("DOCS_PREFIX", "/docs").strip("/")
-    if single_version or version_slug is None:
-        return site_url(prefix, project_slug)
-    return site_url(prefix, project_slug, language, version_slug)
+def docs_url(project: Project, version_slug: str) -> str:
+    """Where a version's built docs are served: asked of the docs server's own resolver, so the API
+    advertises exactly the URL that serves (versioning scheme, subprojects, translations, docs domain)."""
+    from app.serving.resolver import canonical_url
+
+    return canonical_url(project, version_slug)
 
 
 def page_url(**replace: object) -> str:

@@ -19,13 +19,10 @@ def api_base_url() -> str:
 
 
 def canonical_url(project: Project, version: Version) -> str:
-    """Where this version is served (path-based hosting), so themes can emit canonical links."""
-    base = (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")
-    prefix = current_app.config.get("DOCS_PREFIX", "/docs").strip("/")
-    parts = [base, prefix, project.slug] if prefix else [base, project.slug]
-    if not project.single_version:
-        parts += [project.language, version.slug]
-    return "/".join(parts) + "/"
+    """Where this version is served, so themes can emit canonical links: the docs server's own answer."""
+    from app.serving.resolver import canonical_url as served_at
+
+    return served_at(project, version.slug)
 
 
 def git_identifier(version: Version) -> str:

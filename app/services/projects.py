@@ -45,7 +45,10 @@ def base_query() -> Select[Project]:
     """Projects with what every representation needs, eager-loaded (no query per item)."""
     return select(Project).options(
         selectinload(Project.users),
-        selectinload(Project.main_language_project),
+        # The docs URL of a translation lives under its main project (and maybe that one's parent).
+        selectinload(Project.main_language_project)
+        .selectinload(Project.superproject_relation)
+        .selectinload(ProjectRelationship.parent),
         selectinload(Project.superproject_relation).selectinload(ProjectRelationship.parent),
     )
 

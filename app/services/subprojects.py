@@ -55,6 +55,8 @@ def subprojects_query(
             selectinload(ProjectRelationship.parent),
             child.selectinload(Project.users),
             child.selectinload(Project.main_language_project),
+            # The child's docs URL is under its parent's (``/<parent>/projects/<alias>/``).
+            child.selectinload(Project.superproject_relation).selectinload(ProjectRelationship.parent),
         )
         .order_by(ProjectRelationship.alias)
     )

@@ -426,3 +426,12 @@ def test_delete_removes_the_repository_cache(app, client, user, headers):
     os.makedirs(os.path.join(cache, "objects"))
     assert client.delete("/api/v3/projects/pip/", headers=headers).status_code == 204
     assert not os.path.exists(cache)
+
+
+def test_documentation_urls_follow_the_versioning_scheme(client, user):
+    make_pip(user, versioning_scheme="multiple_versions_without_translations")
+    factories.ProjectFactory(name="Solo", versioning_scheme="single_version_without_translations")
+    assert client.get("/api/v3/projects/pip/").json["urls"]["documentation"] == "http://localhost/docs/pip/latest/"
+    assert client.get("/api/v3/projects/pip/versions/latest/").json["urls"]["documentation"] == (
+        "http://localhost/docs/pip/latest/")
+    assert client.get("/api/v3/projects/solo/").json["urls"]["documentation"] == "http://localhost/docs/solo/"

@@ -78,7 +78,7 @@ class ProjectSchema(FlexSchema):
 
     def get_urls(self, p: Project) -> dict[str, str]:
         return {
-            "documentation": docs_url(p.slug, p.language, p.default_version, p.single_version),
+            "documentation": docs_url(p, p.default_version),
             "home": p.homepage or site_url("projects", p.slug),
             "builds": site_url("projects", p.slug, "builds"),
             "versions": site_url("projects", p.slug, "versions"),

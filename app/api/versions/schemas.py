@@ -43,7 +43,7 @@ class VersionSchema(FlexSchema):
         p = version.project
         vcs_ref = version.ref or version.identifier or version.verbose_name
         return {
-            "documentation": docs_url(p.slug, p.language, version.slug, p.single_version),
+            "documentation": docs_url(p, version.slug),
             "vcs": f"{p.repository_url.removesuffix('.git')}/tree/{vcs_ref}",
             "dashboard": {"edit": site_url("dashboard", p.slug, "version", version.slug, "edit")},
         }
