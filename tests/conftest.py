@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,14 +29,11 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = os.environ.get("DOCSHELF_TEST_DATABASE_URL")
-    if not base:
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "docshelf.db")
-        return
+@contextmanager
+def fresh_database(base: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database next to ``base`` for as long as the block runs."""
     url = make_url(base)
-    name = f"docshelf_test_{uuid.uuid4().hex[:8]}_{_worker()}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}_{_worker()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -45,6 +43,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("DOCSHELF_TEST_DATABASE_URL")
+    if not base:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "docshelf.db")
+        return
+    with fresh_database(base, "docshelf_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from app import create_app
 from app.extensions import db
+from tests.conftest import fresh_database
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -33,17 +32,8 @@ def empty_database_url(tmp_path):
     if not base:
         yield "sqlite:///" + str(tmp_path / "migrated.db")
         return
-    url = make_url(base)
-    name = f"docshelf_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(base, "docshelf_migrate") as url:
+        yield url
 
 
 def test_upgrade_head_matches_models(empty_database_url, redis_url, tmp_path):
