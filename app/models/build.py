@@ -43,6 +43,10 @@ class Build(db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(Text)
     commit: Mapped[str | None] = mapped_column(String(255), index=True)
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Who asked for the build (None for webhooks, syncs and deleted users): the per-user build quota.
+    triggered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     job_id: Mapped[str | None] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from app.errors import NotFound, RetryableError, ValidationError
 from app.extensions import db
-from app.models import Build, BuildCommand, Project, Version
+from app.models import Build, BuildCommand, Project, User, Version
 from app.models.base import utcnow
 from app.models.build import FINAL_STATES
 from app.services.queueing import build_job_id, enqueue_build
@@ -46,7 +46,7 @@ def build_timeout(project: Project) -> int:
     return project.build_timeout or current_app.config.get("BUILD_TIMEOUT", 900)
 
 
-def trigger_build(project: Project, version: Version) -> Build:
+def trigger_build(project: Project, version: Version, user: User | None = None) -> Build:
     """Create the Build row, commit, then enqueue ``build-<id>``; older unfinished builds are cancelled."""
     if not version.active:
         raise ValidationError(
@@ -59,6 +59,7 @@ def trigger_build(project: Project, version: Version) -> Build:
         version_slug=version.slug,
         state="triggered",
         job_id=None,
+        triggered_by_id=user.id if user else None,
     )
     db.session.add(build)
     db.session.flush()

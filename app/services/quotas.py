@@ -1,4 +1,4 @@
-"""Quotas: how many projects a user maintains, how many unfinished builds their projects have.
+"""Quotas: how many projects a user maintains, how many unfinished builds they triggered.
 
 Exceeding one is a 429 ``quota_exceeded`` whose body names the quota, its limit and current use, so
 a client can tell it from a rate limit (which clears by itself). Admins are exempt; 0 disables one.
@@ -46,9 +46,9 @@ def check_new_project(user: User) -> None:
 
 
 def active_builds(user: User) -> int:
-    maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == user.id)
+    """Unfinished builds this user triggered (webhook and sync builds belong to nobody)."""
     stmt = select(func.count(Build.id)).where(
-        Build.project_id.in_(maintained), Build.state.not_in(FINAL_STATES)
+        Build.triggered_by_id == user.id, Build.state.not_in(FINAL_STATES)
     )
     return db.session.scalar(stmt) or 0
 
@@ -64,5 +64,5 @@ def check_active_builds(user: User) -> None:
             "active_builds_per_user",
             limit,
             used,
-            f"Build quota exceeded: {used} builds of your projects are unfinished and the limit is {limit}.",
+            f"Build quota exceeded: {used} builds you triggered are unfinished and the limit is {limit}.",
         )

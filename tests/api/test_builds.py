@@ -79,7 +79,8 @@ def test_trigger_returns_202_and_enqueues_after_commit(app, client, project, hea
     build_id = body["build"]["id"]
     job = Queue("builds", connection=get_redis(app)).fetch_job(f"build-{build_id}")
     assert job is not None and job.func_name == "workers.jobs.run_build" and job.args == (build_id,)
-    assert db.session.get(Build, build_id).job_id == f"build-{build_id}"
+    build = db.session.get(Build, build_id)
+    assert build.job_id == f"build-{build_id}" and build.triggered_by_id == project.users[0].id
     version = client.get("/api/v3/projects/pip/versions/latest/?expand=last_build").json
     assert version["last_build"]["id"] == build_id
 

@@ -41,8 +41,12 @@ def test_active_build_quota(client, app, user, headers, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_ACTIVE_BUILDS_PER_USER", 2)
     pip = factories.ProjectFactory(name="Pip", maintainers=[user])
     factories.ProjectFactory(name="Other", maintainers=[user])
-    factories.BuildFactory(version=factories.VersionFactory(project=pip, slug="v1"), state="building")
+    mine = factories.BuildFactory(version=factories.VersionFactory(project=pip, slug="v1"), state="building")
+    mine.triggered_by_id = user.id
     factories.BuildFactory(version=factories.VersionFactory(project=pip, slug="v2"), state="finished")
+    # A co-maintainer's (or a webhook's) running build is theirs, not this user's.
+    factories.BuildFactory(version=factories.VersionFactory(project=pip, slug="v3"), state="building")
+    db.session.commit()
     assert client.post("/api/v3/projects/pip/versions/latest/builds/", headers=headers).status_code == 202
     response = client.post("/api/v3/projects/other/versions/latest/builds/", headers=headers)
     body = assert_error(response, 429, "quota_exceeded", "quota")

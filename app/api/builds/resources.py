@@ -66,7 +66,7 @@ class VersionBuildList(MethodView):
         """Trigger a build of a version"""
         project = auth.writable_project(project_slug)
         version = version_service.get_version(project, auth.current_user(), version_slug)
-        build = service.trigger_build(project, version)
+        build = service.trigger_build(project, version, auth.current_user())
         return {
             "build": build,
             "project": load_project(project_slug),

@@ -67,5 +67,5 @@ def _update(data: dict[str, Any], project_slug: str, version_slug: str) -> Respo
     project = auth.writable_project(project_slug)
     version = service.get_version(project, auth.current_user(), version_slug)
     if service.update_version(version, data):
-        build_service.trigger_build(project, version)  # activating a version builds it
+        build_service.trigger_build(project, version, auth.current_user())  # activating builds it
     return Response(status=204)
