@@ -10,35 +10,23 @@ api = Api()
 
 
 def init_api(app: Flask) -> None:
+    from app import security
     from app.api import openapi_ui, root
+    from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
+    from app.api.device.resources import blp as device
     from app.api.environment_variables.resources import blp as environment_variables
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
+    from app.api.sharing.resources import grants_blp, maintainers_blp
     from app.api.subprojects.resources import blp as subprojects
+    from app.api.tokens.resources import blp as tokens
     from app.api.translations.resources import blp as translations
     from app.api.versions.resources import blp as versions
 
     api.init_app(app)
-    from app import security  # after api.init_app: its hooks must run after authentication
-
-    security.init_app(app)
-    for blueprint in (
-        root.blp,
-        projects,
-        versions,
-        builds,
-        subprojects,
-        translations,
-        redirects,
-        environment_variables,
-    ):
-        api.register_blueprint(blueprint)
-    from app.api.audit.resources import blp as audit
-    from app.api.device.resources import blp as device
-    from app.api.sharing.resources import grants_blp, maintainers_blp
-    from app.api.tokens.resources import blp as tokens
-
-    for blueprint in (maintainers_blp, grants_blp, tokens, device, audit):
+    security.init_app(app)  # after api.init_app: its hooks must run after authentication
+    for blueprint in (root.blp, projects, versions, builds, subprojects, translations, redirects,
+                      environment_variables, maintainers_blp, grants_blp, tokens, device, audit):
         api.register_blueprint(blueprint)
     openapi_ui.init_app(app)
