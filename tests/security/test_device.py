@@ -134,3 +134,13 @@ def test_approving_projects_you_do_not_maintain_fails(client):
     started = start(client, projects=["theirs"])
     login(client)
     assert approve(client, started["user_code"]).status_code == 400
+
+
+def test_rfc_8628_form_encoded_requests_work_too(client, user):
+    """Generic OAuth libraries send application/x-www-form-urlencoded, as the RFC says."""
+    started = client.post(START, data={"client_name": "oauthlib"})
+    assert started.status_code == 200, started.json
+    pending = client.post(TOKEN, data={"device_code": started.json["device_code"], "grant_type": GRANT_TYPE})
+    assert rfc_error(pending, "authorization_pending")
+    other = client.post("/api/v3/projects/", data={"name": "x"}, headers={"Authorization": "Token nope"})
+    assert other.status_code == 401  # form bodies stay refused elsewhere (auth is checked first)

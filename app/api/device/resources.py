@@ -4,7 +4,7 @@
 2. the user opens ``verification_uri`` in a browser, logs in and approves the code;
 3. the tool polls ``POST /api/v3/device/token/`` every ``interval`` seconds until it gets the token.
 
-Bodies are JSON like the rest of the API (RFC 8628 uses form encoding; the fields are the same).
+Bodies are JSON like the rest of the API, or form-encoded as RFC 8628 specifies (the fields are the same).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.api.access import allow_anonymous_writes
-from app.api.base import Blueprint, public_base
+from app.api.base import Blueprint, accept_form_bodies, public_base
 from app.models.base import utcnow
 from app.security.scopes import SCOPES
 from app.services import device as service
@@ -71,6 +71,9 @@ class DeviceTokenSchema(Schema):
 # Device login is how a tool without credentials gets some: both POSTs are anonymous by design.
 allow_anonymous_writes("device.DeviceCode")
 allow_anonymous_writes("device.DeviceToken")
+# RFC 8628 clients send form-encoded bodies; Docshelf's own tools send JSON. Both work.
+accept_form_bodies("device.DeviceCode")
+accept_form_bodies("device.DeviceToken")
 
 
 @blp.route("/code/")
