@@ -150,6 +150,8 @@ def test_corpus_against_every_write_route(
             fill(rule, world), method=method, data=data, content_type=content_type, headers=headers
         )
         check(response, before)
+        if label == "form" and rule.startswith("/api/v3/device/"):
+            continue  # RFC 8628 endpoints take form bodies by design (tests/security/test_device.py)
         if expected:
             assert response.status_code in expected + (404, 405), (
                 method,
