@@ -49,6 +49,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
 
     app = Flask(__name__)
     app.config.update(settings)
+    proxies = int(settings.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:  # only then may X-Forwarded-* decide the client IP (rate limits) and the host (links)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),

@@ -83,6 +83,13 @@ SETTINGS: list[Setting] = [
     ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "Reverse proxies in front of Docshelf whose X-Forwarded-For/Proto/Host are "
+        "believed (client IPs for rate limits, links); 0 trusts none.",
+        int,
+    ),
     # --- accounts and protection (issue 5) ---
     Setting(
         "SESSION_COOKIE_SECURE",
