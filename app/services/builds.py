@@ -18,9 +18,7 @@ from app.services.queueing import build_job_id, enqueue_build
 log = logging.getLogger(__name__)
 
 
-def builds_query(
-    project: Project, filters: dict[str, Any], version: Version | None = None
-) -> Select[Build]:
+def builds_query(project: Project, filters: dict[str, Any], version: Version | None = None) -> Select[Build]:
     stmt = select(Build).where(Build.project_id == project.id).options(joinedload(Build.project))
     if version is not None:
         stmt = stmt.where(Build.version_id == version.id)
@@ -85,7 +83,12 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
 
 
 def cancel_unfinished(version: Version) -> None:
-    """Triggering a version supersedes its queued builds and asks running ones to stop."""
+    """Triggering a version supersedes its queued builds and asks running ones to stop.
+
+    The version row is locked first, so two simultaneous triggers queue up: the second one sees (and
+    supersedes) the first one's build instead of both staying queued (READ COMMITTED on PostgreSQL).
+    """
+    db.session.execute(select(Version.id).where(Version.id == version.id).with_for_update())
     db.session.execute(
         update(Build)
         .where(Build.version_id == version.id, Build.state == "triggered")

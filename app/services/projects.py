@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, or_, select, text, true
 from sqlalchemy.orm import selectinload
 
 from app import storage
@@ -168,7 +168,12 @@ def locked(project: Project) -> Iterator[None]:
 
     Commits on success; on any failure rolls back, which also releases the lock at once.
     """
-    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    if db.session.get_bind().dialect.name == "sqlite":
+        # No FOR UPDATE there, and pysqlite only opens the transaction at the first write, so reads
+        # made under the "lock" could be stale; a no-op write takes SQLite's write lock right now.
+        db.session.execute(text("UPDATE projects SET id = id WHERE id = :id"), {"id": project.id})
+    else:
+        db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
     try:
         yield
     except BaseException:
