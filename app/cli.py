@@ -111,3 +111,9 @@ main.add_command(up)
 def settings() -> None:
     """Print the table of DOCSHELF_* settings."""
     click.echo(settings_table())
+
+
+from app.client import CLIENT_COMMANDS  # noqa: E402
+
+for _command in CLIENT_COMMANDS:
+    main.add_command(_command)

@@ -1,0 +1,155 @@
+"""``docshelf builds trigger|show|log|cancel``.
+
+``trigger --wait`` is what CI runs: it follows the build live, streams the log as it grows, and exits 0
+only when the build succeeded, so a failed docs build fails the pipeline with the failing output shown.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from app.client.output import Ctx, client_command
+
+FINAL_STATES = frozenset({"finished", "cancelled"})
+
+
+@click.group("builds")
+def builds() -> None:
+    """Builds of a project (client)."""
+
+
+def _summary(build: dict[str, Any]) -> str:
+    state = build.get("state") or {}
+    outcome = "" if build.get("success") is None else (" passed" if build["success"] else " failed")
+    where = f"{build.get('project')}/{build.get('version')}"
+    return f"build {build['id']} of {where}: {state.get('name')}{outcome}"
+
+
+def _show_build(ctx: Ctx, build: dict[str, Any]) -> None:
+    ctx.table(
+        ["FIELD", "VALUE"],
+        [
+            ("id", build["id"]),
+            ("project", build.get("project")),
+            ("version", build.get("version")),
+            ("state", (build.get("state") or {}).get("code")),
+            ("success", build.get("success")),
+            ("commit", build.get("commit")),
+            ("created", build.get("created")),
+            ("finished", build.get("finished")),
+            ("duration", build.get("duration")),
+            ("error", build.get("error")),
+        ],
+    )
+
+
+def failing_output(ctx: Ctx, project: str, build: dict[str, Any]) -> str:
+    """The command that failed and its output, for the reader of a red CI job."""
+    commands = list(ctx.client.paginate(f"/api/v3/projects/{project}/builds/{build['id']}/commands/"))
+    failed = [c for c in commands if c.get("exit_code") not in (None, 0)]
+    parts = [f"$ {c.get('command')}  (exit {c.get('exit_code')})\n{c.get('output') or ''}" for c in failed]
+    if build.get("error"):
+        parts.append(f"Error: {build['error']}")
+    return "\n".join(parts) or "The build failed without a failing command."
+
+
+def settled_lines(log: str) -> list[str]:
+    """The log lines that will not change any more, without the header.
+
+    The server renders log.txt from the build's commands on every request: the header carries the live
+    state, a running command ends in a ``[running]`` marker that is later replaced, and its last output
+    line may still be growing. Holding those back makes the rest append-only, so it can be streamed.
+    """
+    lines = log.splitlines()
+    start = lines.index("") if "" in lines else len(lines)  # the header ends at the first blank line
+    body = lines[start:]
+    if body and body[-1] == "[running]":
+        body = body[:-2]
+    return body
+
+
+def wait_for_build(
+    ctx: Ctx, project: str, build: dict[str, Any], interval: float, timeout: float
+) -> dict[str, Any]:
+    """Poll until the build ends, printing new log lines as they settle (to stderr under ``--json``)."""
+    path = f"/api/v3/projects/{project}/builds/{build['id']}/"
+    stream = ctx.err if ctx.json else ctx.out
+    printed = 0
+    deadline = time.monotonic() + timeout
+    with stream.status(_summary(build)) as status:
+        while True:
+            build = ctx.client.get(path)
+            final = (build.get("state") or {}).get("code") in FINAL_STATES
+            lines = settled_lines(ctx.client.text(f"{path}log.txt"))
+            for line in lines[printed:]:
+                stream.out(line, highlight=False)
+            printed = max(printed, len(lines))
+            status.update(_summary(build))
+            if final:
+                return build
+            if time.monotonic() > deadline:
+                ctx.err.print(f"Gave up waiting after {timeout:.0f} s; the build goes on.")
+                sys.exit(3)
+            time.sleep(interval)
+
+
+@builds.command("trigger")
+@click.argument("project")
+@click.argument("version", required=False)
+@click.option("--wait", is_flag=True, help="Follow the build; exit 0 only if it succeeds.")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--timeout", type=float, default=3600, show_default=True, help="Seconds to wait at most.")
+@client_command
+def builds_trigger(
+    ctx: Ctx, project: str, version: str | None, wait: bool, interval: float, timeout: float
+) -> None:
+    """Build a version (default: the project's default version)."""
+    if version is None:
+        version = ctx.client.get(f"/api/v3/projects/{project}/")["default_version"]
+    answer = ctx.client.request("POST", f"/api/v3/projects/{project}/versions/{version}/builds/", {})
+    build = answer["build"]
+    if not wait:
+        ctx.emit(build, lambda: ctx.out.print(f"Triggered build {build['id']} of {project}/{version}."))
+        return
+    if not ctx.json:
+        ctx.out.print(f"Triggered build {build['id']} of {project}/{version}.")
+    build = wait_for_build(ctx, project, build, interval, timeout)
+    ctx.emit(build, lambda: ctx.out.print(_summary(build)))
+    if build.get("success"):
+        return
+    ctx.err.out(failing_output(ctx, project, build), highlight=False)
+    sys.exit(1)
+
+
+@builds.command("show")
+@click.argument("project")
+@click.argument("build_id", type=int)
+@client_command
+def builds_show(ctx: Ctx, project: str, build_id: int) -> None:
+    """Show a build."""
+    data = ctx.client.get(f"/api/v3/projects/{project}/builds/{build_id}/")
+    ctx.emit(data, lambda: _show_build(ctx, data))
+
+
+@builds.command("log")
+@click.argument("project")
+@click.argument("build_id", type=int)
+@client_command
+def builds_log(ctx: Ctx, project: str, build_id: int) -> None:
+    """Print a build's log (as far as it got, if it is still running)."""
+    text = ctx.client.text(f"/api/v3/projects/{project}/builds/{build_id}/log.txt")
+    ctx.emit({"id": build_id, "log": text}, lambda: click.echo(text, nl=False))
+
+
+@builds.command("cancel")
+@click.argument("project")
+@click.argument("build_id", type=int)
+@client_command
+def builds_cancel(ctx: Ctx, project: str, build_id: int) -> None:
+    """Cancel a queued or running build."""
+    data = ctx.client.request("POST", f"/api/v3/projects/{project}/builds/{build_id}/cancel/", {})
+    ctx.emit(data, lambda: ctx.out.print(f"Cancelled build {build_id}."))

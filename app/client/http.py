@@ -1,0 +1,105 @@
+"""A small HTTP client for the v3 API on ``urllib`` (no extra dependency for a handful of calls).
+
+Every non-2xx answer becomes :class:`ApiError` carrying the error contract's ``detail``, which the
+command layer prints and turns into a non-zero exit; the client never shows a raw traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import IO, Any
+from urllib.parse import urlencode, urlsplit
+
+from app.client.config import Profile
+
+USER_AGENT = "docshelf-cli/0.1"
+
+
+class ApiError(Exception):
+    """An API error (``status`` > 0) or a transport failure (``status`` 0)."""
+
+    def __init__(self, status: int, detail: str, body: Any = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.body = body
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+
+def _error_from(exc: urllib.error.HTTPError) -> ApiError:
+    raw = exc.read()
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("detail"):
+        return ApiError(exc.code, str(body["detail"]), body)
+    return ApiError(exc.code, f"HTTP {exc.code}: {raw.decode(errors='replace')[:200] or exc.reason}", body)
+
+
+class Client:
+    """Bound to one profile: base URL plus optional bearer token."""
+
+    def __init__(self, profile: Profile, timeout: float = 30) -> None:
+        self.profile = profile
+        self.timeout = timeout
+
+    def url(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """Server paths are joined onto the profile URL; absolute URLs from the API keep only their path,
+        since the server's public base may not be how this client reaches it."""
+        if path.startswith(("http://", "https://")):
+            parts = urlsplit(path)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+        query = f"?{urlencode(params)}" if params else ""
+        return f"{self.profile.url}{path}{query}"
+
+    def open(
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None
+    ) -> IO[bytes]:
+        """The raw response (for downloads and logs); raises :class:`ApiError` on failure."""
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.profile.token:
+            headers["Authorization"] = f"Bearer {self.profile.token}"
+        request = urllib.request.Request(self.url(path, params), data=data, headers=headers, method=method)
+        try:
+            response: IO[bytes] = urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
+        except urllib.error.HTTPError as exc:
+            raise _error_from(exc) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ApiError(0, f"Cannot reach {self.profile.url}: {reason}") from None
+        return response
+
+    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """The decoded JSON body (``None`` for 204)."""
+        with self.open(method, path, body, params) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def text(self, path: str) -> str:
+        with self.open("GET", path) as response:
+            return response.read().decode("utf-8", errors="replace")
+
+    def paginate(self, path: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every result of a list endpoint, walking limit/offset instead of the absolute ``next`` links."""
+        offset = 0
+        while True:
+            page = self.get(path, {"limit": page_size, "offset": offset})
+            results = page.get("results") or []
+            yield from results
+            offset += len(results)
+            if not results or offset >= int(page.get("count") or 0):
+                return

@@ -1,0 +1,99 @@
+"""A live Docshelf server on 127.0.0.1 for the command-line client, plus ways to run the client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app.cli import main
+from tests import factories
+
+DOCSHELF = os.path.join(os.path.dirname(sys.executable), "docshelf")
+
+
+@pytest.fixture(scope="session")
+def live_url(app: Flask) -> Iterator[str]:
+    """The real WSGI app served over HTTP in a thread; each request gets its own app context."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def user() -> Any:
+    return factories.UserFactory(username="carol")
+
+
+@pytest.fixture
+def token(user: Any) -> str:
+    return factories.make_token(user)
+
+
+@pytest.fixture
+def client_env(live_url: str, token: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for a client run: the live server, the user's token, a private config file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSHELF_")}
+    env.update(
+        DOCSHELF_URL=live_url,
+        DOCSHELF_TOKEN=token,
+        DOCSHELF_CLIENT_CONFIG=str(tmp_path / "client.toml"),
+        HOME=str(tmp_path),
+    )
+    return env
+
+
+@pytest.fixture
+def cli(client_env: dict[str, str]) -> Callable[..., Result]:
+    """Run ``docshelf <args>`` in-process with click's runner (stdout and stderr kept apart)."""
+
+    def run(*args: str, **env: str) -> Result:
+        full = {**client_env, **env}
+        cleared = {k: None for k in os.environ if k.startswith("DOCSHELF_") and k not in full}
+        return CliRunner().invoke(main, list(args), env={**cleared, **full}, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def spawn(client_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Run the real console script as a subprocess, for commands that wait on the server."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [DOCSHELF, *args], env=client_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def clean_build_dirs(app: Flask) -> Iterator[None]:
+    """Builds leave files outside the database; remove them like tests/workers does."""
+    yield
+    for path in (
+        app.config["STORAGE_DIR"],
+        os.path.join(app.config["DATA_DIR"], "repos"),
+        os.path.join(app.config["DATA_DIR"], "builds"),
+    ):
+        shutil.rmtree(path, ignore_errors=True)
