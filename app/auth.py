@@ -211,7 +211,14 @@ def readable_project(slug: str) -> Project:
 
 
 def writable_project(slug: str) -> Project:
-    """Authentication → scope → permission on the project, in Read the Docs' order (401, 403/404)."""
+    """Authentication → scope → permission on the project, in Read the Docs' order (401, 403/404).
+
+    The seam runs this before the body is parsed and the view asks again: the outcome is kept for
+    the request, so a write pays for the lookup (and the build quota query) once.
+    """
+    cached = g.get("writable_project")
+    if cached is not None and cached.slug == slug:
+        return cached
     user = require_user()
     project = _find_project(slug)
     if project is None or not can_read(user, project):
@@ -222,6 +229,7 @@ def writable_project(slug: str) -> Project:
         from app.services.quotas import check_active_builds
 
         check_active_builds(user)
+    g.writable_project = project
     return project
 
 

@@ -107,7 +107,14 @@ def _unhandled(error: Exception) -> Response:
 
 #: Per-request values cached on ``g``. An app context can outlive one request (tests, CLI),
 #: so each request starts by dropping them instead of trusting a fresh ``g``.
-_REQUEST_KEYS = ("current_user", "current_token", "flex_spec", "public_base", "request_id")
+_REQUEST_KEYS = (
+    "current_user",
+    "current_token",
+    "flex_spec",
+    "public_base",
+    "request_id",
+    "writable_project",
+)
 
 
 def _before_request() -> None:

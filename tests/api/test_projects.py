@@ -435,3 +435,12 @@ def test_documentation_urls_follow_the_versioning_scheme(client, user):
     assert client.get("/api/v3/projects/pip/versions/latest/").json["urls"]["documentation"] == (
         "http://localhost/docs/pip/latest/")
     assert client.get("/api/v3/projects/solo/").json["urls"]["documentation"] == "http://localhost/docs/solo/"
+
+
+def test_a_write_looks_the_project_up_once(client, user, headers, count_queries):
+    make_pip(user)
+    client.get("/api/v3/", headers=headers)  # the token's first use writes last_used
+    with count_queries() as counter:
+        assert client.patch("/api/v3/projects/pip/", json={"name": "Once"}, headers=headers).status_code == 204
+    lookups = [s for s in counter.statements if s.lstrip().startswith("SELECT projects.")]
+    assert len(lookups) == 1, lookups
