@@ -26,7 +26,20 @@ def init_api(app: Flask) -> None:
 
     api.init_app(app)
     security.init_app(app)  # after api.init_app: its hooks must run after authentication
-    for blueprint in (root.blp, projects, versions, builds, subprojects, translations, redirects,
-                      environment_variables, maintainers_blp, grants_blp, tokens, device, audit):
+    for blueprint in (
+        root.blp,
+        projects,
+        versions,
+        builds,
+        subprojects,
+        translations,
+        redirects,
+        environment_variables,
+        maintainers_blp,
+        grants_blp,
+        tokens,
+        device,
+        audit,
+    ):
         api.register_blueprint(blueprint)
     openapi_ui.init_app(app)

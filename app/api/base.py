@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,10 +171,29 @@ class _ArgumentsParser(FlaskParser):
         return super().load_json(req, schema)
 
 
+#: What the standard error responses mean, documented once (each body is the ProblemSchema).
+STANDARD_ERRORS = {
+    400: "Invalid input (field errors in `errors`)",
+    401: "Authentication required, or invalid credentials",
+    403: "Not allowed: not a maintainer, or the token lacks the scope",
+    404: "No such object, or not visible to you",
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
     """The resources' Blueprint: flask-smorest's, with the contract's 400 for invalid input."""
 
     ARGUMENTS_PARSER = _ArgumentsParser()
+
+    def errors(self, *statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Document the standard error responses of an operation in one line."""
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            for status in reversed(statuses):
+                view = self.alt_response(status, description=STANDARD_ERRORS[status])(view)
+            return view
+
+        return decorator
 
 
 def current_user_or_none() -> Any:

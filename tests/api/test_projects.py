@@ -441,6 +441,7 @@ def test_a_write_looks_the_project_up_once(client, user, headers, count_queries)
     make_pip(user)
     client.get("/api/v3/", headers=headers)  # the token's first use writes last_used
     with count_queries() as counter:
-        assert client.patch("/api/v3/projects/pip/", json={"name": "Once"}, headers=headers).status_code == 204
+        response = client.patch("/api/v3/projects/pip/", json={"name": "Once"}, headers=headers)
+    assert response.status_code == 204
     lookups = [s for s in counter.statements if s.lstrip().startswith("SELECT projects.")]
     assert len(lookups) == 1, lookups

@@ -38,7 +38,7 @@ class AuditQueryArgsSchema(Schema):
 @blp.route("/")
 class AuditEventList(MethodView):
     @blp.arguments(AuditQueryArgsSchema, location="query")
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @blp.alt_response(403, description="Not an administrator")
     @paginated(blp, AuditEventSchema)
     def get(self, args: dict[str, Any]) -> Any:

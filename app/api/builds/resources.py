@@ -28,7 +28,7 @@ blp = Blueprint("builds", __name__, url_prefix="/api/v3/projects/<project_slug>"
 @blp.route("/builds/")
 class BuildList(MethodView):
     @blp.arguments(BuildQueryArgsSchema, location="query")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(404)
     @paginated(blp, BuildSchema)
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's builds, newest first"""
@@ -38,7 +38,7 @@ class BuildList(MethodView):
 @blp.route("/builds/<int:build_id>/")
 class BuildDetail(MethodView):
     @blp.response(200, BuildSchema)
-    @blp.alt_response(404, description="No such project or build")
+    @blp.errors(404)
     def get(self, project_slug: str, build_id: int) -> Build:
         """Show a build"""
         return service.get_build(auth.readable_project(project_slug), build_id)
@@ -47,7 +47,7 @@ class BuildDetail(MethodView):
 @blp.route("/versions/<version_slug>/builds/")
 class VersionBuildList(MethodView):
     @blp.arguments(BuildQueryArgsSchema, location="query")
-    @blp.alt_response(404, description="No such project or version")
+    @blp.errors(404)
     @paginated(blp, BuildSchema)
     def get(self, args: dict[str, Any], project_slug: str, version_slug: str) -> Any:
         """List a version's builds, newest first"""
@@ -58,9 +58,7 @@ class VersionBuildList(MethodView):
     @blp.arguments(BuildTriggerSchema)
     @blp.response(202, BuildTriggeredSchema)
     @blp.alt_response(400, description="The version cannot be built (body has triggered: false)")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or version")
+    @blp.errors(401, 403, 404)
     @blp.alt_response(503, description="The build queue is unavailable")
     def post(self, _body: dict[str, Any], project_slug: str, version_slug: str) -> Any:
         """Trigger a build of a version"""
@@ -78,7 +76,7 @@ class VersionBuildList(MethodView):
 @blp.route("/versions/<version_slug>/builds/<int:build_id>/")
 class VersionBuildDetail(MethodView):
     @blp.response(200, BuildSchema)
-    @blp.alt_response(404, description="No such project, version or build")
+    @blp.errors(404)
     def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:
         """Show a build of a version"""
         project = auth.readable_project(project_slug)
@@ -90,9 +88,7 @@ class VersionBuildDetail(MethodView):
 class BuildCancel(MethodView):
     @blp.arguments(BuildTriggerSchema)
     @blp.response(202, BuildSchema)
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or build")
+    @blp.errors(401, 403, 404)
     @blp.alt_response(409, description="The build has already finished")
     def post(self, _body: dict[str, Any], project_slug: str, build_id: int) -> Any:
         """Cancel a build: a queued one never starts, a running one stops within seconds"""
@@ -102,7 +98,7 @@ class BuildCancel(MethodView):
 
 @blp.route("/builds/<int:build_id>/commands/")
 class BuildCommandList(MethodView):
-    @blp.alt_response(404, description="No such project or build")
+    @blp.errors(404)
     @paginated(blp, BuildCommandSchema)
     def get(self, project_slug: str, build_id: int) -> Any:
         """List a build's commands with their output, in the order they ran"""
@@ -119,7 +115,7 @@ class BuildLog(MethodView):
             }
         }
     )
-    @blp.alt_response(404, description="No such project or build")
+    @blp.errors(404)
     def get(self, project_slug: str, build_id: int) -> Response:
         """Show a build's log as plain text (readable while the build runs)"""
         build = service.get_build(auth.readable_project(project_slug), build_id)

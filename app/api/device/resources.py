@@ -80,7 +80,7 @@ accept_form_bodies("device.DeviceToken")
 class DeviceCode(MethodView):
     @blp.arguments(DeviceCodeRequestSchema)
     @blp.response(200, DeviceCodeSchema)
-    @blp.alt_response(400, description="Invalid input")
+    @blp.errors(400)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Start a device login"""
         request, device_code = service.start(data["client_name"], data.get("scopes"), data.get("projects"))

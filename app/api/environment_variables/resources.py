@@ -28,9 +28,7 @@ blp = Blueprint(
 
 @blp.route("/")
 class EnvironmentVariableList(MethodView):
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(401, 403, 404)
     @paginated(blp, EnvironmentVariableSchema)
     def get(self, project_slug: str) -> Any:
         """List a project's environment variables (without their values)"""
@@ -38,10 +36,7 @@ class EnvironmentVariableList(MethodView):
 
     @blp.arguments(EnvironmentVariableCreateSchema)
     @blp.response(201, EnvironmentVariableSchema)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(400, 401, 403, 404)
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Create an environment variable"""
         project = auth.writable_project(project_slug)
@@ -55,18 +50,14 @@ class EnvironmentVariableList(MethodView):
 @blp.route("/<int:environmentvariable_id>/")
 class EnvironmentVariableDetail(MethodView):
     @blp.response(200, EnvironmentVariableSchema)
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or variable")
+    @blp.errors(401, 403, 404)
     def get(self, project_slug: str, environmentvariable_id: int) -> EnvironmentVariable:
         """Show an environment variable (without its value)"""
         project = auth.writable_project(project_slug)
         return service.get_environment_variable(project, environmentvariable_id)
 
     @blp.response(204)
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or variable")
+    @blp.errors(401, 403, 404)
     def delete(self, project_slug: str, environmentvariable_id: int) -> Response:
         """Delete an environment variable"""
         project = auth.writable_project(project_slug)

@@ -41,7 +41,7 @@ def load_project(slug: str) -> Project:
 @blp.route("/")
 class ProjectList(MethodView):
     @blp.arguments(ProjectQueryArgsSchema, location="query")
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @paginated(blp, ProjectSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List the projects you maintain"""
@@ -54,8 +54,7 @@ class ProjectList(MethodView):
 
     @blp.arguments(ProjectCreateSchema)
     @blp.response(201, ProjectSchema)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(400, 401)
     def post(self, data: dict[str, Any]) -> Any:
         """Import a project"""
         user = auth.require_user()
@@ -66,17 +65,14 @@ class ProjectList(MethodView):
 @blp.route("/<project_slug>/")
 class ProjectDetail(MethodView):
     @blp.response(200, ProjectSchema)
-    @blp.alt_response(404, description="No such project, or not visible to you")
+    @blp.errors(404)
     def get(self, project_slug: str) -> Project:
         """Show a project"""
         return load_project(project_slug)
 
     @blp.arguments(ProjectUpdateSchema)
     @blp.response(204)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(400, 401, 403, 404)
     def patch(self, data: dict[str, Any], project_slug: str) -> Response:
         """Update a project (partial)"""
         service.update_project(auth.writable_project(project_slug), data)
@@ -84,19 +80,14 @@ class ProjectDetail(MethodView):
 
     @blp.arguments(ProjectCreateSchema)
     @blp.response(204)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(400, 401, 403, 404)
     def put(self, data: dict[str, Any], project_slug: str) -> Response:
         """Update a project (whole)"""
         service.update_project(auth.writable_project(project_slug), data)
         return Response(status=204)
 
     @blp.response(204)
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(401, 403, 404)
     @blp.alt_response(409, description="A build is running")
     def delete(self, project_slug: str) -> Response:
         """Delete a project and its built documentation"""
@@ -120,8 +111,7 @@ class ProjectSuperproject(MethodView):
 class ProjectSyncVersions(MethodView):
     @blp.response(202, SyncVersionsSchema)
     @blp.alt_response(400, description="The project cannot sync versions")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
+    @blp.errors(401, 403)
     def post(self, project_slug: str) -> Any:
         """Sync versions from the repository's branches and tags"""
         project = auth.writable_project(project_slug)

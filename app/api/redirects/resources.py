@@ -24,7 +24,7 @@ blp = Blueprint(
 
 @blp.route("/")
 class RedirectList(MethodView):
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(404)
     @paginated(blp, RedirectSchema)
     def get(self, project_slug: str) -> Any:
         """List a project's redirects in the order they are tried"""
@@ -32,10 +32,7 @@ class RedirectList(MethodView):
 
     @blp.arguments(RedirectCreateSchema)
     @blp.response(201, RedirectSchema)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(400, 401, 403, 404)
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Create a redirect"""
         project = auth.writable_project(project_slug)
@@ -46,17 +43,14 @@ class RedirectList(MethodView):
 @blp.route("/<int:redirect_id>/")
 class RedirectDetail(MethodView):
     @blp.response(200, RedirectSchema)
-    @blp.alt_response(404, description="No such project or redirect")
+    @blp.errors(404)
     def get(self, project_slug: str, redirect_id: int) -> Redirect:
         """Show a redirect"""
         return service.get_redirect(auth.readable_project(project_slug), redirect_id)
 
     @blp.arguments(RedirectCreateSchema)
     @blp.response(200, RedirectSchema)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or redirect")
+    @blp.errors(400, 401, 403, 404)
     def put(self, data: dict[str, Any], project_slug: str, redirect_id: int) -> Redirect:
         """Update a redirect (type required; fields left out keep their value)"""
         redirect = service.get_redirect(auth.writable_project(project_slug), redirect_id)
@@ -64,19 +58,14 @@ class RedirectDetail(MethodView):
 
     @blp.arguments(RedirectUpdateSchema)
     @blp.response(200, RedirectSchema)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or redirect")
+    @blp.errors(400, 401, 403, 404)
     def patch(self, data: dict[str, Any], project_slug: str, redirect_id: int) -> Redirect:
         """Update a redirect (partial)"""
         redirect = service.get_redirect(auth.writable_project(project_slug), redirect_id)
         return service.update_redirect(redirect, data)
 
     @blp.response(204)
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or redirect")
+    @blp.errors(401, 403, 404)
     def delete(self, project_slug: str, redirect_id: int) -> Response:
         """Delete a redirect (the ones below move up)"""
         service.delete_redirect(service.get_redirect(auth.writable_project(project_slug), redirect_id))

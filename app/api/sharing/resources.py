@@ -32,7 +32,7 @@ grants_blp = Blueprint(
 
 @maintainers_blp.route("/")
 class MaintainerList(MethodView):
-    @maintainers_blp.alt_response(404, description="No such project")
+    @maintainers_blp.errors(404)
     @paginated(maintainers_blp, MaintainerSchema)
     def get(self, project_slug: str) -> Any:
         """List a project's maintainers"""
@@ -47,9 +47,7 @@ class MaintainerList(MethodView):
     @maintainers_blp.arguments(UsernameSchema)
     @maintainers_blp.response(201, MaintainerSchema)
     @maintainers_blp.alt_response(400, description="No such user, or a viewer account")
-    @maintainers_blp.alt_response(401, description="Authentication required")
-    @maintainers_blp.alt_response(403, description="Not a maintainer")
-    @maintainers_blp.alt_response(404, description="No such project")
+    @maintainers_blp.errors(401, 403, 404)
     @maintainers_blp.alt_response(409, description="Already a maintainer")
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Add a maintainer"""
@@ -60,15 +58,13 @@ class MaintainerList(MethodView):
 @maintainers_blp.route("/<username>/")
 class MaintainerDetail(MethodView):
     @maintainers_blp.response(200, MaintainerSchema)
-    @maintainers_blp.alt_response(404, description="No such project or maintainer")
+    @maintainers_blp.errors(404)
     def get(self, project_slug: str, username: str) -> User:
         """Show a maintainer"""
         return service.get_maintainer(auth.readable_project(project_slug), username)
 
     @maintainers_blp.response(204)
-    @maintainers_blp.alt_response(401, description="Authentication required")
-    @maintainers_blp.alt_response(403, description="Not a maintainer")
-    @maintainers_blp.alt_response(404, description="No such project or maintainer")
+    @maintainers_blp.errors(401, 403, 404)
     @maintainers_blp.alt_response(409, description="The last maintainer cannot be removed")
     def delete(self, project_slug: str, username: str) -> Response:
         """Remove a maintainer"""
@@ -78,9 +74,7 @@ class MaintainerDetail(MethodView):
 
 @grants_blp.route("/")
 class GrantList(MethodView):
-    @grants_blp.alt_response(401, description="Authentication required")
-    @grants_blp.alt_response(403, description="Not a maintainer")
-    @grants_blp.alt_response(404, description="No such project")
+    @grants_blp.errors(401, 403, 404)
     @paginated(grants_blp, GrantSchema)
     def get(self, project_slug: str) -> Any:
         """List the users a project is shared with (read-only)"""
@@ -89,9 +83,7 @@ class GrantList(MethodView):
     @grants_blp.arguments(UsernameSchema)
     @grants_blp.response(201, GrantSchema)
     @grants_blp.alt_response(400, description="No such user")
-    @grants_blp.alt_response(401, description="Authentication required")
-    @grants_blp.alt_response(403, description="Not a maintainer")
-    @grants_blp.alt_response(404, description="No such project")
+    @grants_blp.errors(401, 403, 404)
     @grants_blp.alt_response(409, description="Already shared with this user")
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Share a project with a user (read-only)"""
@@ -102,17 +94,13 @@ class GrantList(MethodView):
 @grants_blp.route("/<username>/")
 class GrantDetail(MethodView):
     @grants_blp.response(200, GrantSchema)
-    @grants_blp.alt_response(401, description="Authentication required")
-    @grants_blp.alt_response(403, description="Not a maintainer")
-    @grants_blp.alt_response(404, description="No such project or grant")
+    @grants_blp.errors(401, 403, 404)
     def get(self, project_slug: str, username: str) -> ProjectReadGrant:
         """Show a read grant"""
         return service.get_grant(auth.writable_project(project_slug), username)
 
     @grants_blp.response(204)
-    @grants_blp.alt_response(401, description="Authentication required")
-    @grants_blp.alt_response(403, description="Not a maintainer")
-    @grants_blp.alt_response(404, description="No such project or grant")
+    @grants_blp.errors(401, 403, 404)
     def delete(self, project_slug: str, username: str) -> Response:
         """Stop sharing a project with a user"""
         service.remove_grant(auth.writable_project(project_slug), username)

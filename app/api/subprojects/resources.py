@@ -34,7 +34,7 @@ def _load(parent: Project, alias: str) -> ProjectRelationship:
 
 @blp.route("/")
 class SubprojectList(MethodView):
-    @blp.alt_response(404, description="No such project, or not visible to you")
+    @blp.errors(404)
     @paginated(blp, SubprojectSchema)
     def get(self, project_slug: str) -> Any:
         """List a project's subprojects"""
@@ -48,9 +48,9 @@ class SubprojectList(MethodView):
 
     @blp.response(201, SubprojectSchema)
     @blp.alt_response(400, description="Invalid child or alias, or nesting")
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @blp.alt_response(403, description="Not a maintainer of the parent")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(404)
     @blp.arguments(SubprojectCreateSchema)
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Make one of your projects a subproject of this one"""
@@ -63,15 +63,15 @@ class SubprojectList(MethodView):
 @blp.route("/<alias_slug>/")
 class SubprojectDetail(MethodView):
     @blp.response(200, SubprojectSchema)
-    @blp.alt_response(404, description="No such project or subproject")
+    @blp.errors(404)
     def get(self, project_slug: str, alias_slug: str) -> ProjectRelationship:
         """Show a subproject relationship"""
         return _load(auth.readable_project(project_slug), alias_slug)
 
     @blp.response(204)
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @blp.alt_response(403, description="Not a maintainer of the parent")
-    @blp.alt_response(404, description="No such project or subproject")
+    @blp.errors(404)
     def delete(self, project_slug: str, alias_slug: str) -> Response:
         """Remove a subproject relationship (both projects stay)"""
         service.delete_subproject(auth.writable_project(project_slug), alias_slug)

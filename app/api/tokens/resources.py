@@ -18,7 +18,7 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v3/tokens", description="AP
 
 @blp.route("/")
 class TokenList(MethodView):
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @paginated(blp, TokenSchema)
     def get(self) -> Any:
         """List your API tokens"""
@@ -26,8 +26,7 @@ class TokenList(MethodView):
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(400, 401)
     @blp.alt_response(403, description="The new token would be wider than the one creating it")
     def post(self, data: dict[str, Any]) -> Any:
         """Create an API token (its key is shown only in this response)"""
@@ -47,14 +46,14 @@ class TokenList(MethodView):
 @blp.route("/<int:token_id>/")
 class TokenDetail(MethodView):
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @blp.alt_response(404, description="No such token of yours")
     def get(self, token_id: int) -> ApiToken:
         """Show one of your API tokens"""
         return service.get_token(auth.require_user(), token_id)
 
     @blp.response(204)
-    @blp.alt_response(401, description="Authentication required")
+    @blp.errors(401)
     @blp.alt_response(404, description="No such token of yours")
     def delete(self, token_id: int) -> Response:
         """Revoke one of your API tokens"""

@@ -25,7 +25,7 @@ blp = Blueprint(
 
 @blp.route("/")
 class TranslationList(MethodView):
-    @blp.alt_response(404, description="No such project, or not visible to you")
+    @blp.errors(404)
     @paginated(blp, ProjectSchema)
     def get(self, project_slug: str) -> Any:
         """List a project's translations"""

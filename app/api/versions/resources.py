@@ -25,7 +25,7 @@ blp = Blueprint(
 @blp.route("/")
 class VersionList(MethodView):
     @blp.arguments(VersionQueryArgsSchema, location="query")
-    @blp.alt_response(404, description="No such project")
+    @blp.errors(404)
     @paginated(blp, VersionSchema)
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's versions"""
@@ -36,7 +36,7 @@ class VersionList(MethodView):
 @blp.route("/<version_slug>/")
 class VersionDetail(MethodView):
     @blp.response(200, VersionSchema)
-    @blp.alt_response(404, description="No such project or version")
+    @blp.errors(404)
     def get(self, project_slug: str, version_slug: str) -> Version:
         """Show a version"""
         project = auth.readable_project(project_slug)
@@ -44,20 +44,14 @@ class VersionDetail(MethodView):
 
     @blp.arguments(VersionUpdateSchema)
     @blp.response(204)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or version")
+    @blp.errors(400, 401, 403, 404)
     def patch(self, data: dict[str, Any], project_slug: str, version_slug: str) -> Response:
         """Update a version (active, hidden, privacy level)"""
         return _update(data, project_slug, version_slug)
 
     @blp.arguments(VersionUpdateSchema)
     @blp.response(204)
-    @blp.alt_response(400, description="Invalid input")
-    @blp.alt_response(401, description="Authentication required")
-    @blp.alt_response(403, description="Not a maintainer")
-    @blp.alt_response(404, description="No such project or version")
+    @blp.errors(400, 401, 403, 404)
     def put(self, data: dict[str, Any], project_slug: str, version_slug: str) -> Response:
         """Update a version"""
         return _update(data, project_slug, version_slug)
