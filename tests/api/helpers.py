@@ -13,7 +13,7 @@ def assert_error(response: Any, status: int, code: str, category: str | None = N
     body = response.json
     assert set(body) >= CONTRACT_KEYS
     assert body["status"] == status and body["code"] == code
-    assert body["request_id"] == response.headers["X-Request-ID"]
+    assert body["detail"] and body["request_id"] == response.headers["X-Request-ID"]
     if category:
         assert body["category"] == category
     return body  # type: ignore[no-any-return]

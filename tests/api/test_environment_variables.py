@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +13,15 @@ from app.crypto import decrypt
 from app.extensions import db
 from app.models import EnvironmentVariable, Project
 from tests import factories
+from tests.api.helpers import assert_error
+from tests.golden import normalise
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "environment_variable.json"
 CONTRACT_FIELDS = {"pk", "created", "modified", "name", "public", "project", "_links"}
 LIST = "/api/v3/projects/pip/environmentvariables/"
 SECRET = "s3cr3t-value-that-must-never-leak"
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
 
-def normalise(body: Any, pk: int) -> Any:
-    """Replace what differs between runs (UTC datetimes, the primary key) with placeholders."""
-    if isinstance(body, dict):
-        return {k: "<pk>" if k == "pk" else normalise(v, pk) for k, v in body.items()}
-    if isinstance(body, list):
-        return [normalise(v, pk) for v in body]
-    if isinstance(body, str):
-        return "<datetime>" if _DATETIME.match(body) else body.replace(f"/{pk}/", "/<pk>/")
-    return body
 
 
 def detail(pk: int, slug: str = "pip") -> str:
@@ -47,12 +38,6 @@ def other_headers() -> dict[str, str]:
     return {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='mallory'))}"}
 
 
-def assert_error(response: Any, status: int, code: str, category: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert (body["status"], body["code"], body["category"]) == (status, code, category)
-    assert body["detail"] and body["request_id"] == response.headers["X-Request-ID"]
-    return body
 
 
 def stored(pk: int) -> EnvironmentVariable:
@@ -84,7 +69,7 @@ def test_detail_matches_golden(client, project, headers):
     assert response.status_code == 200
     golden = json.loads(GOLDEN.read_text())
     assert set(golden) == CONTRACT_FIELDS
-    assert normalise(response.json, pk) == golden
+    assert normalise(response.json) == golden
 
 
 def test_the_value_appears_in_no_response(client, project, headers):

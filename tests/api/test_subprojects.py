@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,33 +13,15 @@ from app.extensions import db
 from app.services import subprojects as service
 from app.services import translations as translation_service
 from tests import factories
+from tests.api.helpers import assert_error
+from tests.golden import normalise
 
 GOLDEN = Path(__file__).parent.parent / "golden"
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-ERROR_KEYS = {"type", "title", "status", "detail", "code", "category", "retryable", "errors", "request_id"}
 URL = "/api/v3/projects/pip/subprojects/"
 
 
-def normalise(value: Any, key: str | None = None) -> Any:
-    """Replace what differs between runs (datetimes, database ids) with placeholders."""
-    if isinstance(value, dict):
-        return {k: normalise(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [normalise(v) for v in value]
-    if key == "id" and isinstance(value, int):
-        return "<id>"
-    if isinstance(value, str) and _DATETIME.match(value):
-        return "<datetime>"
-    return value
 
 
-def assert_error(response: Any, status: int, code: str, category: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert set(body) >= ERROR_KEYS
-    assert (body["status"], body["code"], body["category"]) == (status, code, category)
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return body  # type: ignore[no-any-return]
 
 
 def assert_invalid(response: Any, field: str, fragment: str) -> None:

@@ -11,8 +11,8 @@ from app.extensions import db
 from app.languages import LANGUAGES
 from app.services import translations as service
 from tests import factories
+from tests.api.helpers import assert_error
 
-ERROR_KEYS = {"type", "title", "status", "detail", "code", "category", "retryable", "errors", "request_id"}
 URL = "/api/v3/projects/pip/translations/"
 #: The Project fields of the contract, in full: a translation is listed as a whole project.
 PROJECT_KEYS = {
@@ -41,13 +41,6 @@ PROJECT_KEYS = {
 }
 
 
-def assert_error(response: Any, status: int, code: str, category: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert set(body) >= ERROR_KEYS
-    assert (body["status"], body["code"], body["category"]) == (status, code, category)
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return body  # type: ignore[no-any-return]
 
 
 @pytest.fixture
