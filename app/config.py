@@ -118,6 +118,20 @@ SETTINGS: list[Setting] = [
     Setting("DEVICE_POLL_INTERVAL", 5, "Minimum seconds between device-login polls.", int),
     Setting("DEVICE_TOKEN_TTL", 30 * 24 * 3600, "Lifetime in seconds of tokens issued by device login.", int),
     Setting("IDEMPOTENCY_TTL", 24 * 3600, "Seconds an Idempotency-Key response is kept for replays.", int),
+    # --- outgoing webhooks (issue 6) ---
+    Setting(
+        "WEBHOOKS_ALLOW_LOCAL",
+        False,
+        "Allow webhook URLs on loopback and private addresses (tests, development).",
+        _bool,
+    ),
+    Setting("WEBHOOK_TIMEOUT", 10, "Seconds to wait for a webhook receiver (connecting, each read).", float),
+    Setting("WEBHOOK_RETRIES", 3, "Retries of a failed webhook delivery (after the first attempt).", int),
+    Setting(
+        "WEBHOOK_RETRY_DELAYS",
+        "10,60,300",
+        "Seconds before each retry, comma-separated; the last one repeats.",
+    ),
 ]
 
 

@@ -34,6 +34,8 @@ migrate = Migrate()
 #: Queue names by purpose; the web tier enqueues by dotted job name only.
 BUILDS_QUEUE = "builds"
 DEFAULT_QUEUE = "default"
+#: Outgoing webhooks: a slow receiver never holds up builds or housekeeping.
+WEBHOOKS_QUEUE = "webhooks"
 
 _embedded_lock = threading.Lock()
 _embedded: dict[str, object] = {}

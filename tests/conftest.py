@@ -90,6 +90,7 @@ def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
         REDIS_URL=redis_url,
         SECRET_KEY="test-secret-key",
         ALLOW_LOCAL_REPOSITORIES=True,
+        WEBHOOKS_ALLOW_LOCAL=True,  # receivers in tests listen on 127.0.0.1
         TESTING=True,
         RATE_LIMITS_ENABLED=False,  # tests/security turn them on where they test them
     )

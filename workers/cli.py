@@ -1,4 +1,4 @@
-"""``docshelf worker``: RQ workers on the ``builds`` and ``default`` queues, inside the app context."""
+"""``docshelf worker``: RQ workers on the builds, default and webhooks queues, inside the app context."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rq import Worker
 
 from app.extensions import db
 from workers import housekeeping
-from workers.queues import BUILDS_QUEUE, DEFAULT_QUEUE, connection, queues
+from workers.queues import ALL_QUEUES, connection, queues
 
 
 class DocshelfWorker(Worker):
@@ -24,7 +24,7 @@ class DocshelfWorker(Worker):
 
 
 @click.command("worker")
-@click.option("--queue", "names", multiple=True, default=(BUILDS_QUEUE, DEFAULT_QUEUE), show_default=True)
+@click.option("--queue", "names", multiple=True, default=ALL_QUEUES, show_default=True)
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
 @click.option("--housekeeping-interval", type=click.IntRange(1), default=housekeeping.DEFAULT_INTERVAL,

@@ -13,7 +13,7 @@ from flask import current_app, has_app_context
 from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
-from app.services import build_health
+from app.services import build_health, notifications
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs
 from workers import housekeeping as chain
@@ -60,16 +60,23 @@ def sync_versions(project_id: int) -> dict[str, list[str]]:
             return {}
         config = current_app.config
         allow_local = bool(config.get("ALLOW_LOCAL_REPOSITORIES"))
-        problem = vcs.check_url(project.repository_url, allow_local)
-        if problem:
-            raise BuildFailed(problem)
-        cache = storage.repository_cache(project.id, config["DATA_DIR"])
-        with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home:
-            env = vcs.git_env(base_environment(home=home, tmpdir=home), allow_local)
-            with vcs.cache_lock(cache):
-                vcs.update_cache(vcs.PlainRunner(), project.repository_url, cache, env, home)
-                default = project.default_branch or vcs.remote_head(cache, env)
-                result = apply_refs(project, vcs.list_refs(cache, env), default)
+        try:
+            problem = vcs.check_url(project.repository_url, allow_local)
+            if problem:
+                raise BuildFailed(problem)
+            cache = storage.repository_cache(project.id, config["DATA_DIR"])
+            with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home:
+                env = vcs.git_env(base_environment(home=home, tmpdir=home), allow_local)
+                with vcs.cache_lock(cache):
+                    vcs.update_cache(vcs.PlainRunner(), project.repository_url, cache, env, home)
+                    default = project.default_branch or vcs.remote_head(cache, env)
+                    refs = vcs.list_refs(cache, env)
+        except BuildFailed as exc:  # the maintainer learns why through the project's notifications
+            db.session.rollback()
+            notifications.sync_failed(project_id, exc.message)
+            raise
+        result = apply_refs(project, refs, default)
+        notifications.sync_succeeded(project_id)
         return {"created": result.created, "updated": result.updated, "deactivated": result.deactivated}
 
 

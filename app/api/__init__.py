@@ -11,11 +11,14 @@ api = Api()
 
 def init_api(app: Flask) -> None:
     from app import security
-    from app.api import openapi_ui, root
+    from app.api import browsable, openapi_ui, root
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
     from app.api.environment_variables.resources import blp as environment_variables
+    from app.api.integrations import resources as integrations
+    from app.api.integrations import webhooks as incoming_webhooks
+    from app.api.notifications.resources import blp as notifications
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
     from app.api.sharing.resources import grants_blp, maintainers_blp
@@ -23,7 +26,9 @@ def init_api(app: Flask) -> None:
     from app.api.tokens.resources import blp as tokens
     from app.api.translations.resources import blp as translations
     from app.api.versions.resources import blp as versions
+    from app.api.webhooks.resources import blp as outgoing_webhooks
 
+    browsable.init_app(app)  # before the other hooks, so its after_request runs last
     api.init_app(app)
     security.init_app(app)  # after api.init_app: its hooks must run after authentication
     for blueprint in (
@@ -31,10 +36,14 @@ def init_api(app: Flask) -> None:
         projects,
         versions,
         builds,
+        notifications,
         subprojects,
         translations,
         redirects,
         environment_variables,
+        integrations.blp,
+        incoming_webhooks.blp,
+        outgoing_webhooks,
         maintainers_blp,
         grants_blp,
         tokens,

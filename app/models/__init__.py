@@ -2,11 +2,14 @@
 
 from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand
 from app.models.envvar import EnvironmentVariable
+from app.models.integration import Integration, IntegrationDelivery
+from app.models.notification import Notification
 from app.models.project import Project, ProjectRelationship, project_maintainers
 from app.models.redirect import Redirect
 from app.models.security import AuditEvent, DeviceAuthorization, ProjectReadGrant
 from app.models.user import ApiToken, User
 from app.models.version import Version
+from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "BUILD_STATES",
@@ -18,11 +21,16 @@ __all__ = [
     "BuildCommand",
     "DeviceAuthorization",
     "EnvironmentVariable",
+    "Integration",
+    "IntegrationDelivery",
+    "Notification",
     "Project",
     "ProjectReadGrant",
     "ProjectRelationship",
     "Redirect",
     "User",
     "Version",
+    "Webhook",
+    "WebhookDelivery",
     "project_maintainers",
 ]

@@ -28,6 +28,9 @@ from app.security.scopes import is_build_trigger
 
 LOGIN_ENDPOINT = "web.login"
 DEVICE_POLL_ENDPOINT = "device.DeviceToken"
+#: Incoming webhooks authenticate with their secret and come from GitHub's/GitLab's few shared
+#: addresses: a per-IP limit would throttle every project's hooks together.
+WEBHOOKS_BLUEPRINT = "incoming_webhooks"
 
 
 class AppRedisStorage(RedisStorage):
@@ -91,7 +94,10 @@ def _limits() -> list[ApplicationLimit]:
             _setting("RATE_LIMIT_ANONYMOUS"),
             key_function=_ip_key,
             scope="anonymous",
-            exempt_when=lambda: not _api() or _authenticated() or request.endpoint == DEVICE_POLL_ENDPOINT,
+            exempt_when=lambda: not _api()
+            or _authenticated()
+            or request.endpoint == DEVICE_POLL_ENDPOINT
+            or request.blueprint == WEBHOOKS_BLUEPRINT,
         ),
         ApplicationLimit(
             _setting("RATE_LIMIT_USER"),

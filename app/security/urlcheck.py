@@ -153,8 +153,13 @@ def check_repository_url(
     return None if allow_local else "Local repository paths are not allowed on this server."
 
 
-def check_outgoing_url(url: str, *, strict: bool = True, resolver: Resolver | None = None) -> str | None:
-    """Why Docshelf may not call this URL (webhooks and other outgoing HTTP), or None."""
+def check_outgoing_url(
+    url: str, *, strict: bool = True, resolver: Resolver | None = None, allow_local: bool = False
+) -> str | None:
+    """Why Docshelf may not call this URL (webhooks and other outgoing HTTP), or None.
+
+    ``allow_local`` lets loopback/private hosts through (``WEBHOOKS_ALLOW_LOCAL``: tests, development);
+    the scheme and shape rules still apply."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018
@@ -162,7 +167,7 @@ def check_outgoing_url(url: str, *, strict: bool = True, resolver: Resolver | No
         return "The URL is malformed."
     if parts.scheme.lower() not in WEBHOOK_SCHEMES or any(ord(c) < 33 for c in url):
         return "Only http and https URLs without whitespace are allowed."
-    return check_host(parts.hostname or "", allow_local=False, strict=strict, resolver=resolver)
+    return check_host(parts.hostname or "", allow_local=allow_local, strict=strict, resolver=resolver)
 
 
 def repository_url_error(url: str, *, strict: bool = False) -> str | None:

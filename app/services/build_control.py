@@ -23,6 +23,7 @@ from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Version
 from app.models.base import utcnow
 from app.models.build import RUNNING_STATES
+from app.services import notifications, webhook_delivery
 from app.services.builds import build_timeout
 from app.services.queueing import RUN_BUILD, build_job_id
 from app.services.tokens import revoke_build_tokens
@@ -165,11 +166,13 @@ def finish_build(build: Build, *, success: bool, error: str | None = None, state
         if version is not None:
             version.built = True
             version.built_formats = sorted(formats or [])
+    notifications.build_finished(build)
     db.session.commit()
     try:
         start_waiting_builds(build.project_id)
     except Exception:  # Redis hiccup: the delayed retry or housekeeping starts them instead
         log.warning("could not start waiting builds of project %s", build.project_id, exc_info=True)
+    webhook_delivery.fire(build, webhook_delivery.finish_event(build))  # never raises
 
 
 def cancel_triggered(build_id: int, error: str) -> bool:
@@ -178,6 +181,11 @@ def cancel_triggered(build_id: int, error: str) -> bool:
         update(Build).where(Build.id == build_id, Build.state == "triggered")
         .values(state="cancelled", success=False, finished=utcnow(), error=error)
     )
+    if done:
+        build = db.session.get(Build, build_id)
+        if build is not None:
+            db.session.refresh(build)
+            notifications.build_finished(build)
     db.session.commit()
     return bool(done)
 

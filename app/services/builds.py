@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Build, BuildCommand, Project, User, Version
 from app.models.base import utcnow
 from app.models.build import FINAL_STATES
+from app.services import webhook_delivery
 from app.services.queueing import build_job_id, enqueue_build
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
             extra={"triggered": False},
             headers={"Retry-After": "5"},
         ) from exc
+    webhook_delivery.fire(build, "build:triggered", project)  # never raises; only once truly queued
     return build
 
 

@@ -16,6 +16,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models import Notification
+from app.services.integrations import create_integration
+from app.services.webhooks import create_webhook
 from tests import factories
 from tests.api.helpers import CONTRACT_KEYS
 
@@ -36,6 +39,10 @@ FIELDS = (
     "default_branch",
     "homepage",
     "language",
+    "url",
+    "events",
+    "payload",
+    "secret",
 )
 
 
@@ -53,14 +60,22 @@ def world(user) -> dict[str, Any]:
     project = factories.ProjectFactory(name="Pip", maintainers=[user])
     build = factories.BuildFactory(version=project.versions[0], state="building")
     redirect = factories.RedirectFactory(project=project)
+    notification = Notification(project_id=project.id, build_id=build.id, message_id="build:cancelled")
+    db.session.add(notification)
+    db.session.commit()
     variable = factories.EnvironmentVariableFactory(project=project)
+    integration, _secret = create_integration(project, integration_type="github_webhook")
+    webhook = create_webhook(project, {"url": "https://hooks.example.com/x", "events": ["build:passed"]})
     factories.RelationshipFactory(parent=project, child=factories.ProjectFactory(name="Child"), alias="child")
     return {
         "project_slug": "pip",
         "version_slug": "latest",
         "build_id": build.id,
         "redirect_id": redirect.id,
+        "notification_id": notification.id,
         "environmentvariable_id": variable.id,
+        "integration_id": integration.id,
+        "webhook_id": webhook.id,
         "alias_slug": "child",
         "username": user.username,
         "token_id": 1,

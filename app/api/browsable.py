@@ -1,0 +1,175 @@
+"""The browsable API: a browser opening an API URL gets an HTML page of the same response.
+
+Written once, as an ``after_request`` hook: resources keep returning JSON and never know. The page
+shows the JSON with every URL as a link (so a person walks the API from ``/api/v3/`` by its
+``_links``), the status, the methods the URL allows, breadcrumbs, pagination, who is signed in,
+and a form whose little script (``static/browsable.js``) sends writes with the session cookie and
+the ``X-CSRF-Token`` header that :mod:`app.auth` requires of session writes.
+
+Only a client that *prefers* ``text/html`` gets HTML: ``*/*`` (curl, requests, Read the Docs
+clients), ``application/json`` and a missing ``Accept`` keep the JSON byte for byte, and
+``?format=json`` forces JSON in a browser. Every API response says ``Vary: Accept``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, g, render_template, request, url_for
+from markupsafe import Markup, escape
+from werkzeug.http import HTTP_STATUS_CODES
+
+from app.security import sessions
+
+log = logging.getLogger(__name__)
+
+_JSON_TYPES = {"application/json", "application/problem+json"}
+#: The OpenAPI document and its UI stay exactly as they are.
+_UNTOUCHED_BLUEPRINTS = {"api-docs", "openapi_ui"}
+_WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+#: Only absolute http(s) URLs become links: never ``javascript:`` or a path meant for another site.
+_URL = re.compile(r"^https?://[^\s\"'<>\\]+$")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def wants_html() -> bool:
+    """``?format=json`` forces JSON; otherwise only a client preferring text/html over JSON gets HTML."""
+    if request.args.get("format") == "json":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def after_request(response: Response) -> Response:
+    if not request.path.startswith("/api/") or request.blueprint in _UNTOUCHED_BLUEPRINTS:
+        return response
+    response.vary.add("Accept")
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.mimetype not in _JSON_TYPES
+        or response.is_streamed
+        or response.direct_passthrough
+        or not wants_html()
+    ):
+        return response
+    try:
+        return _to_html(response)
+    except Exception:  # the page is a convenience: never turn a good answer into a 500
+        log.exception("browsable API page failed; answering JSON")
+        return response
+
+
+def _to_html(response: Response) -> Response:
+    body = response.get_json(silent=True)
+    status = response.status_code
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = sorted(adapter.allowed_methods(request.path))
+    crumbs = breadcrumbs(request.path, lambda path: adapter.test(path, "GET"))
+    user = g.get("current_user")
+    context = {
+        "status": status,
+        "status_text": HTTP_STATUS_CODES.get(status, ""),
+        "allowed": allowed,
+        "crumbs": crumbs,
+        "title": crumbs[-1][0] if crumbs else request.path,
+        "body_html": render_json(body),
+        "page": _page_info(body),
+        "problem": body if status >= 400 and isinstance(body, dict) and "detail" in body else None,
+        "user": user,
+        "session_user": user is not None and g.get("auth_via") == "session",
+        "csrf_token": sessions.csrf_token() if g.get("auth_via") == "session" else None,
+        "login_url": url_for("web.login", next=_here()),
+        "logout_url": url_for("web.logout"),
+        "json_url": _here(format="json"),
+        "action": request.script_root + request.path,
+        "root_url": request.script_root + "/api/v3/",
+        "write_methods": [m for m in _WRITE_METHODS if m in allowed],
+    }
+    response.set_data(render_template("browsable/page.html", **context))
+    response.mimetype = "text/html"
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"  # it names the user and carries the CSRF token
+    return response
+
+
+def _here(**replace: str) -> str:
+    """This page's path and query (same site, so safe as a login ``next``), some arguments replaced."""
+    args = request.args.copy()
+    for key, value in replace.items():
+        args.setlist(key, [value])
+    query = urlencode(list(args.items(multi=True)))
+    return request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def _page_info(body: Any) -> dict[str, Any] | None:
+    if isinstance(body, dict) and {"count", "next", "previous", "results"} <= body.keys():
+        return {key: body[key] for key in ("count", "next", "previous")}
+    return None
+
+
+def breadcrumbs(path: str, routable: Callable[[str], bool]) -> list[tuple[str, str | None]]:
+    """``/api/v3/projects/pip/`` → ``[("/api/v3/", href), ("projects", href), ("pip", None)]``.
+
+    A crumb is a link only when a GET route exists for it (not every path prefix is a resource, e.g.
+    ``/api/v3/projects/pip/versions/latest/builds/``'s parent exists, ``/api/v3/tokens/1/``'s may
+    not); the last one is the page itself.
+    """
+    root = "/api/v3/" if path.startswith("/api/v3/") else "/api/"
+    crumbs: list[tuple[str, str | None]] = [(root, request.script_root + root)]
+    current = root
+    for segment in path[len(root) :].strip("/").split("/"):
+        if not segment:
+            continue
+        current += segment + "/"
+        href = request.script_root + current if routable(current) else None
+        crumbs.append((segment, href))
+    crumbs[-1] = (crumbs[-1][0], None)  # the page itself
+    return crumbs
+
+
+def render_json(value: Any) -> Markup:
+    """Pretty-printed JSON (2-space indent, keys in the response's order) with URLs as anchors."""
+    return Markup("".join(_json_parts(value, 0)))
+
+
+def _json_parts(value: Any, depth: int) -> Iterator[str]:
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict | list) and value:
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        yield opening + "\n"
+        for index, (key, item) in enumerate(items):
+            yield inner
+            if isinstance(value, dict):
+                yield f'<span class="key">{escape(_dumps(key))}</span>: '
+            yield from _json_parts(item, depth + 1)
+            yield ",\n" if index < len(items) - 1 else "\n"
+        yield pad + closing
+    elif isinstance(value, str):
+        text = escape(_dumps(value))
+        if _URL.match(value):
+            yield f'<a href="{escape(value)}">{text}</a>'
+        else:
+            yield f'<span class="str">{text}</span>'
+    else:
+        yield f'<span class="lit">{escape(_dumps(value))}</span>'
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def init_app(app: Flask) -> None:
+    # Registered before the other API hooks: after_request runs in reverse, so this one runs last
+    # and turns the finished response (rate-limit and request-id headers included) into a page.
+    app.after_request(after_request)

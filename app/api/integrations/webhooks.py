@@ -1,0 +1,192 @@
+"""Receiving endpoints at Read the Docs' own URLs (/api/v2/webhook/...), anonymous by design.
+
+The sender proves it knows the integration's secret (GitHub: an HMAC of the raw body; GitLab and
+the generic API: the secret itself), so these routes skip the seam's maintainer check
+(``allow_anonymous_writes``) and the per-IP anonymous rate limit (GitHub and GitLab send every
+customer's hooks from a few shared addresses). GitHub and the generic API may send
+``application/x-www-form-urlencoded`` bodies (``accept_form_bodies``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import request
+from flask.views import MethodView
+
+from app.api.access import allow_anonymous_writes
+from app.api.base import Blueprint, accept_form_bodies
+from app.api.integrations.schemas import GenericWebhookSchema, WebhookResponseSchema
+from app.errors import ValidationError
+from app.services import integration_events as events
+from app.services import integrations as service
+
+blp = Blueprint(
+    "incoming_webhooks",
+    __name__,
+    url_prefix="/api/v2/webhook",
+    description="Incoming webhook receivers (Read the Docs' URLs)",
+)
+
+_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
+_FORM = "application/x-www-form-urlencoded"
+_REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def _delivery_id(*headers: str) -> str | None:
+    for name in headers:
+        value = request.headers.get(name)
+        if value:
+            if not _DELIVERY_ID.match(value):
+                raise ValidationError(f"{name} must be 1 to 255 visible ASCII characters.")
+            return value
+    return None
+
+
+def _form() -> dict[str, list[str]]:
+    try:
+        return parse_qs(request.get_data(cache=True).decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise ValidationError("The form body is not valid UTF-8.") from None
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationError("The body must be a JSON object.")
+    return data
+
+
+def _github_payload() -> dict[str, Any]:
+    if request.mimetype != _FORM:
+        return _object(request.get_json(silent=True))
+    raw = (_form().get("payload") or [""])[0]
+    try:  # the form's ``payload`` is JSON the input guards did not see: parse it with the same care
+        return _object(json.loads(raw))
+    except (ValueError, RecursionError):
+        raise ValidationError("The form field `payload` is not a JSON object.") from None
+
+
+def _answer(body: dict[str, Any], replayed: bool) -> Any:
+    return (body, 200, _REPLAYED) if replayed else body
+
+
+@blp.route("/github/<project_slug>/<int:integration_id>/")
+class GitHubWebhook(MethodView):
+    @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
+    @blp.response(200, WebhookResponseSchema)
+    @blp.errors(400, 401, 403, 404)
+    def post(self, project_slug: str, integration_id: int) -> Any:
+        """Receive a GitHub webhook (push, create, delete, ping), signed with the integration's secret"""
+        project, integration = service.find_for_delivery(project_slug, integration_id, "github_webhook")
+        service.check_github_signature(
+            integration, request.get_data(cache=True), request.headers.get("X-Hub-Signature-256")
+        )
+        event = request.headers.get("X-GitHub-Event", "")
+        changes, note = events.github_changes(event, _github_payload())
+        delivery = _delivery_id("X-GitHub-Delivery")
+        return _answer(
+            *service.receive(
+                integration,
+                event=event,
+                delivery_id=delivery,
+                act=lambda: _apply(project, integration, changes, note),
+            )
+        )
+
+
+@blp.route("/gitlab/<project_slug>/<int:integration_id>/")
+class GitLabWebhook(MethodView):
+    @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
+    @blp.response(200, WebhookResponseSchema)
+    @blp.errors(400, 401, 403, 404)
+    def post(self, project_slug: str, integration_id: int) -> Any:
+        """Receive a GitLab webhook (push and tag push), authenticated by X-Gitlab-Token"""
+        project, integration = service.find_for_delivery(project_slug, integration_id, "gitlab_webhook")
+        service.check_token(integration, request.headers.get("X-Gitlab-Token"))
+        payload = _object(request.get_json(silent=True))
+        event = request.headers.get("X-Gitlab-Event") or str(payload.get("object_kind") or "")
+        changes, note = events.gitlab_changes(event, payload)
+        delivery = _delivery_id("X-Gitlab-Event-UUID", "Idempotency-Key")
+        return _answer(
+            *service.receive(
+                integration,
+                event=event,
+                delivery_id=delivery,
+                act=lambda: _apply(project, integration, changes, note),
+            )
+        )
+
+
+@blp.route("/<project_slug>/<int:integration_id>/")
+class GenericWebhook(MethodView):
+    @blp.doc(
+        requestBody={
+            "content": {
+                "application/json": {"schema": GenericWebhookSchema},
+                _FORM: {"schema": GenericWebhookSchema},
+            }
+        }
+    )
+    @blp.response(200, WebhookResponseSchema)
+    @blp.errors(400, 401, 403, 404)
+    def post(self, project_slug: str, integration_id: int) -> Any:
+        """Trigger builds from any CI: the secret as `token`, optional `branches` and `default_branch`"""
+        project, integration = service.find_for_delivery(project_slug, integration_id, "generic_api_incoming")
+        token, branches, default_branch = _generic_body()
+        service.check_token(integration, token)
+        changes = events.generic_changes(project, branches, default_branch)
+        delivery = _delivery_id("X-Delivery-ID", "Idempotency-Key")
+        return _answer(
+            *service.receive(
+                integration,
+                event="generic",
+                delivery_id=delivery,
+                act=lambda: _apply(project, integration, changes, None, default_branch),
+            )
+        )
+
+
+def _generic_body() -> tuple[str | None, list[Any], str | None]:
+    if request.mimetype == _FORM:
+        form = _form()
+        first = {key: values[0] for key, values in form.items() if values}
+        return first.get("token"), form.get("branches", []), first.get("default_branch") or None
+    data = _object(request.get_json(silent=True) or {})
+    token, branches, default = data.get("token"), data.get("branches"), data.get("default_branch")
+    if token is not None and not isinstance(token, str):
+        raise ValidationError("token: Not a valid string.", errors={"token": ["Not a valid string."]})
+    if default is not None and not isinstance(default, str):
+        raise ValidationError(
+            "default_branch: Not a valid string.", errors={"default_branch": ["Not a valid string."]}
+        )
+    if branches is None:
+        branches = []
+    elif isinstance(branches, str):
+        branches = [branches]
+    elif not isinstance(branches, list):
+        raise ValidationError(
+            "branches: A name or a list of names.", errors={"branches": ["A name or a list of names."]}
+        )
+    return token, branches, default or None
+
+
+def _apply(
+    project: Any,
+    integration: Any,
+    changes: list[events.RefChange],
+    note: str | None,
+    default_branch: str | None = None,
+) -> dict[str, Any]:
+    outcome = events.apply_changes(project, integration, changes, default_branch)
+    if note:
+        outcome.notes.insert(0, note)
+    return outcome.body(project)
+
+
+for _view in ("GitHubWebhook", "GitLabWebhook", "GenericWebhook"):
+    allow_anonymous_writes(f"incoming_webhooks.{_view}")
+for _view in ("GitHubWebhook", "GenericWebhook"):
+    accept_form_bodies(f"incoming_webhooks.{_view}")

@@ -1,0 +1,1 @@
+"""Outgoing build webhooks: /api/v3/projects/<project>/webhooks/."""
