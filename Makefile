@@ -39,8 +39,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy app workers
 
 bench: $(VENV)/.installed-test  ## benchmarks; each figure a ratio against a baseline of the same run
-	$(BIN)/python -m workers.bench
-	$(BIN)/python -m tests.serving.bench_serving
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 openapi: $(VENV)/.installed
 	$(BIN)/docshelf openapi print

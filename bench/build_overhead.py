@@ -1,20 +1,23 @@
-"""Build overhead benchmark: a Docshelf build of a fixture Sphinx project vs. a bare ``sphinx-build``.
+"""Figure 3: a Docshelf build of a fixture Sphinx project against a bare ``sphinx-build`` of the same tree.
 
-``python -m workers.bench [--pages N] [--runs N]`` makes a git repository with an N-page Sphinx project,
-then measures, in the same run, (a) ``python -m sphinx -b html`` on the tree and (b) a full Docshelf build
-(trigger → RQ job → clone → virtualenv → Sphinx → publish → finished) on embedded SQLite and Redis.
-It prints the medians, the absolute overhead and the ratio (the goal is ≤ 1.3).
+A git repository with an N-page Sphinx project (prose, tables, code, cross-references) is built (a) by
+``python -m sphinx -b html`` directly and (b) by Docshelf: trigger → RQ job → clone → virtualenv →
+Sphinx → publish → finished, run by RQ's ``SimpleWorker`` in this process on the bench's database and
+Redis (the build engine's cost, without process start-up). Medians of ``--runs`` each; aim ≤ 1.3.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
+
+from bench import report
+from bench.harness import BenchEnv
 
 GIT = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT_COMMITTER_NAME": "bench",
        "GIT_COMMITTER_EMAIL": "bench@example.com", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -22,7 +25,7 @@ GIT = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT
 
 def make_project(root: str, pages: int) -> str:
     """A git repository with ``docs/``: ``pages`` pages of prose, tables, code and cross-references."""
-    docs = os.path.join(root, "repo", "docs")
+    docs = os.path.join(root, "sphinx-repo", "docs")
     os.makedirs(docs)
     with open(os.path.join(docs, "conf.py"), "w") as fh:
         fh.write('project = "Bench"\nauthor = "Docshelf"\nextensions = ["sphinx.ext.autosectionlabel"]\n'
@@ -54,20 +57,18 @@ def bare_sphinx(repo: str, scratch: str) -> float:
     return time.perf_counter() - started
 
 
-def docshelf_builds(repo: str, scratch: str, runs: int) -> list[float]:
+def docshelf_builds(env: BenchEnv, repo: str, runs: int) -> list[float]:
     from rq import SimpleWorker
 
-    from app import create_app
     from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
     from app.models import Build, Project, Version
     from app.services.builds import trigger_build
 
-    app = create_app(DATA_DIR=os.path.join(scratch, "data"), ALLOW_LOCAL_REPOSITORIES=True,
-                     LOG_LEVEL="WARNING")
+    app = env.app()
     timings = []
     with app.app_context():
-        db.create_all()
-        project = Project(name="Bench", slug="bench", repository_url=repo, default_branch="main", tags=[])
+        project = Project(name="Sphinx bench", slug="sphinx-bench", repository_url=repo,
+                          default_branch="main", tags=[])
         project.versions = [Version(slug="latest", verbose_name="latest", identifier="main", active=True,
                                     machine=True, built_formats=[])]
         db.session.add(project)
@@ -83,25 +84,22 @@ def docshelf_builds(repo: str, scratch: str, runs: int) -> list[float]:
             db.session.expire_all()
             done = db.session.get(Build, build.id)
             assert done is not None and done.success, done.error if done else "missing build"
+        db.session.remove()
+        db.engine.dispose()
     return timings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="docshelf-bench-") as scratch:
-        repo = make_project(scratch, args.pages)
-        bare_sphinx(repo, scratch)  # warm the OS caches for both sides alike
-        bare = statistics.median(bare_sphinx(repo, scratch) for _ in range(args.runs))
-        docshelf = statistics.median(docshelf_builds(repo, scratch, args.runs))
-    ratio = docshelf / bare
-    print(f"build overhead ({args.pages}-page Sphinx project, median of {args.runs}): "
-          f"sphinx-build {bare:.2f} s, Docshelf build {docshelf:.2f} s, "
-          f"overhead {docshelf - bare:+.2f} s, ratio {ratio:.2f} (goal <= 1.30)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def run(env: BenchEnv, options: Any) -> dict[str, Any]:
+    repo = make_project(env.root, options.pages)
+    bare_sphinx(repo, env.root)  # warm the OS caches for both sides alike
+    bare_runs = [bare_sphinx(repo, env.root) for _ in range(options.runs)]
+    docshelf_runs = docshelf_builds(env, repo, options.runs)
+    bare, docshelf = statistics.median(bare_runs), statistics.median(docshelf_runs)
+    return report.figure(
+        3, "Build overhead vs bare sphinx-build",
+        [report.row(f"{options.pages}-page Sphinx build", docshelf, bare, "s", "<= 1.3")],
+        pages=options.pages, runs=options.runs, bare_s=bare_runs, docshelf_s=docshelf_runs,
+        overhead_s=round(docshelf - bare, 3),
+        note=f"median of {options.runs}; Docshelf = trigger → RQ job (SimpleWorker, in-process) → clone → "
+             f"virtualenv → Sphinx → publish → finished; overhead {docshelf - bare:+.2f} s.",
+    )
