@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import time
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -105,10 +105,24 @@ def _projects(env: BenchEnv, engine: Engine, repo: str, prefix: str, count: int)
     return slugs
 
 
+def _epoch(moment: Any) -> float:
+    """RQ keeps naive UTC datetimes; the database aware ones."""
+    return float(moment.replace(tzinfo=UTC).timestamp() if moment.tzinfo is None else moment.timestamp())
+
+
+def _stages(redis: Redis, build_id: int, sent: float, started: float) -> dict[str, float]:
+    """One build's latency split: API until enqueued, RQ until the job started, the job until claimed."""
+    job = Job.fetch(f"build-{build_id}", connection=redis)
+    enqueued, began = _epoch(job.enqueued_at), _epoch(job.started_at)
+    return {"api_to_enqueue": enqueued - sent, "rq_to_start": began - enqueued,
+            "job_to_claim": started - began}
+
+
 def trigger_to_start(env: BenchEnv, engine: Engine, redis: Redis, server: Server, token: str,
                      slugs: list[str]) -> dict[str, Any]:
     builds: list[float] = []
     answers: list[float] = []  # the POST's own round trip: how much of the latency is the API's
+    stages: list[dict[str, float]] = []  # where each build's latency went (see _stages)
     for slug in slugs:
         _wait(lambda: _idle(redis, 1), 60, "an idle worker")
         sent = time.time()
@@ -118,6 +132,7 @@ def trigger_to_start(env: BenchEnv, engine: Engine, redis: Redis, server: Server
         started = _states(engine, [build_id])[build_id][2]
         assert started is not None
         builds.append(started.timestamp() - sent)
+        stages.append(_stages(redis, build_id, sent, started.timestamp()))
     queue = Queue("builds", connection=redis)
     jobs: list[float] = []
     for _ in slugs:
@@ -135,6 +150,8 @@ def trigger_to_start(env: BenchEnv, engine: Engine, redis: Redis, server: Server
         samples=len(slugs), docshelf_ms=[round(x * 1e3, 2) for x in builds],
         rq_ms=[round(x * 1e3, 2) for x in jobs],
         trigger_response_median_ms=round(statistics.median(answers) * 1e3, 2),
+        stages_median_ms={name: round(statistics.median(s[name] for s in stages) * 1e3, 2)
+                          for name in ("api_to_enqueue", "rq_to_start", "job_to_claim")},
         note=f"one idle `docshelf worker`; median of {len(slugs)} API triggers (POST → build row leaves "
              "`triggered`) vs as many `enqueue` → `job.started_at` of a no-op job on the same worker.",
     )

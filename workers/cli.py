@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import Worker
+from sqlalchemy.orm import configure_mappers
 
 from app.extensions import db
 from workers import housekeeping
@@ -23,6 +24,20 @@ class DocshelfWorker(Worker):
         housekeeping.ensure_scheduled(self.connection, self.housekeeping_interval, self.stale_after)
 
 
+def preload() -> None:
+    """Do once, in the parent, what every forked work horse would otherwise redo before its job starts.
+
+    RQ forks a fresh work horse per job: the job modules it imports and the ORM mapper configuration
+    it triggers are lost with it. Done here they are inherited through fork, which takes tens of
+    milliseconds off every build's trigger-to-start latency (``make bench``, figure 4).
+    """
+    import workers.jobs  # noqa: F401 - imported for its side effect: loaded before fork
+    import workers.pipeline  # noqa: F401
+    import workers.webhooks  # noqa: F401
+
+    configure_mappers()
+
+
 @click.command("worker")
 @click.option("--queue", "names", multiple=True, default=ALL_QUEUES, show_default=True)
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
@@ -36,6 +51,7 @@ def worker(names: tuple[str, ...], burst: bool, name: str | None, housekeeping_i
            stale_after: int) -> None:
     """Run a build worker."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    preload()
     # Forked work horses must not share the parent's database connections.
     db.engine.dispose()
     redis = connection(app)
