@@ -13,7 +13,7 @@ from flask import current_app, has_app_context
 from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
-from app.services import build_health, notifications
+from app.services import build_health, notifications, webhook_delivery
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs
 from workers import housekeeping as chain
@@ -90,9 +90,10 @@ def housekeeping(interval: int = chain.DEFAULT_INTERVAL, stale_after: int = chai
         try:
             reaped = build_health.reap_dead_builds(stale_after)
             requeued = build_health.requeue_lost_builds(grace=stale_after)
+            deliveries = webhook_delivery.requeue_stalled(grace=stale_after)
             for build_id in reaped:  # leftovers of a build that ran on this machine
                 shutil.rmtree(os.path.join(current_app.config["DATA_DIR"], "builds", str(build_id)),
                               ignore_errors=True)
         finally:
             chain.ensure_scheduled(redis, interval, stale_after)
-        return {"reaped": reaped, "requeued": requeued}
+        return {"reaped": reaped, "requeued": requeued, "webhook_deliveries": deliveries}

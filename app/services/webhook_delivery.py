@@ -4,46 +4,40 @@ Firing runs inside a build trigger or finish, so it must never break or slow the
 the project's active webhooks (none: done), rows are written before anything is queued, and any
 failure (Redis down) is logged and recorded on the delivery, never raised.
 
-An attempt re-checks the URL against the SSRF rules with a fresh resolution and then connects to
-exactly the address that was checked (the host name only goes into ``Host`` and TLS SNI), so a name
-that rebinds to a private address between check and connect gains nothing. Redirects are never
-followed and at most :data:`RESPONSE_LIMIT` bytes of the answer are read. Failures are retried with
-the configured delays (``enqueue_in``; the worker runs RQ's scheduler), except an SSRF refusal,
-which is final. The body is signed like GitHub's webhooks: ``X-Hub-Signature-256: sha256=<hmac>``.
+An attempt (the HTTP side is :mod:`app.services.webhook_transport`: SSRF-checked and pinned to the
+checked address) that fails is retried with the configured delays (``enqueue_in``; the worker runs
+RQ's scheduler), except an SSRF refusal, which is final; housekeeping re-queues a delivery whose job
+was lost (:func:`requeue_stalled`). The body is signed like GitHub's webhooks:
+``X-Hub-Signature-256: sha256=<hmac>``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
-import ipaddress
 import logging
-import socket
-import ssl
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import func, select, update
 
 from app.crypto import decrypt
-from app.extensions import WEBHOOKS_QUEUE, db, get_queue
+from app.extensions import WEBHOOKS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Webhook, WebhookDelivery
 from app.models.base import utcnow
-from app.security.urlcheck import ResolutionFailed, current_resolver
-from app.services.webhooks import payload_data, render_body, url_error
+from app.services.webhook_transport import Attempt, send
+from app.services.webhooks import payload_data, render_body
 
 log = logging.getLogger(__name__)
 
 DELIVER = "workers.webhooks.deliver"
 USER_AGENT = "Docshelf-Webhooks/1"
-#: Bytes of a receiver's answer that are read (and kept, for the deliveries list).
-RESPONSE_LIMIT = 2048
 QUEUE_ERROR = "The delivery could not be queued (the queue is unavailable)."
-_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+#: A job in one of these states will never run the attempt it was queued for.
+_LOST = {None, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
 def finish_event(build: Build) -> str:
@@ -99,9 +93,13 @@ def _fire(build: Build, event: str, project: Project | None) -> list[int]:
     return ids
 
 
+def job_id_for(delivery_id: int, attempt: int) -> str:
+    return f"webhook-delivery-{delivery_id}-{attempt}"
+
+
 def schedule(delivery_id: int, attempt: int, delay: float = 0) -> bool:
     """Queue attempt number ``attempt``; when Redis refuses, the delivery is closed as failed."""
-    job_id = f"webhook-delivery-{delivery_id}-{attempt}"
+    job_id = job_id_for(delivery_id, attempt)
     timeout = int(float(current_app.config.get("WEBHOOK_TIMEOUT", 10)) * 3) + 30
     try:
         queue = get_queue(WEBHOOKS_QUEUE)
@@ -189,107 +187,30 @@ def deliver(delivery_id: int) -> str:
     return state
 
 
-@dataclass
-class Attempt:
-    status_code: int | None = None
-    error: str | None = None
-    response_body: str | None = None
-    retry: bool = True
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
-
-
-def resolve_checked(url: str) -> tuple[str | None, str | None]:
-    """The address to connect to, checked by the SSRF rules in the same step, or why there is none."""
-    resolver = current_resolver()
-    seen: list[str] = []
-
-    def recording(host: str) -> list[str]:
-        addresses = resolver(host)
-        seen.extend(addresses)
-        return addresses
-
-    reason = url_error(url, strict=True, resolver=recording)
-    if reason:
-        return None, reason
-    if seen:  # every address passed the check; connect to the first, never resolve again
-        return seen[0].split("%")[0], None
-    host = (urlsplit(url).hostname or "").strip("[]")
+def _job_status(job_id: str) -> JobStatus | None:
     try:
-        return str(ipaddress.ip_address(host)), None
-    except ValueError:
-        pass
-    try:  # legacy IPv4 spellings (2130706433) were checked as the address they denote
-        return socket.inet_ntoa(socket.inet_aton(host)), None
-    except OSError:
-        pass
-    try:  # ``localhost`` with WEBHOOKS_ALLOW_LOCAL: allowed without a lookup by the check
-        return resolver(host)[0], None
-    except (ResolutionFailed, IndexError):
-        return None, f"The host {host!r} does not resolve."
+        return Job.fetch(job_id, connection=get_redis()).get_status(refresh=False)
+    except NoSuchJobError:
+        return None
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """HTTP to a fixed address; ``host`` only names the site (``Host`` header)."""
+def requeue_stalled(grace: float) -> list[int]:
+    """Housekeeping: re-queue pending deliveries whose next attempt's job is gone.
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to a fixed address, with the certificate verified for the host name (SNI)."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self.address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
-
-
-def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Attempt:
-    address, reason = resolve_checked(url)
-    if address is None:
-        return Attempt(error=f"Refused by the SSRF check: {reason}", retry=False)
-    parts = urlsplit(url)
-    https = parts.scheme.lower() == "https"
-    port = parts.port or (443 if https else 80)
-    connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
-    try:  # the check accepted an internationalised name; the Host header and SNI need its ASCII form
-        host = (parts.hostname or address).encode("idna").decode("ascii")
-    except UnicodeError:
-        host = address
-    conn = connection_class(host, port, address, timeout)
-    # http.client sends the request target as ASCII: percent-encode anything else, keep the rest as is.
-    target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_URL_SAFE)
-    try:
-        conn.request("POST", target, body=body, headers=headers)
-        response = conn.getresponse()
-        status = response.status
-        text = response.read(RESPONSE_LIMIT).decode("utf-8", "replace")
-    except TimeoutError:
-        return Attempt(error=f"Timed out after {timeout:g} s.")
-    except ConnectionRefusedError:
-        return Attempt(error="Connection refused.")
-    except ssl.SSLError as exc:
-        return Attempt(error=f"TLS error: {exc.reason or exc}.")
-    except (OSError, http.client.HTTPException) as exc:
-        return Attempt(error=f"Connection failed: {exc.__class__.__name__}: {exc}".rstrip(": ") + ".")
-    except Exception as exc:  # never leave a delivery pending because of an odd receiver or URL
-        log.warning("webhook to %s failed unexpectedly", url, exc_info=True)
-        return Attempt(error=f"Delivery failed: {exc.__class__.__name__}.")
-    finally:
-        conn.close()
-    if 200 <= status < 300:
-        return Attempt(status_code=status, response_body=text)
-    if 300 <= status < 400:
-        return Attempt(status_code=status, response_body=text,
-                       error=f"HTTP {status}: redirects are not followed.")
-    return Attempt(status_code=status, response_body=text, error=f"HTTP {status}")
+    A worker killed in the middle of an attempt (or a Redis that lost its data) would otherwise
+    leave the delivery ``pending`` for ever. Only deliveries idle for ``grace`` seconds are looked
+    at, so a job queued a moment ago is never doubled; a scheduled retry is not lost, just waiting.
+    """
+    cutoff = utcnow() - timedelta(seconds=grace)
+    idle_since = func.coalesce(WebhookDelivery.last_attempt, WebhookDelivery.created)
+    stalled = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts)
+        .where(WebhookDelivery.state == "pending", idle_since < cutoff)
+        .order_by(WebhookDelivery.id)
+    ).all()
+    requeued = []
+    for delivery_id, attempts in stalled:
+        attempt = attempts + 1
+        if _job_status(job_id_for(delivery_id, attempt)) in _LOST and schedule(delivery_id, attempt):
+            requeued.append(delivery_id)
+    return requeued

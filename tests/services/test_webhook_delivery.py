@@ -392,3 +392,22 @@ def test_webhook_queue_down_at_trigger_still_202(app, client, user, headers, rec
     [row] = deliveries(client, headers, webhook_id)
     assert row["event"] == "build:triggered" and row["build"] == build_id
     assert row["state"] == "failed" and row["error"] == webhook_delivery.QUEUE_ERROR
+
+
+def test_housekeeping_requeues_a_delivery_whose_job_was_lost(client, headers, receiver, finished_build):
+    """A worker killed mid-attempt (or a Redis that lost the job) must not leave a delivery pending."""
+    from workers.jobs import housekeeping
+
+    webhook_id = create_webhook(client, headers, receiver)
+    [delivery_id] = webhook_delivery.fire(finished_build, "build:passed")
+    # Still queued, and idle for less than the grace: housekeeping leaves it alone (no double sending).
+    assert housekeeping(interval=60, stale_after=3600)["webhook_deliveries"] == []
+    assert housekeeping(interval=60, stale_after=0)["webhook_deliveries"] == []  # its job is still queued
+    get_queue(WEBHOOKS_QUEUE).empty()  # the job is lost
+    assert housekeeping(interval=60, stale_after=3600)["webhook_deliveries"] == []  # not idle long enough
+    assert housekeeping(interval=60, stale_after=0)["webhook_deliveries"] == [delivery_id]
+    work()
+    assert len(receiver.requests) == 1 and receiver.requests[0]["verified"]
+    [row] = deliveries(client, headers, webhook_id)
+    assert row["state"] == "delivered" and row["attempts"] == 1
+    assert housekeeping(interval=60, stale_after=0)["webhook_deliveries"] == []  # nothing pending any more
