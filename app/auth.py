@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import g, has_request_context, request
-from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true
 from sqlalchemy.orm import joinedload
 
 from app.crypto import TOKEN_PREFIX, hash_api_key
@@ -195,16 +195,21 @@ def can_write(user: User | None, project: Project) -> bool:
     return user.is_admin or project.is_maintainer(user)
 
 
-def _find_project(slug: str) -> Project | None:
-    return db.session.scalar(select(Project).where(Project.slug == slug))
+def _find_project(slug: str, query: Select[Project] | None = None) -> Project | None:
+    stmt = select(Project) if query is None else query
+    return db.session.scalars(stmt.where(Project.slug == slug)).unique().one_or_none()
 
 
-def readable_project(slug: str) -> Project:
-    """The project for a read: invisible private projects look exactly like missing ones."""
+def readable_project(slug: str, query: Select[Project] | None = None) -> Project:
+    """The project for a read: invisible private projects look exactly like missing ones.
+
+    ``query`` is the select to find it with, when the caller wants eager loads: the project is
+    then looked up once, not once for the check and again for the representation.
+    """
     user = load_user()
     if user is not None:
         check_scope()
-    project = _find_project(slug)
+    project = _find_project(slug, query)
     if project is None or not can_read(user, project):
         raise NotFound("No Project matches the given query.")
     return project

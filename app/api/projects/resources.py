@@ -17,7 +17,6 @@ from app.api.projects.schemas import (
     SyncVersionsSchema,
 )
 from app.errors import NotFound, ValidationError
-from app.extensions import db
 from app.models import Project
 from app.services import projects as service
 
@@ -32,10 +31,8 @@ def project_query() -> Any:
 
 
 def load_project(slug: str) -> Project:
-    """Readable project with the eager loads this request's ``expand`` asks for."""
-    auth.readable_project(slug)
-    project = db.session.scalars(project_query().where(Project.slug == slug)).unique().one()
-    return project
+    """Readable project with the eager loads this request's ``expand`` asks for (one lookup)."""
+    return auth.readable_project(slug, project_query())
 
 
 @blp.route("/")
