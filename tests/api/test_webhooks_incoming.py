@@ -26,7 +26,7 @@ from app.models import Build, IntegrationDelivery, Version
 from app.services import integrations as service
 from tests import factories
 from tests.api.helpers import assert_error
-from tests.workers.conftest import Repo, _clean_build_dirs, fresh, sphinx_files, work  # noqa: F401
+from tests.workers.conftest import Repo, fresh, sphinx_files, work
 
 SECRET = "webhook-secret-for-tests"
 SHA = "9f2c1e4b7a6d5c3b2a1908f7e6d5c4b3a2910f8e"

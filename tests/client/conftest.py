@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -85,15 +84,3 @@ def spawn(client_env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen
         if proc.poll() is None:
             proc.kill()
         proc.communicate(timeout=10)
-
-
-@pytest.fixture
-def clean_build_dirs(app: Flask) -> Iterator[None]:
-    """Builds leave files outside the database; remove them like tests/workers does."""
-    yield
-    for path in (
-        app.config["STORAGE_DIR"],
-        os.path.join(app.config["DATA_DIR"], "repos"),
-        os.path.join(app.config["DATA_DIR"], "builds"),
-    ):
-        shutil.rmtree(path, ignore_errors=True)

@@ -21,7 +21,6 @@ from tests import factories
 from tests.workers.conftest import Repo, sphinx_files, wait_for, work
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-pytestmark = pytest.mark.usefixtures("clean_build_dirs")
 
 
 def _snippets() -> dict[str, str]:

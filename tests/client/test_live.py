@@ -7,8 +7,6 @@ import re
 import tarfile
 from pathlib import Path
 
-import pytest
-
 from app.client.config import load_config
 from app.models import Build
 from app.services import device
@@ -52,7 +50,6 @@ def _wait_build(spawn, *args):
     return proc.returncode, out, err
 
 
-@pytest.mark.usefixtures("clean_build_dirs")
 def test_wait_on_passing_build_then_download(spawn, cli, user, tmp_path):
     repo = Repo(tmp_path / "repo")
     repo.commit(sphinx_files("Client Docs"), "first")
@@ -73,7 +70,6 @@ def test_wait_on_passing_build_then_download(spawn, cli, user, tmp_path):
     assert missing.exit_code == 1 and "no pdf download" in missing.stderr
 
 
-@pytest.mark.usefixtures("clean_build_dirs")
 def test_wait_on_failing_build_exits_nonzero_with_output(spawn, user, tmp_path):
     repo = Repo(tmp_path / "repo")
     repo.commit(sphinx_files("Broken", extra="raise RuntimeError('conf.py is broken on purpose')\n"), "bad")

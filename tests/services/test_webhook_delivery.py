@@ -27,7 +27,7 @@ from app.models import Build, Webhook, WebhookDelivery
 from app.services import build_control, webhook_delivery
 from tests import factories
 from tests.conftest import TEST_DNS
-from tests.workers.conftest import Repo, _clean_build_dirs, fresh, sphinx_files, wait_for  # noqa: F401
+from tests.workers.conftest import Repo, fresh, sphinx_files, wait_for
 
 ALL_EVENTS = ["build:triggered", "build:passed", "build:failed"]
 

@@ -8,80 +8,27 @@ Requests to anything but the test server are aborted: the test never leaves the 
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _require_browser() -> Any:
-    """Playwright's sync API, or a loud failure on CI / a clear skip locally when Chromium is missing."""
-    problem = None
-    sync_api: Any = None
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        problem = f"Debian's chromium is not installed ({CHROMIUM} missing; apt-get install -y chromium)"
-    try:
-        from playwright import sync_api
-    except ImportError:
-        problem = problem or "the playwright package is not installed (.venv/bin/pip install playwright)"
-    if problem:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"browser test cannot run on CI: {problem}", pytrace=False)
-        pytest.skip(problem)
-    return sync_api
+from tests import browser
+from tests.browser import open_page, screenshot, serve
 
 
 @pytest.fixture
 def live_server(app: Flask, sites: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="docs-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(app, "docs-live-server") as url:
+        yield url
 
 
 @pytest.fixture
 def browser_page(live_server: str) -> Iterator[Any]:
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.route("**/*", lambda route: _loopback_only(route, live_server))
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            browser.close()
-
-
-def _loopback_only(route: Any, server: str) -> None:
-    if route.request.url.startswith(server + "/"):
-        route.continue_()
-    else:
-        route.abort()
+    with open_page(live_server, height=800) as page:
+        yield page
 
 
 @pytest.mark.parametrize(
@@ -110,23 +57,22 @@ def test_flyout_and_banner_on_an_older_version(browser_page, live_server, name, 
     assert flyout.locator("a", has_text="htmlzip").get_attribute("href") == (
         f"{live_server}/_/downloads/shelf-{name}/en/1.0/htmlzip/"
     )
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"serving-{name}-1.0.png"), full_page=True)
+    screenshot(page, f"serving-{name}-1.0")
 
     banner.locator("a").click()
     page.wait_for_url(live_server + latest_page)
     page.wait_for_selector("html[data-docshelf-addons=ready]")
     assert page.locator("#docshelf-banner").count() == 0
     assert page.locator("#docshelf-flyout button").inner_text() == "v: latest"
-    page.screenshot(path=str(ARTIFACTS / f"serving-{name}-latest.png"))
+    screenshot(page, f"serving-{name}-latest", full_page=False)
 
 
 def test_missing_chromium_fails_on_ci_and_skips_locally(monkeypatch):
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="cannot run on CI"):
-        _require_browser()
+        browser.require_browser()
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="chromium is not installed"):
-        _require_browser()
+        browser.require_browser()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -99,15 +98,6 @@ def make_repo(tmp_path: Path) -> Callable[..., Repo]:
         return repo
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _clean_build_dirs(app: Flask) -> Iterator[None]:
-    """Storage, clone caches and build dirs outlive the database rows: empty them between tests."""
-    yield
-    for path in (app.config["STORAGE_DIR"], os.path.join(app.config["DATA_DIR"], "repos"),
-                 os.path.join(app.config["DATA_DIR"], "builds")):
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def work() -> None:
