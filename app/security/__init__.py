@@ -28,5 +28,7 @@ def init_app(app: Flask) -> None:
     app.after_request(idempotency.after_request)
 
     from app.web import bp as web
+    from app.web.dashboard import bp as dashboard
 
     app.register_blueprint(web)
+    app.register_blueprint(dashboard)
