@@ -180,3 +180,17 @@ def test_triggering_again_supersedes_a_queued_build(user, sphinx_repo):
     assert fresh(old.id).state == "cancelled" and fresh(old.id).commands == []
     assert fresh(new.id).success is True
     assert db.session.query(Build).filter_by(state="finished").count() == 1
+
+
+def test_worker_warm_up_touches_no_build(user, count_queries):
+    """The pre-fork warm-up runs the claim's statements against no row: nothing changes, nothing breaks."""
+    from app.services.build_control import warm_up
+
+    build = factories.BuildFactory(version__project=factories.ProjectFactory(maintainers=[user]),
+                                   state="triggered", success=None, finished=None)
+    build_id, started = build.id, build.started
+    with count_queries() as counted:
+        warm_up()
+    assert any(s.lstrip().upper().startswith("UPDATE BUILDS") for s in counted.statements)
+    after = fresh(build_id)
+    assert after.state == "triggered" and after.started == started
