@@ -69,7 +69,22 @@ def _github_payload() -> dict[str, Any]:
         raise ValidationError("The form field `payload` is not a JSON object.") from None
 
 
-def _answer(body: dict[str, Any], replayed: bool) -> Any:
+def _receive(
+    project: Any,
+    integration: Any,
+    event: str,
+    delivery_id: str | None,
+    changes: list[events.RefChange],
+    note: str | None,
+    default_branch: str | None = None,
+) -> Any:
+    """Apply the changes once per delivery id; a replay answers the first outcome, marked as such."""
+    body, replayed = service.receive(
+        integration,
+        event=event,
+        delivery_id=delivery_id,
+        act=lambda: _apply(project, integration, changes, note, default_branch),
+    )
     return (body, 200, _REPLAYED) if replayed else body
 
 
@@ -86,15 +101,7 @@ class GitHubWebhook(MethodView):
         )
         event = request.headers.get("X-GitHub-Event", "")
         changes, note = events.github_changes(event, _github_payload())
-        delivery = _delivery_id("X-GitHub-Delivery")
-        return _answer(
-            *service.receive(
-                integration,
-                event=event,
-                delivery_id=delivery,
-                act=lambda: _apply(project, integration, changes, note),
-            )
-        )
+        return _receive(project, integration, event, _delivery_id("X-GitHub-Delivery"), changes, note)
 
 
 @blp.route("/gitlab/<project_slug>/<int:integration_id>/")
@@ -110,14 +117,7 @@ class GitLabWebhook(MethodView):
         event = request.headers.get("X-Gitlab-Event") or str(payload.get("object_kind") or "")
         changes, note = events.gitlab_changes(event, payload)
         delivery = _delivery_id("X-Gitlab-Event-UUID", "Idempotency-Key")
-        return _answer(
-            *service.receive(
-                integration,
-                event=event,
-                delivery_id=delivery,
-                act=lambda: _apply(project, integration, changes, note),
-            )
-        )
+        return _receive(project, integration, event, delivery, changes, note)
 
 
 @blp.route("/<project_slug>/<int:integration_id>/")
@@ -139,14 +139,7 @@ class GenericWebhook(MethodView):
         service.check_token(integration, token)
         changes = events.generic_changes(project, branches, default_branch)
         delivery = _delivery_id("X-Delivery-ID", "Idempotency-Key")
-        return _answer(
-            *service.receive(
-                integration,
-                event="generic",
-                delivery_id=delivery,
-                act=lambda: _apply(project, integration, changes, None, default_branch),
-            )
-        )
+        return _receive(project, integration, "generic", delivery, changes, None, default_branch)
 
 
 def _generic_body() -> tuple[str | None, list[Any], str | None]:
