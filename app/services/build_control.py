@@ -17,13 +17,14 @@ from flask import current_app
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import joinedload
 
 from app.errors import Conflict
 from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Version
 from app.models.base import utcnow
 from app.models.build import RUNNING_STATES
-from app.services import notifications, webhook_delivery
+from app.services import notifications, projects, webhook_delivery
 from app.services.builds import build_timeout
 from app.services.queueing import RUN_BUILD, build_job_id
 from app.services.tokens import revoke_build_tokens
@@ -58,22 +59,24 @@ def running_count(project_id: int) -> int:
 
 
 def claim_build(build_id: int) -> Claim:
-    """Move a ``triggered`` build to ``cloning`` if its project has a free slot."""
-    build = db.session.get(Build, build_id)
+    """Move a ``triggered`` build to ``cloning`` if its project has a free slot.
+
+    The count and the claim run under the project row's lock (``projects.locked``), so two workers
+    claiming builds of one project take turns and each counts the other's claim: the database that
+    holds the slots is the one lock, and a build's start waits on no other service.
+    """
+    build = db.session.scalar(select(Build).options(joinedload(Build.project)).where(Build.id == build_id))
     if build is None or build.state != "triggered":
         return Claim.GONE
     if build.cancel_requested:
         cancel_triggered(build_id, "The build was cancelled before it started.")
         return Claim.GONE
-    project_id = build.project_id
-    limit = concurrency_limit(build.project)
-    db.session.rollback()  # end the read transaction: the count below must see other workers' claims
-    with get_redis().lock(f"docshelf:project-slots:{project_id}", timeout=30, blocking_timeout=30):
-        if running_count(project_id) >= limit:
-            db.session.rollback()
+    project = build.project
+    limit = concurrency_limit(project)
+    with projects.locked(project):  # commits on leaving; the count below sees every committed claim
+        if running_count(project.id) >= limit:
             return Claim.WAITING
         claimed = _rowcount(_claim_statement(build_id))
-        db.session.commit()
     return Claim.STARTED if claimed else Claim.GONE
 
 
@@ -93,10 +96,9 @@ def warm_up() -> None:
     start from RQ's own job start (``make bench``, figure 4).
     """
     claim_build(0)  # there is no build 0: the lookup runs and the claim stops there
-    db.session.get(Project, 0)
-    running_count(0)
-    _rowcount(_claim_statement(0))
-    db.session.rollback()
+    with projects.locked(Project(id=0)):  # no such project: the lock and the claim touch no row
+        running_count(0)
+        _rowcount(_claim_statement(0))
 
 
 def attempt_job_id(build_id: int, current: str | None) -> str:
