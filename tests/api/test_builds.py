@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from redis import Redis
 from rq import Queue
 
@@ -11,11 +10,6 @@ from app.models import Build, Project
 from tests import factories
 from tests.api.helpers import assert_error, token_headers
 from tests.golden import assert_golden
-
-
-@pytest.fixture
-def project(user):
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
 
 
 def test_list_newest_first_and_filters(client, project):

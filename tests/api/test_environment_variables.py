@@ -28,16 +28,6 @@ def detail(pk: int, slug: str = "pip") -> str:
     return f"/api/v3/projects/{slug}/environmentvariables/{pk}/"
 
 
-@pytest.fixture
-def project(user: Any) -> Any:
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
-
-
-@pytest.fixture
-def other_headers() -> dict[str, str]:
-    return {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='mallory'))}"}
-
-
 
 
 def stored(pk: int) -> EnvironmentVariable:

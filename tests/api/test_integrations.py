@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from app.crypto import decrypt
@@ -32,16 +31,6 @@ def without_ids(body: Any, pk: int) -> Any:
     if isinstance(body, str):
         return re.sub(rf"/{pk}/", "/<id>/", body)
     return body
-
-
-@pytest.fixture
-def project(user: Any) -> Any:
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
-
-
-@pytest.fixture
-def other_headers() -> dict[str, str]:
-    return {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='mallory'))}"}
 
 
 def stored(pk: int) -> Integration:

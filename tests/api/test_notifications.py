@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,11 +14,6 @@ from tests.api.helpers import assert_error, token_headers
 from tests.workers.conftest import Repo, sphinx_files
 from workers import jobs
 from workers.recorder import BuildFailed
-
-
-@pytest.fixture
-def project(user: Any) -> Project:
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
 
 
 def _failed_build(project: Project, error: str = "Command failed with exit code 2: sphinx-build") -> Build:

@@ -47,16 +47,6 @@ def detail(pk: int, slug: str = "pip") -> str:
     return f"/api/v3/projects/{slug}/redirects/{pk}/"
 
 
-@pytest.fixture
-def project(user: Any) -> Any:
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
-
-
-@pytest.fixture
-def other_headers() -> dict[str, str]:
-    return {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='mallory'))}"}
-
-
 def make(project: Any, count: int) -> list[Any]:
     return [factories.RedirectFactory(project=project, position=i) for i in range(count)]
 

@@ -26,16 +26,6 @@ def detail(pk: int, slug: str = "pip") -> str:
     return f"/api/v3/projects/{slug}/webhooks/{pk}/"
 
 
-@pytest.fixture
-def project(user: Any) -> Any:
-    return factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
-
-
-@pytest.fixture
-def other_headers() -> dict[str, str]:
-    return {"Authorization": f"Token {factories.make_token(factories.UserFactory(username='mallory'))}"}
-
-
 def make_webhook(project: Any, **values: Any) -> Webhook:
     fields = {"url": URL, "events": ["build:passed"], "secret_encrypted": encrypt("s"), **values}
     webhook = Webhook(project_id=project.id, **fields)
