@@ -64,6 +64,12 @@ class Conflict(DocshelfError):
     status, code, category, title = 409, "conflict", "conflict", "Conflict"
 
 
+class RetryableConflict(Conflict):
+    """The same thing is being done right now (e.g. a webhook delivery sent twice): retry shortly."""
+
+    category, retryable = "retryable", True
+
+
 class QuotaExceeded(DocshelfError):
     status, code, category, title = 429, "quota_exceeded", "quota", "Too Many Requests"
 

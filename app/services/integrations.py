@@ -24,7 +24,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.crypto import decrypt, encrypt
-from app.errors import AuthRequired, Conflict, DocshelfError, NotFound, PermissionDenied, ValidationError
+from app.errors import (
+    AuthRequired,
+    DocshelfError,
+    NotFound,
+    PermissionDenied,
+    RetryableConflict,
+    ValidationError,
+)
 from app.extensions import db
 from app.models import Integration, IntegrationDelivery, Project
 from app.models.integration import INTEGRATION_TYPES
@@ -173,14 +180,12 @@ def _recorded(integration: Integration, key: str) -> IntegrationDelivery | None:
 
 def _replay(delivery: IntegrationDelivery) -> tuple[dict[str, Any], bool]:
     if delivery.status_code is None:
-        error = Conflict(
-            "This delivery is still being processed; retry shortly.",
-            code="delivery_in_progress",
-            headers={"Retry-After": "1"},
-        )
-        error.category, error.retryable = "retryable", True
-        raise error
+        raise _in_progress("This delivery is still being processed; retry shortly.")
     return delivery.outcome, True
+
+
+def _in_progress(detail: str) -> RetryableConflict:
+    return RetryableConflict(detail, code="delivery_in_progress", headers={"Retry-After": "1"})
 
 
 def receive(
@@ -202,9 +207,7 @@ def receive(
         db.session.rollback()
         previous = _recorded(integration, key or "")
         if previous is None:  # it failed and gave its key up meanwhile: the sender retries
-            raise Conflict(
-                "This delivery is being retried; retry shortly.", code="delivery_in_progress"
-            ) from None
+            raise _in_progress("This delivery is being retried; retry shortly.") from None
         return _replay(previous)
     pk = delivery.id
     try:
