@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import Integration, Project, Version
 from app.services import projects
 from app.services.builds import trigger_build
-from app.services.sync import MACHINE_SLUGS, Ref, stable_candidate, version_slug
+from app.services.sync import Ref, follow_ref, stable_candidate
 
 ZERO_SHA = "0" * 40
 MAX_REF = 255
@@ -207,27 +207,13 @@ def _matching(versions: list[Version], change: RefChange) -> list[Version]:
 def _create(
     project: Project, versions: list[Version], change: RefChange, activate: bool, outcome: Outcome
 ) -> Version:
+    """The version a new ref gets, by the sync's own rule (slug, machine take-over, checkout target)."""
     assert change.type is not None
-    slug = version_slug(change.name)
-    taken = {v.slug: v for v in versions}
-    existing = taken.get(slug)
-    if existing is not None and existing.machine and slug in MACHINE_SLUGS:
-        version = (
-            existing  # a real branch/tag called latest/stable takes the machine version over (sync's rule)
-        )
-        version.machine, version.ref = False, None
-    else:
-        n = 1
-        base = slug
-        while slug in taken:
-            slug, n = f"{base}_{n}", n + 1
-        version = Version(project_id=project.id, slug=slug, active=activate, machine=False, built_formats=[])
-        db.session.add(version)
+    ref = Ref(change.name, change.type, change.commit or change.name)  # a tag without commit: by name
+    version, created = follow_ref(project, {v.slug: v for v in versions}, ref, active=activate)
+    if created == "created":
         versions.append(version)
-        outcome.created.append(slug)
-    version.verbose_name = change.name
-    version.type = change.type
-    version.identifier = change.name if change.type == "branch" else (change.commit or change.name)
+        outcome.created.append(version.slug)
     db.session.flush()  # an id, so the build map below can key on it
     return version
 

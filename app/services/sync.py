@@ -81,24 +81,11 @@ def sync_versions(project: Project, refs: list[Ref], default_branch: str | None)
     seen: set[int] = set()
 
     for ref in refs:
-        slug = version_slug(ref.name)
-        version = by_ref.get((ref.type, ref.name))
-        if version is None and slug in MACHINE_SLUGS and slug in by_slug:
-            version = by_slug[slug]  # a real ``latest``/``stable`` takes the machine version over
-        if version is None:
-            slug = _free_slug(slug, by_slug)
-            version = Version(project_id=project.id, slug=slug, verbose_name=ref.name, active=False,
-                              machine=False, built_formats=[])
-            db.session.add(version)
-            by_slug[slug] = version
-            result.created.append(slug)
-        elif (version.identifier, version.type, version.machine) != (ref.identifier, ref.type, False):
+        version, change = follow_ref(project, by_slug, ref, by_ref.get((ref.type, ref.name)))
+        if change == "created":
+            result.created.append(version.slug)
+        elif change == "updated":
             result.updated.append(version.slug)
-        version.verbose_name = ref.name
-        version.identifier = ref.identifier
-        version.type = ref.type
-        version.machine = False
-        version.ref = None
         by_ref[(ref.type, ref.name)] = version
         seen.add(id(version))
 
@@ -122,6 +109,29 @@ def sync_versions(project: Project, refs: list[Ref], default_branch: str | None)
     for slug in removed:  # deactivating removes the built files, as a PATCH active=false does
         storage.remove_version(project.slug, slug)
     return result
+
+
+def follow_ref(project: Project, by_slug: dict[str, Version], ref: Ref, version: Version | None = None,
+               *, active: bool = False) -> tuple[Version, str | None]:
+    """Point a version at ``ref``: ``version`` (the one already following it), else the machine
+    ``latest``/``stable`` a real ref of that name takes over, else a new one on a free slug (inactive
+    unless ``active``). Returns it with ``"created"``, ``"updated"`` or None (nothing changed)."""
+    slug = version_slug(ref.name)
+    if version is None and slug in MACHINE_SLUGS and slug in by_slug:
+        version = by_slug[slug]
+    if version is None:
+        slug = _free_slug(slug, by_slug)
+        version = Version(project_id=project.id, slug=slug, active=active, machine=False, built_formats=[])
+        db.session.add(version)
+        by_slug[slug] = version
+        change: str | None = "created"
+    elif (version.identifier, version.type, version.machine) != (ref.identifier, ref.type, False):
+        change = "updated"
+    else:
+        change = None
+    version.verbose_name, version.identifier, version.type = ref.name, ref.identifier, ref.type
+    version.machine, version.ref = False, None
+    return version, change
 
 
 def _free_slug(slug: str, taken: dict[str, Version]) -> str:
