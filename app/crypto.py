@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -36,6 +37,27 @@ def decrypt(token: str, secret_key: str | None = None) -> str:
 def new_api_key() -> str:
     """A random key with a recognisable prefix, so secret scanners can spot leaked ones."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+#: Secrets shared with another system (webhook signing keys, integration tokens): stored encrypted,
+#: shown once, and bounded so they fit the headers and forms that carry them.
+MAX_SHARED_SECRET_LENGTH = 255
+
+
+def new_shared_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def shared_secret_error(secret: str) -> str | None:
+    """Why a caller-chosen shared secret is refused (never echoing it: errors end up in logs), or None."""
+    if not secret.strip() or len(secret) > MAX_SHARED_SECRET_LENGTH:
+        return f"The secret must have between 1 and {MAX_SHARED_SECRET_LENGTH} characters, not only spaces."
+    return None
+
+
+def hub_signature(secret: str, body: bytes) -> str:
+    """GitHub's ``X-Hub-Signature-256`` value: ``sha256=`` and the hex HMAC-SHA256 of the exact body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def hash_api_key(key: str) -> str:

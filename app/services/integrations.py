@@ -12,10 +12,8 @@ build queue is down) gives its key up, so the sender's retry is processed for re
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.crypto import decrypt, encrypt
+from app.crypto import decrypt, encrypt, hub_signature, new_shared_secret, shared_secret_error
 from app.errors import (
     AuthRequired,
     DocshelfError,
@@ -38,8 +36,6 @@ from app.models.integration import INTEGRATION_TYPES
 
 log = logging.getLogger(__name__)
 
-MAX_SECRET_LENGTH = 255
-SECRET_BYTES = 32
 #: How the sender proves it knows the secret, per type (for error messages).
 PROOF = {
     "github_webhook": "X-Hub-Signature-256 header",
@@ -66,19 +62,10 @@ def get_integration(project: Project, integration_id: int) -> Integration:
     return integration
 
 
-def _secret_errors(secret: str) -> list[str]:
-    # Never echo the secret: error bodies end up in logs and CI output.
-    if not secret.strip():
-        return ["This field may not be blank."]
-    if len(secret) > MAX_SECRET_LENGTH:
-        return [f"Ensure this field has no more than {MAX_SECRET_LENGTH} characters."]
-    return []
-
-
 def _check_secret(secret: str) -> None:
-    errors = _secret_errors(secret)
-    if errors:
-        raise ValidationError(f"secret: {errors[0]}", errors={"secret": errors})
+    error = shared_secret_error(secret)
+    if error:
+        raise ValidationError(f"secret: {error}", errors={"secret": [error]})
 
 
 def create_integration(
@@ -90,7 +77,7 @@ def create_integration(
         raise ValidationError(f"integration_type: {message}", errors={"integration_type": [message]})
     if secret is not None:
         _check_secret(secret)
-    clear = secret if secret is not None else secrets.token_urlsafe(SECRET_BYTES)
+    clear = secret if secret is not None else new_shared_secret()
     integration = Integration(
         project=project,
         integration_type=integration_type,
@@ -114,7 +101,7 @@ def update_integration(integration: Integration, data: dict[str, Any]) -> Integr
 
 
 def regenerate_secret(integration: Integration) -> str:
-    clear = secrets.token_urlsafe(SECRET_BYTES)
+    clear = new_shared_secret()
     integration.secret_encrypted = encrypt(clear)
     db.session.commit()
     return clear
@@ -155,7 +142,7 @@ def check_github_signature(integration: Integration, body: bytes, header: str | 
     """``X-Hub-Signature-256: sha256=<hex HMAC of the raw body>``, compared in constant time."""
     if not header:
         raise AuthRequired("Missing X-Hub-Signature-256 header: set the webhook's secret in GitHub.")
-    expected = "sha256=" + hmac.new(_secret(integration).encode(), body, hashlib.sha256).hexdigest()
+    expected = hub_signature(_secret(integration), body)
     if not hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace")):
         raise PermissionDenied("Invalid X-Hub-Signature-256: the payload was not signed with this secret.")
 

@@ -13,8 +13,6 @@ was lost (:func:`requeue_stalled`). The body is signed like GitHub's webhooks:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from datetime import timedelta
 from typing import Any
@@ -24,7 +22,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 
-from app.crypto import decrypt
+from app.crypto import decrypt, hub_signature
 from app.extensions import WEBHOOKS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Webhook, WebhookDelivery
 from app.models.base import utcnow
@@ -126,10 +124,6 @@ def _close_unqueued(delivery_ids: list[int]) -> None:
         db.session.commit()
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def retry_delays() -> list[float]:
     raw = str(current_app.config.get("WEBHOOK_RETRY_DELAYS") or "")
     delays = []
@@ -162,7 +156,7 @@ def deliver(delivery_id: int) -> str:
             "User-Agent": USER_AGENT,
             "X-Docshelf-Event": delivery.event,
             "X-Docshelf-Delivery": str(delivery.id),
-            "X-Hub-Signature-256": signature(secret, body),
+            "X-Hub-Signature-256": hub_signature(secret, body),
         }
         result = send(hook.url, body, headers, float(current_app.config.get("WEBHOOK_TIMEOUT", 10)))
     delivery.attempts += 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
@@ -21,7 +20,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
-from app.crypto import encrypt
+from app.crypto import encrypt, new_shared_secret, shared_secret_error
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Build, Project, User, Version, Webhook, WebhookDelivery
@@ -31,7 +30,6 @@ from app.security.urlcheck import Resolver, check_outgoing_url
 
 MAX_URL_LENGTH = 1024
 MAX_PAYLOAD_LENGTH = 20_000
-MAX_SECRET_LENGTH = 255
 MAX_WEBHOOKS_PER_PROJECT = 20
 #: Read the Docs' substitution names (``organization.*`` has no meaning here).
 TEMPLATE_VARIABLES = (
@@ -135,8 +133,9 @@ def _check(data: Mapping[str, Any]) -> dict[str, Any]:
         clean["payload"] = payload
     if data.get("secret") is not None:
         secret = data["secret"]
-        if not secret or len(secret) > MAX_SECRET_LENGTH:
-            errors["secret"] = [f"The secret must have between 1 and {MAX_SECRET_LENGTH} characters."]
+        error = shared_secret_error(secret)
+        if error:
+            errors["secret"] = [error]
         clean["secret"] = secret
     if "active" in data:
         clean["active"] = bool(data["active"])
@@ -165,7 +164,7 @@ def create_webhook(project: Project, data: Mapping[str, Any]) -> Webhook:
             f"A project can have at most {MAX_WEBHOOKS_PER_PROJECT} webhooks.",
             errors={"url": [f"A project can have at most {MAX_WEBHOOKS_PER_PROJECT} webhooks."]},
         )
-    secret = clean.pop("secret", None) or secrets.token_urlsafe(32)
+    secret = clean.pop("secret", None) or new_shared_secret()
     webhook = Webhook(project=project, secret_encrypted=encrypt(secret), **clean)
     db.session.add(webhook)
     db.session.commit()
