@@ -89,6 +89,12 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from app.serving import init_serving
 
     init_serving(app)
+    from app import freshness
+    from app.api import response_cache
+
+    response_cache.init_app(app)  # its before_request hook must be the last one
+    with app.app_context():
+        freshness.install(app, db.engine)
     return app
 
 

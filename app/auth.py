@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import g, has_request_context, request
-from sqlalchemy import ColumnElement, Select, exists, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true, update
 from sqlalchemy.orm import joinedload
 
 from app.crypto import TOKEN_PREFIX, hash_api_key
 from app.errors import AuthRequired, InsufficientScope, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
+from app.freshness import quiet_write
 from app.models import ApiToken, Build, Project, ProjectReadGrant, User
 from app.models.base import utcnow
 from app.models.build import FINAL_STATES
@@ -29,7 +30,7 @@ _KEYWORDS = {"token", "bearer"}
 #: Query parameters that look like credentials; refused rather than silently ignored.
 _QUERY_CREDENTIALS = ("token", "api_key", "apikey", "access_token", "key")
 #: ``last_used`` is written at most this often, so reads do not turn into writes.
-_LAST_USED_RESOLUTION = timedelta(minutes=1)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _refuse_query_credentials() -> None:
@@ -74,8 +75,9 @@ def _token_for(key: str) -> ApiToken:
             raise AuthRequired("Invalid token.")
     if not token.user.is_active:
         raise AuthRequired("User inactive or deleted.")
-    if token.last_used is None or now - token.last_used > _LAST_USED_RESOLUTION:
-        token.last_used = now
+    if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
+        # Bookkeeping no cached answer shows: a quiet write, so reads keep their cache (app.freshness).
+        db.session.execute(quiet_write(update(ApiToken).where(ApiToken.id == token.id).values(last_used=now)))
         db.session.commit()
     return token
 

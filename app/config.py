@@ -103,6 +103,15 @@ SETTINGS: list[Setting] = [
         "Apply the API rate limits below (kept in Redis, shared by processes).",
         _bool,
     ),
+    Setting(
+        "RESPONSE_CACHE_ENABLED",
+        True,
+        "Answer repeated API reads from memory until the next database write (see Behaviour).",
+        _bool,
+    ),
+    Setting(
+        "RESPONSE_CACHE_MAX_BYTES", 16 * 1024 * 1024, "Memory for cached API answers, per web process.", int
+    ),
     Setting("RATE_LIMIT_ANONYMOUS", "5/minute", "API requests per client IP without credentials."),
     Setting("RATE_LIMIT_USER", "60/minute", "API requests per authenticated user."),
     Setting("RATE_LIMIT_BUILD_TRIGGER", "10/minute", "Accepted build triggers per project."),

@@ -19,13 +19,16 @@ from marshmallow import ValidationError as MarshmallowValidationError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
+from app.api import response_cache
 from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
 from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, current_spec, expanded
 from app.api.links import api_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
+from app.api.response_cache import cacheable
 
 __all__ = [
     "Api",
+    "cacheable",
     "Blueprint",
     "BoolArg",
     "current_user_or_none",
@@ -114,7 +117,9 @@ _REQUEST_KEYS = (
     "flex_spec",
     "public_base",
     "request_id",
+    "wants_html",
     "writable_project",
+    *response_cache.REQUEST_KEYS,
 )
 
 
@@ -125,11 +130,14 @@ def _before_request() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     if not request.path.startswith("/api/"):
         return
+    if response_cache.begin():
+        return  # answered by response_cache.serve, the last hook, so rate limits still count it
     # Authenticate up front: a bad token is a 401 on every route, whatever the view needs.
     from app.api.access import SAFE_METHODS, check_access
     from app.auth import load_user
 
     load_user()
+    response_cache.authenticated()
     # Writes are authorised before the body is parsed (reads check in the view, with no extra query).
     # Unmatched URLs fall to the 404/405 handlers, which check too.
     if request.method not in SAFE_METHODS and request.url_rule is not None:

@@ -42,10 +42,14 @@ CSP = (
 
 def wants_html() -> bool:
     """``?format=json`` forces JSON; otherwise only a client preferring text/html over JSON gets HTML."""
-    if request.args.get("format") == "json":
-        return False
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html"
+    decided = g.get("wants_html")
+    if decided is None:  # asked twice per request (the read cache, this hook): the answer is kept
+        if request.args.get("format") == "json":
+            decided = False
+        else:
+            decided = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+        g.wants_html = decided
+    return bool(decided)
 
 
 def after_request(response: Response) -> Response:

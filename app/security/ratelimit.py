@@ -67,8 +67,17 @@ def _api() -> bool:
     return request.path.startswith("/api/")
 
 
+def _user_id() -> int | None:
+    """The authenticated user's id: from authentication, or from the principal of a cached answer."""
+    user = g.get("current_user")
+    if user is not None:
+        return int(user.id)
+    principal = g.get("cached_principal")
+    return principal.user_id if principal is not None else None
+
+
 def _authenticated() -> bool:
-    return g.get("current_user") is not None
+    return _user_id() is not None
 
 
 def _ip_key() -> str:
@@ -76,8 +85,8 @@ def _ip_key() -> str:
 
 
 def _user_key() -> str:
-    user = g.get("current_user")
-    return f"user:{user.id}" if user is not None else _ip_key()
+    user_id = _user_id()
+    return f"user:{user_id}" if user_id is not None else _ip_key()
 
 
 def _project_key() -> str:

@@ -8,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, paginated
+from app.api.base import Blueprint, cacheable, paginated
 from app.api.builds.schemas import (
     BuildCommandSchema,
     BuildQueryArgsSchema,
@@ -27,6 +27,7 @@ blp = Blueprint("builds", __name__, url_prefix="/api/v3/projects/<project_slug>"
 
 @blp.route("/builds/")
 class BuildList(MethodView):
+    @cacheable
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
@@ -37,6 +38,7 @@ class BuildList(MethodView):
 
 @blp.route("/builds/<int:build_id>/")
 class BuildDetail(MethodView):
+    @cacheable
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, build_id: int) -> Build:
@@ -46,6 +48,7 @@ class BuildDetail(MethodView):
 
 @blp.route("/versions/<version_slug>/builds/")
 class VersionBuildList(MethodView):
+    @cacheable
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
@@ -75,6 +78,7 @@ class VersionBuildList(MethodView):
 
 @blp.route("/versions/<version_slug>/builds/<int:build_id>/")
 class VersionBuildDetail(MethodView):
+    @cacheable
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:

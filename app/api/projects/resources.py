@@ -8,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, expanded, paginated
+from app.api.base import Blueprint, api_url, cacheable, expanded, paginated
 from app.api.projects.schemas import (
     ProjectCreateSchema,
     ProjectQueryArgsSchema,
@@ -37,6 +37,7 @@ def load_project(slug: str) -> Project:
 
 @blp.route("/")
 class ProjectList(MethodView):
+    @cacheable
     @blp.arguments(ProjectQueryArgsSchema, location="query")
     @blp.errors(401)
     @paginated(blp, ProjectSchema)
@@ -61,6 +62,7 @@ class ProjectList(MethodView):
 
 @blp.route("/<project_slug>/")
 class ProjectDetail(MethodView):
+    @cacheable
     @blp.response(200, ProjectSchema)
     @blp.errors(404)
     def get(self, project_slug: str) -> Project:
@@ -94,6 +96,7 @@ class ProjectDetail(MethodView):
 
 @blp.route("/<project_slug>/superproject/")
 class ProjectSuperproject(MethodView):
+    @cacheable
     @blp.response(200, ProjectSchema)
     @blp.alt_response(404, description="No such project, or it is not a subproject")
     def get(self, project_slug: str) -> Project:

@@ -8,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, expanded, paginated
+from app.api.base import Blueprint, cacheable, expanded, paginated
 from app.api.versions.schemas import VersionQueryArgsSchema, VersionSchema, VersionUpdateSchema
 from app.models import Version
 from app.services import builds as build_service
@@ -24,6 +24,7 @@ blp = Blueprint(
 
 @blp.route("/")
 class VersionList(MethodView):
+    @cacheable
     @blp.arguments(VersionQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, VersionSchema)
@@ -35,6 +36,7 @@ class VersionList(MethodView):
 
 @blp.route("/<version_slug>/")
 class VersionDetail(MethodView):
+    @cacheable
     @blp.response(200, VersionSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str) -> Version:

@@ -1,0 +1,272 @@
+"""GET responses answered from memory while the data they show is unchanged: the API's read cache.
+
+Read the Docs' clients poll: CI waits on a build, extensions fetch a project and its versions on
+every docs build, dashboards refresh lists. Most of those answers are the bytes of the previous one.
+A view marked :func:`cacheable` stores its 200 answer in this process, keyed on
+
+* the data generation it was computed under (:mod:`app.freshness`: any committed write anywhere
+  makes every older entry unreachable, so an answer is never older than the last write),
+* who asked (the token's id, or anonymous: permissions, project-restricted tokens and private
+  projects all make answers differ per caller; browser sessions are never cached),
+* the host and the full path with its query string.
+
+A hit skips the database entirely, authentication included: the token's key hash maps to what the
+last full authentication of that token found, under the same generation (so revoking, expiring
+or deactivating, all writes, are seen at once; expiry by the clock is checked on every hit). Every
+request hook still runs - rate limits count hits like any request - only the view is skipped.
+
+Memory is bounded per process (``RESPONSE_CACHE_MAX_BYTES``, least recently used first out), and
+everything is dropped when the generation changes or Redis becomes unreachable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from app.crypto import hash_api_key
+from app.freshness import generation
+from app.models.base import utcnow
+
+#: Headers that belong to one exchange, never to the stored answer.
+_PER_REQUEST_HEADERS = frozenset({"content-length", "set-cookie", "x-request-id", "date", "vary"})
+_MARK = "_docshelf_cacheable"
+_ANONYMOUS = "anonymous"
+#: What this module keeps on ``g`` for one request (``app.api.base`` clears them per request).
+REQUEST_KEYS = ("response_cache", "response_cache_key", "response_cache_credential", "cached_principal",
+                "cached_entry")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """What a full authentication of one token found, enough to key and rate-limit a hit."""
+
+    user_id: int
+    token_id: int
+    expires: datetime | None
+    last_used: datetime | None
+
+    @property
+    def cache_id(self) -> str:
+        return f"token:{self.token_id}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+class ResponseCache:
+    """One process's entries, all of one generation; bounded by bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._failures = 0
+        self._entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
+        self._principals: dict[str, Principal] = {}
+        self._size = 0
+
+    def align(self, current: str, failures: int) -> None:
+        """Drop everything computed under another generation, or before Redis was last unreachable."""
+        if current != self._generation or failures != self._failures:
+            with self._lock:
+                self._entries.clear()
+                self._principals.clear()
+                self._size = 0
+                self._generation, self._failures = current, failures
+
+    @property
+    def generation(self) -> str | None:
+        return self._generation
+
+    def principal(self, key_hash: str) -> Principal | None:
+        return self._principals.get(key_hash)
+
+    def remember(self, key_hash: str, principal: Principal) -> None:
+        with self._lock:
+            self._principals[key_hash] = principal
+
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._principals.pop(key_hash, None)
+
+    def get(self, key: tuple[str, str, str]) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple[str, str, str], entry: Entry) -> None:
+        size = len(entry.body) + sum(len(k) + len(v) for k, v in entry.headers)
+        if size > self.max_bytes // 8:  # one huge answer must not flush everything else
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old.body)
+            self._entries[key] = entry
+            self._size += len(entry.body)
+            while self._size > self.max_bytes and self._entries:
+                _key, evicted = self._entries.popitem(last=False)
+                self._size -= len(evicted.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def cacheable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a ``get`` whose 200 answer depends only on the database, the caller, host and URL."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        response = view(*args, **kwargs)
+        _store(response)
+        return response
+
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def cache_for(app: Flask) -> ResponseCache | None:
+    if not app.config.get("RESPONSE_CACHE_ENABLED", True):
+        return None
+    found = app.extensions.get("docshelf.response_cache")
+    if found is None:
+        found = app.extensions["docshelf.response_cache"] = ResponseCache(
+            int(app.config.get("RESPONSE_CACHE_MAX_BYTES", 16 * 1024 * 1024))
+        )
+    return found
+
+
+def _cacheable_request(app: Flask) -> bool:
+    if request.method != "GET" or request.endpoint is None:
+        return False
+    view_class = getattr(app.view_functions.get(request.endpoint), "view_class", None)
+    if not getattr(getattr(view_class, "get", None), _MARK, False):
+        return False
+    from app.api.browsable import wants_html
+
+    return not wants_html()
+
+
+def _credential() -> str | None:
+    """The API key exactly as :mod:`app.auth` will read it; '' for anonymous; None: don't cache."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        keyword, _, key = header.strip().partition(" ")
+        return key.strip() if keyword.lower() in ("token", "bearer") and key.strip() else None
+    api_key = request.headers.get("X-API-Key")
+    if api_key is not None:
+        return api_key.strip() or None
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return None  # a browser session: its checks (CSRF, expiry) are not worth duplicating here
+    return ""
+
+
+def begin() -> bool:
+    """Before authentication: True when this request will be answered from the cache.
+
+    Otherwise, leave what :func:`authenticated` and the view need to store the answer.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = cache_for(app)
+    if cache is None or not _cacheable_request(app):
+        return False
+    key = _credential()
+    if key is None:
+        return False
+    gen_source = generation(app)
+    current = gen_source.current()
+    if current is None:
+        return False
+    cache.align(current, gen_source.failures)
+    g.response_cache = (cache, current)
+    if key == "":
+        g.response_cache_key = (current, _ANONYMOUS, _where())
+    else:
+        key_hash = hash_api_key(key)
+        g.response_cache_credential = key_hash
+        principal = cache.principal(key_hash)
+        if principal is None or not _still_valid(principal):
+            return False
+        g.response_cache_key = (current, principal.cache_id, _where())
+        g.cached_principal = principal
+    entry = cache.get(g.response_cache_key)
+    if entry is None:
+        g.pop("cached_principal", None)
+        return False
+    g.cached_entry = entry
+    return True
+
+
+def _where() -> str:
+    """Scheme, host and the raw path and query: everything in the URL that an answer can depend on
+    (links are absolute). Read from the WSGI environ, which costs nothing, unlike werkzeug's URL rebuild."""
+    environ = request.environ
+    return (f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST', '')}{environ.get('SCRIPT_NAME', '')}"
+            f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}")
+
+
+def _still_valid(principal: Principal) -> bool:
+    from app.auth import LAST_USED_RESOLUTION
+
+    now = utcnow()
+    if principal.expires is not None and principal.expires <= now:
+        return False  # the full path answers 401
+    # The full path keeps ``last_used`` current (once per resolution); a hit must not let it go stale.
+    return principal.last_used is not None and now - principal.last_used <= LAST_USED_RESOLUTION
+
+
+def authenticated() -> None:
+    """After a full authentication of a cacheable request: remember the token's principal."""
+    key_hash = g.get("response_cache_credential")
+    state = g.get("response_cache")
+    if key_hash is None or state is None:
+        return
+    cache, current = state
+    token = g.get("current_token")
+    if token is None or g.get("auth_via") != "token":
+        return
+    principal = Principal(user_id=token.user_id, token_id=token.id, expires=token.expires,
+                          last_used=token.last_used)
+    if cache.generation == current:  # not if another request of this process already moved on
+        cache.remember(key_hash, principal)
+    g.response_cache_key = (current, principal.cache_id, _where())
+
+
+def _store(response: Any) -> None:
+    state, key = g.get("response_cache"), g.get("response_cache_key")
+    if state is None or key is None or not isinstance(response, Response):
+        return
+    if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
+        return
+    cache, current = state
+    if cache.generation != current:
+        return  # the data moved on while this answer was computed: it may already be stale
+    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in _PER_REQUEST_HEADERS)
+    cache.put(key, Entry(response.get_data(), headers))
+
+
+def serve() -> Response | None:
+    """The last ``before_request`` hook: answer a hit once every other hook (rate limits...) has run."""
+    entry = g.pop("cached_entry", None)
+    if entry is None:
+        return None
+    return Response(entry.body, status=200, headers=list(entry.headers))
+
+
+def init_app(app: Flask) -> None:
+    """Registered after every other ``before_request`` hook of the app."""
+    app.before_request(serve)
