@@ -8,19 +8,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, request
+from flask.globals import _cv_app, _cv_request
 
 if TYPE_CHECKING:
     from app.models import Project
 
 
 def public_base() -> str:
-    """Scheme and host (plus any path prefix) of the site, without a trailing slash."""
-    if has_request_context() and "public_base" in g:
-        return str(g.public_base)
+    """Scheme and host (plus any path prefix) of the site, without a trailing slash.
+
+    Called ~15 times per serialised project: the per-request value is read off the app context's
+    globals directly, not through three ``LocalProxy`` lookups (a tenth of a list-100's time).
+    """
+    in_request = _cv_request.get(None) is not None
+    if in_request:
+        cached = getattr(_cv_app.get().g, "public_base", None)
+        if cached is not None:
+            return str(cached)
     configured = current_app.config.get("PUBLIC_URL")
-    base = (configured or (request.host_url if has_request_context() else "http://localhost")).rstrip("/")
-    if has_request_context():
+    base = (configured or (request.host_url if in_request else "http://localhost")).rstrip("/")
+    if in_request:
         g.public_base = base
     return base
 
