@@ -9,17 +9,24 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import current_app, has_app_context
+from rq import get_current_job
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
-from app.services import build_health, notifications, webhook_delivery
+from app.services import build_control, build_health, notifications, webhook_delivery
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs
 from workers import housekeeping as chain
 from workers import vcs
 from workers.process import base_environment
 from workers.recorder import BuildFailed
+
+#: The claimed build with its project, which the pipeline reads at once: one query, compiled in the
+#: worker before it forks (:func:`warm_up`) rather than in every work horse.
+_BUILD_AND_PROJECT = select(Build).options(joinedload(Build.project)).where(Build.id == bindparam("build_id"))
 
 
 def _app_context() -> AbstractContextManager[Any]:
@@ -34,9 +41,14 @@ def _app_context() -> AbstractContextManager[Any]:
 
 
 def run_build(build_id: int) -> str:
-    """Run a build if its project has a free slot; otherwise leave it ``triggered`` and retry later."""
+    """Run a build if its project has a free slot; otherwise leave it ``triggered`` and retry later.
+
+    The worker process usually claimed the build already, just before forking this work horse
+    (``workers.cli``); claiming again with the same job id then finds it ours (``claim_build``).
+    """
+    job = get_current_job()
     with _app_context():
-        claim = claim_build(build_id)
+        claim = claim_build(build_id, job.id if job is not None else None)
         if claim is Claim.WAITING:
             defer_build(build_id)
             return "waiting"
@@ -44,12 +56,20 @@ def run_build(build_id: int) -> str:
             return "skipped"
         from workers.pipeline import Pipeline  # git/builder code loads only where builds run
 
-        build = db.session.get(Build, build_id)
+        build = db.session.scalar(_BUILD_AND_PROJECT, {"build_id": build_id})
         assert build is not None
         Pipeline(build).run()
         db.session.expire_all()
         final = db.session.get(Build, build_id)
         return final.state if final is not None else "deleted"
+
+
+def warm_up() -> None:
+    """Run, against no row, what a build's work horse runs before its first command, so that the worker
+    compiles that SQL once and every horse forked from it inherits it (``workers.cli.preload``)."""
+    db.session.scalar(_BUILD_AND_PROJECT, {"build_id": 0})
+    build_control.cancel_requested(0)  # the recorder's check before each command
+    db.session.rollback()
 
 
 def sync_versions(project_id: int) -> dict[str, list[str]]:

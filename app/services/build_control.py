@@ -2,7 +2,7 @@
 
 Every transition is a conditional UPDATE on the Build row (``WHERE state = ...``), so a worker
 claiming a build and a user cancelling it can race without either overwriting the other; the
-per-project slot count is checked under a short Redis lock because it spans several rows.
+per-project slot count is checked under the project row's lock because it spans several rows.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any, cast
 from flask import current_app
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import CursorResult, Integer, String, bindparam, func, select, update
+from sqlalchemy.orm import aliased
 
 from app.errors import Conflict
 from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Version
-from app.models.base import utcnow
+from app.models.base import UTCDateTime, utcnow
 from app.models.build import RUNNING_STATES
 from app.services import notifications, projects, webhook_delivery
 from app.services.builds import build_timeout
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 #: Seconds a build that found no free slot waits before its job runs again (a finishing build
 #: starts waiting ones at once; this delay is the fallback).
 WAIT_RETRY_SECONDS = 15
+#: The job id :func:`warm_up` claims with (no job has it; it only shapes the compiled statements).
+WARM_UP_JOB = "warm-up"
 
 
 class Claim(StrEnum):
@@ -49,7 +51,11 @@ def _rowcount(stmt: Any) -> int:
 
 
 def concurrency_limit(project: Project) -> int:
-    return max(1, project.max_concurrent_builds or current_app.config.get("MAX_CONCURRENT_BUILDS", 2))
+    return _limit(project.max_concurrent_builds)
+
+
+def _limit(max_concurrent_builds: int | None) -> int:
+    return max(1, max_concurrent_builds or current_app.config.get("MAX_CONCURRENT_BUILDS", 2))
 
 
 def running_count(project_id: int) -> int:
@@ -58,47 +64,80 @@ def running_count(project_id: int) -> int:
     ) or 0
 
 
-def claim_build(build_id: int) -> Claim:
+# The claim's statements are built once: it runs in the worker process between dequeuing a build's
+# job and forking its work horse, where every millisecond is start latency (``make bench``, fig. 4).
+_LOOKUP = (
+    select(Build.state, Build.job_id, Build.cancel_requested, Build.project_id, Project.max_concurrent_builds)
+    .join(Project, Project.id == Build.project_id)
+    .where(Build.id == bindparam("claim_build"))
+)
+_running = aliased(Build)
+#: ``triggered`` → ``cloning`` only while the project's running builds are under its limit; run
+#: under the project's lock, the count inside the UPDATE sees every committed claim.
+_CLAIM = (
+    update(Build)
+    .where(
+        Build.id == bindparam("claim_build"),
+        Build.state == "triggered",
+        Build.cancel_requested.is_(False),
+        select(func.count(_running.id))
+        .where(_running.project_id == bindparam("claim_project"), _running.state.in_(RUNNING_STATES))
+        .scalar_subquery() < bindparam("claim_limit", type_=Integer),
+    )
+    .values(state="cloning", started=bindparam("claim_started", type_=UTCDateTime),
+            job_id=func.coalesce(bindparam("claim_job", type_=String), Build.job_id))
+    .execution_options(synchronize_session=False)
+)
+
+
+def claim_build(build_id: int, job_id: str | None = None) -> Claim:
     """Move a ``triggered`` build to ``cloning`` if its project has a free slot.
 
-    The count and the claim run under the project row's lock (``projects.locked``), so two workers
-    claiming builds of one project take turns and each counts the other's claim: the database that
-    holds the slots is the one lock, and a build's start waits on no other service.
+    The claim runs under the project row's lock (``projects.locked``), so two workers claiming
+    builds of one project take turns and each counts the other's claim: the database that holds
+    the slots is the one lock, and a build's start waits on no other service.
+
+    ``job_id`` is the RQ job (one attempt) claiming. The claim stores it in ``Build.job_id``, and a
+    build this very attempt already claimed is STARTED again rather than GONE: the worker process
+    claims before it forks the work horse (``workers.cli``), and the horse, claiming as every job
+    does, must find its own build ready. Job ids are unique per attempt and an attempt runs once.
     """
-    build = db.session.scalar(select(Build).options(joinedload(Build.project)).where(Build.id == build_id))
-    if build is None or build.state != "triggered":
+    row = db.session.execute(_LOOKUP, {"claim_build": build_id}).first()
+    if row is None:
         return Claim.GONE
-    if build.cancel_requested:
+    if job_id is not None and row.state == "cloning" and row.job_id == job_id:
+        return Claim.STARTED  # a cancel that came in meanwhile stops it at the pipeline's first step
+    if row.state != "triggered":
+        return Claim.GONE
+    if row.cancel_requested:
         cancel_triggered(build_id, "The build was cancelled before it started.")
         return Claim.GONE
-    project = build.project
-    limit = concurrency_limit(project)
-    with projects.locked(project):  # commits on leaving; the count below sees every committed claim
-        if running_count(project.id) >= limit:
-            return Claim.WAITING
-        claimed = _rowcount(_claim_statement(build_id))
-    return Claim.STARTED if claimed else Claim.GONE
+    limit = _limit(row.max_concurrent_builds)
+    # locked() reads nothing but the id: a stand-in spares loading the project.
+    with projects.locked(Project(id=row.project_id)):  # commits on leaving
+        if _claim(build_id, row.project_id, limit, job_id):
+            return Claim.STARTED
+        full = running_count(row.project_id) >= limit  # no claim: find out why, still under the lock
+    return Claim.WAITING if full else Claim.GONE
 
 
-def _claim_statement(build_id: int) -> Any:
-    return (
-        update(Build)
-        .where(Build.id == build_id, Build.state == "triggered", Build.cancel_requested.is_(False))
-        .values(state="cloning", started=utcnow())
-    )
+def _claim(build_id: int, project_id: int, limit: int, job_id: str | None) -> bool:
+    params = {"claim_build": build_id, "claim_project": project_id, "claim_limit": limit,
+              "claim_started": utcnow(), "claim_job": job_id}
+    return bool(cast(CursorResult[Any], db.session.execute(_CLAIM, params)).rowcount)
 
 
 def warm_up() -> None:
     """Run the claim's statements once, against no row, in the worker before it forks.
 
     SQLAlchemy caches compiled SQL on the engine; a work horse forked afterwards inherits the cache
-    and claims its build without compiling anything, which is most of what separates a build's
-    start from RQ's own job start (``make bench``, figure 4).
+    and claims its build without compiling anything, and so does the worker's own first claim
+    (``make bench``, figure 4).
     """
-    claim_build(0)  # there is no build 0: the lookup runs and the claim stops there
+    claim_build(0, WARM_UP_JOB)  # there is no build 0: the lookup runs and the claim stops there
     with projects.locked(Project(id=0)):  # no such project: the lock and the claim touch no row
         running_count(0)
-        _rowcount(_claim_statement(0))
+        _claim(0, 0, 1, WARM_UP_JOB)
 
 
 def attempt_job_id(build_id: int, current: str | None) -> str:
@@ -111,7 +150,12 @@ def attempt_job_id(build_id: int, current: str | None) -> str:
 
 
 def enqueue_attempt(build: Build, delay: int = 0) -> str:
-    """Queue a new job for a ``triggered`` build (now, or after ``delay`` seconds) and store its id."""
+    """Queue a new job for a ``triggered`` build (now, or after ``delay`` seconds) and store its id.
+
+    The id is stored only while the build is still ``triggered``: if an older attempt claimed it
+    meanwhile, the claim recorded that attempt's id, and overwriting it would let the new attempt
+    take the build for its own (see :func:`claim_build`) and run it a second time.
+    """
     job_id = attempt_job_id(build.id, build.job_id)
     queue = get_queue(BUILDS_QUEUE)
     timeout = build_timeout(build.project) + 300
@@ -121,7 +165,8 @@ def enqueue_attempt(build: Build, delay: int = 0) -> str:
     else:
         queue.enqueue(RUN_BUILD, build.id, job_id=job_id, job_timeout=timeout, result_ttl=3600,
                       failure_ttl=7 * 24 * 3600)
-    build.job_id = job_id
+    db.session.execute(update(Build).where(Build.id == build.id, Build.state == "triggered")
+                       .values(job_id=job_id))
     db.session.commit()
     return job_id
 

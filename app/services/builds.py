@@ -62,13 +62,14 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
     )
     db.session.add(build)
     db.session.flush()
-    build.job_id = build_job_id(build.id)
-    version.last_build_id = build.id
+    build_id, timeout = build.id, build_timeout(project)  # read now: the commit expires both objects
+    build.job_id = build_job_id(build_id)
+    version.last_build_id = build_id
     db.session.commit()
     try:
-        enqueue_build(build.id, build_timeout(project))
+        enqueue_build(build_id, timeout)  # straight from the commit to the queue: no query in between
     except Exception as exc:  # Redis down: the row must not pretend the build is on its way
-        log.warning("could not enqueue build %s: %s", build.id, exc)
+        log.warning("could not enqueue build %s: %s", build_id, exc)
         finish(
             build,
             success=False,
