@@ -124,8 +124,9 @@ _REQUEST_KEYS = (
 
 
 def _before_request() -> None:
+    request_globals = g._get_current_object().__dict__  # one proxy lookup, not one per key
     for key in _REQUEST_KEYS:
-        g.pop(key, None)
+        request_globals.pop(key, None)
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     if not request.path.startswith("/api/"):

@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_NAME"] = "docshelf_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    from app.security.sessions import CookieSessions
+
+    app.session_interface = CookieSessions()
     install_listeners()
     install_record_factory()
     inputs.init_app(app)
