@@ -47,7 +47,8 @@ def _refuse_query_credentials() -> None:
             )
 
 
-def _header_key() -> str | None:
+def header_key() -> str | None:
+    """The API key in the request's headers, None when there is none; a malformed header is a 401."""
     header = request.headers.get("Authorization", "")
     if header:
         keyword, _, key = header.strip().partition(" ")
@@ -88,7 +89,7 @@ def load_user() -> User | None:
         return g.current_user
     g.current_user, g.current_token, g.auth_via, g.csrf_error = None, None, None, None
     _refuse_query_credentials()
-    key = _header_key()
+    key = header_key()
     if key is None:
         user = sessions.session_user()
         if (

@@ -31,7 +31,10 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from app import auth
+from app.api.browsable import wants_html
 from app.crypto import hash_api_key
+from app.errors import AuthRequired
 from app.freshness import generation
 from app.models.base import utcnow
 
@@ -96,10 +99,6 @@ class ResponseCache:
         with self._lock:
             self._principals[key_hash] = principal
 
-    def forget(self, key_hash: str) -> None:
-        with self._lock:
-            self._principals.pop(key_hash, None)
-
     def get(self, key: tuple[str, str, str]) -> Entry | None:
         entry = self._entries.get(key)
         if entry is not None:
@@ -156,23 +155,19 @@ def _cacheable_request(app: Flask) -> bool:
     view_class = getattr(app.view_functions.get(request.endpoint), "view_class", None)
     if not getattr(getattr(view_class, "get", None), _MARK, False):
         return False
-    from app.api.browsable import wants_html
-
     return not wants_html()
 
 
 def _credential() -> str | None:
-    """The API key exactly as :mod:`app.auth` will read it; '' for anonymous; None: don't cache."""
-    header = request.headers.get("Authorization")
-    if header is not None:
-        keyword, _, key = header.strip().partition(" ")
-        return key.strip() if keyword.lower() in ("token", "bearer") and key.strip() else None
-    api_key = request.headers.get("X-API-Key")
-    if api_key is not None:
-        return api_key.strip() or None
-    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
-        return None  # a browser session: its checks (CSRF, expiry) are not worth duplicating here
-    return ""
+    """The API key as :mod:`app.auth` reads it; '' for anonymous; None: don't cache (a malformed
+    header, whose 401 authentication gives, or a browser session, whose checks are not duplicated)."""
+    try:
+        key = auth.header_key()
+    except AuthRequired:
+        return None
+    if key is not None:
+        return key
+    return None if current_app.config["SESSION_COOKIE_NAME"] in request.cookies else ""
 
 
 def begin() -> bool:
@@ -220,13 +215,11 @@ def _where() -> str:
 
 
 def _still_valid(principal: Principal) -> bool:
-    from app.auth import LAST_USED_RESOLUTION
-
     now = utcnow()
     if principal.expires is not None and principal.expires <= now:
         return False  # the full path answers 401
     # The full path keeps ``last_used`` current (once per resolution); a hit must not let it go stale.
-    return principal.last_used is not None and now - principal.last_used <= LAST_USED_RESOLUTION
+    return principal.last_used is not None and now - principal.last_used <= auth.LAST_USED_RESOLUTION
 
 
 def authenticated() -> None:
