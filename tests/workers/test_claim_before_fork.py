@@ -18,24 +18,14 @@ from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
 from app.services.build_control import Claim, cancel_build, claim_build, enqueue_attempt, finish_build
 from app.services.builds import trigger_build
 from app.services.queueing import RUN_BUILD
+from bench.queues import READTHEDOCS_YAML as TRIVIAL_BUILD  # the whole pipeline, no Sphinx
 from tests import factories
 from tests.workers.conftest import fresh, wait_for
 from workers.cli import DocshelfWorker
 
-#: A build that runs the whole pipeline (clone, sync, virtualenv, command, publish) without Sphinx.
-TRIVIAL = """version: 2
-build:
-  os: ubuntu-24.04
-  tools:
-    python: "3"
-  commands:
-    - mkdir -p $READTHEDOCS_OUTPUT/html
-    - echo '<html><body>Trivial</body></html>' > $READTHEDOCS_OUTPUT/html/index.html
-"""
-
 
 def _project(user: Any, make_repo: Any, slug: str, **fields: Any) -> Any:
-    repo = make_repo({".readthedocs.yaml": TRIVIAL})
+    repo = make_repo({".readthedocs.yaml": TRIVIAL_BUILD})
     return factories.ProjectFactory(name=slug.title(), slug=slug, repository_url=repo.url, maintainers=[user],
                                     **fields)
 
