@@ -66,6 +66,19 @@ class Entry:
     body: bytes
     headers: tuple[tuple[str, str], ...]
 
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+
+
+@dataclass(frozen=True)
+class _RequestState:
+    """What one cacheable request found before authentication: where to store, under which generation."""
+
+    cache: ResponseCache
+    generation: str
+    where: str
+
 
 class ResponseCache:
     """One process's entries, all of one generation; bounded by bytes."""
@@ -108,18 +121,17 @@ class ResponseCache:
         return entry
 
     def put(self, key: tuple[str, str, str], entry: Entry) -> None:
-        size = len(entry.body) + sum(len(k) + len(v) for k, v in entry.headers)
-        if size > self.max_bytes // 8:  # one huge answer must not flush everything else
+        if entry.size > self.max_bytes // 8:  # one huge answer must not flush everything else
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old.body)
+                self._size -= old.size
             self._entries[key] = entry
-            self._size += len(entry.body)
+            self._size += entry.size
             while self._size > self.max_bytes and self._entries:
                 _key, evicted = self._entries.popitem(last=False)
-                self._size -= len(evicted.body)
+                self._size -= evicted.size
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -187,16 +199,16 @@ def begin() -> bool:
     if current is None:
         return False
     cache.align(current, gen_source.failures)
-    g.response_cache = (cache, current)
+    state = g.response_cache = _RequestState(cache, current, _where())
     if key == "":
-        g.response_cache_key = (current, _ANONYMOUS, _where())
+        g.response_cache_key = (current, _ANONYMOUS, state.where)
     else:
         key_hash = hash_api_key(key)
         g.response_cache_credential = key_hash
         principal = cache.principal(key_hash)
         if principal is None or not _still_valid(principal):
             return False
-        g.response_cache_key = (current, principal.cache_id, _where())
+        g.response_cache_key = (current, principal.cache_id, state.where)
         g.cached_principal = principal
     entry = cache.get(g.response_cache_key)
     if entry is None:
@@ -228,15 +240,14 @@ def authenticated() -> None:
     state = g.get("response_cache")
     if key_hash is None or state is None:
         return
-    cache, current = state
     token = g.get("current_token")
     if token is None or g.get("auth_via") != "token":
         return
     principal = Principal(user_id=token.user_id, token_id=token.id, expires=token.expires,
                           last_used=token.last_used)
-    if cache.generation == current:  # not if another request of this process already moved on
-        cache.remember(key_hash, principal)
-    g.response_cache_key = (current, principal.cache_id, _where())
+    if state.cache.generation == state.generation:  # not if another request already moved this process on
+        state.cache.remember(key_hash, principal)
+    g.response_cache_key = (state.generation, principal.cache_id, state.where)
 
 
 def _store(response: Any) -> None:
@@ -245,11 +256,10 @@ def _store(response: Any) -> None:
         return
     if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
         return
-    cache, current = state
-    if cache.generation != current:
+    if state.cache.generation != state.generation:
         return  # the data moved on while this answer was computed: it may already be stale
     headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in _PER_REQUEST_HEADERS)
-    cache.put(key, Entry(response.get_data(), headers))
+    state.cache.put(key, Entry(response.get_data(), headers))
 
 
 def serve() -> Response | None:
