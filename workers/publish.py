@@ -1,23 +1,59 @@
-"""Atomic publishing into storage: stage a complete version directory, then swap it in with one rename.
+"""Publishing a build's output into storage: copy what is safe into a staging directory, then swap it in.
 
-Readers (the docs server) therefore see either the old site or the new one, never a mix; a build that
-fails before this step never touches the published directory. Linux's ``renameat2(RENAME_EXCHANGE)``
-swaps two directories atomically; where it is missing, two renames leave a window of microseconds.
+The output directory is written by the project's code, so nothing in it is renamed into storage and no
+link in it is followed (:mod:`workers.output_tree`): directories and regular files are copied, symbolic
+links, FIFOs, sockets and devices are left out and counted, and a path that is not what it must be
+(``html`` a link, a download outside the output) publishes nothing. Readers (the docs server) see
+either the old site or the new one, never a mix: Linux's ``renameat2(RENAME_EXCHANGE)`` swaps two
+directories atomically; where it is missing, two renames leave a window of microseconds. A build that
+fails before or during this step never touches the published directory.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import logging
 import os
 import shutil
+import time
 import zipfile
+from dataclasses import dataclass, field
 
 from app import storage
+from workers import output_tree
+from workers.output_tree import Skipped, UnsafeOutput
+from workers.recorder import BuildFailed
+
+log = logging.getLogger(__name__)
 
 DOWNLOAD_EXTENSIONS = {"htmlzip": "zip", "pdf": "pdf", "epub": "epub"}
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the oldest date a zip entry can carry
+
+
+@dataclass
+class Published:
+    """One published version: its live directory (usable as a path), what was copied and left out."""
+
+    path: str
+    files: int = 0
+    downloads: list[str] = field(default_factory=list)  # the formats actually published
+    skipped: Skipped = field(default_factory=Skipped)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def summary(self) -> str:
+        """A line for the build log; names what was left out so the author can find it."""
+        text = f"Published {self.files} HTML files; downloads: {', '.join(self.downloads) or 'none'}."
+        if self.skipped.count:
+            shown = ", ".join(self.skipped.examples)
+            more = ", ..." if self.skipped.count > len(self.skipped.examples) else ""
+            text += (f" Left out {self.skipped.count} entries that are not regular files or directories "
+                     f"(symbolic links, FIFOs, devices): {shown}{more}.")
+        return text
 
 
 def download_name(project_slug: str, fmt: str) -> str:
@@ -25,15 +61,55 @@ def download_name(project_slug: str, fmt: str) -> str:
     return f"{project_slug}.{DOWNLOAD_EXTENSIONS[fmt]}"
 
 
-def make_htmlzip(html_dir: str, target: str, top: str) -> str:
-    """Zip the built HTML under a ``<project>-<version>/`` folder, the way Read the Docs ships htmlzip."""
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for folder, _dirs, files in os.walk(html_dir):
-            for name in sorted(files):
-                path = os.path.join(folder, name)
-                archive.write(path, os.path.join(top, os.path.relpath(path, html_dir)))
-    return target
+def _open_html(html_dir: str, root: str | None) -> int:
+    try:
+        return output_tree.open_dir(html_dir, root)
+    except UnsafeOutput as exc:
+        raise BuildFailed("$READTHEDOCS_OUTPUT/html is not a directory inside the build's output "
+                          "(symbolic links are never followed); nothing was published.") from exc
+
+
+def make_htmlzip(html_dir: str, target: str, top: str, *, root: str | None = None) -> Skipped:
+    """Zip the built HTML under a ``<project>-<version>/`` folder, the way Read the Docs ships htmlzip.
+
+    Only regular files go in, read through ``O_NOFOLLOW`` descriptors; the archive itself is created
+    fresh (never written through an existing link or hard link at ``target``). ``root`` is a trusted
+    directory containing both paths (the build's workdir); returns what was left out.
+    """
+    skipped = Skipped()
+    source = _open_html(html_dir, root)
+    try:
+        folder, name = os.path.split(os.path.normpath(target))
+        try:
+            target_dir = output_tree.open_dir(folder, root, create=True)
+        except UnsafeOutput as exc:
+            raise BuildFailed(f"Cannot write {name}: {exc}.") from exc
+        try:
+            out = output_tree.create_file(target_dir, name)
+        finally:
+            os.close(target_dir)
+        with os.fdopen(out, "wb") as sink, zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for relative, fd in output_tree.walk(source, skipped):
+                if fd is None:
+                    continue
+                st = os.fstat(fd)
+                info = zipfile.ZipInfo(f"{top}/{relative}", _zip_time(st.st_mtime))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                with zf.open(info, "w", force_zip64=st.st_size >= zipfile.ZIP64_LIMIT) as entry:
+                    while chunk := os.read(fd, output_tree.CHUNK):
+                        entry.write(chunk)
+    finally:
+        os.close(source)
+    if skipped.count:
+        log.warning("htmlzip %s: left out %d non-regular entries (%s)", target, skipped.count,
+                    ", ".join(skipped.examples))
+    return skipped
+
+
+def _zip_time(mtime: float) -> tuple[int, int, int, int, int, int]:
+    parts = time.localtime(mtime)[:6]
+    return parts if parts[0] >= 1980 else _ZIP_EPOCH
 
 
 def _exchange(a: str, b: str) -> bool:
@@ -52,43 +128,86 @@ def _exchange(a: str, b: str) -> bool:
     raise OSError(err, os.strerror(err), b)
 
 
-def _move(src: str, dst: str) -> None:
+def _copy_html(source: int, target: str, result: Published) -> None:
+    """Copy directories and regular files from the build's html (``source``) into ``target`` (ours)."""
+    os.mkdir(target, 0o755)
+    for relative, fd in output_tree.walk(source, result.skipped):
+        path = os.path.join(target, relative)
+        if fd is None:
+            os.mkdir(path, 0o755)
+            continue
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            output_tree.copy_fd(fd, out)
+        finally:
+            os.close(out)
+        result.files += 1
+
+
+def _copy_download(path: str, target: str, root: str | None) -> bool:
+    fd = output_tree.open_path(path, root)
+    if fd is None:
+        return False
     try:
-        os.rename(src, dst)  # same filesystem: free
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        shutil.copytree(src, dst, symlinks=True)
-        shutil.rmtree(src, ignore_errors=True)
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            output_tree.copy_fd(fd, out)
+        finally:
+            os.close(out)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _stage(staging: str, project_slug: str, html_dir: str, downloads: dict[str, str], root: str | None,
+           result: Published) -> None:
+    source = _open_html(html_dir, root)
+    try:
+        _copy_html(source, os.path.join(staging, "html"), result)
+    finally:
+        os.close(source)
+    if downloads:
+        os.mkdir(os.path.join(staging, "downloads"), 0o755)
+    for fmt, path in sorted(downloads.items()):
+        target = os.path.join(staging, "downloads", download_name(project_slug, fmt))
+        if _copy_download(path, target, root):
+            result.downloads.append(fmt)
+        else:
+            result.skipped.add(f"{fmt} download ({os.path.basename(path)})")
 
 
 def publish(project_slug: str, version_slug: str, html_dir: str, downloads: dict[str, str], build_id: int,
-            storage_dir: str | None = None) -> str:
-    """Stage html/ and downloads/ next to the live directory, then swap; returns the live path."""
+            storage_dir: str | None = None, *, root: str | None = None) -> Published:
+    """Copy the build's html/ and downloads into a staging directory next to the live one, then swap.
+
+    ``html_dir`` and the download paths are absolute paths inside the build's output; ``root`` is a
+    trusted directory that contains them and that the build cannot replace (the build's workdir;
+    default: the data directory, else ``/``). Below it no link is followed. Returns the live
+    directory (a path-like :class:`Published`) with counts of what was copied and left out.
+    """
     live = storage.version_dir(project_slug, version_slug, storage_dir)
     parent = os.path.dirname(live)
     os.makedirs(parent, exist_ok=True)
     # Dot-names cannot collide with version slugs, and being in the same directory keeps rename atomic.
     staging = os.path.join(parent, f".staging-{version_slug}-{build_id}")
     shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
+    os.mkdir(staging, 0o755)
+    result = Published(live)
     try:
-        _move(html_dir, os.path.join(staging, "html"))
-        if downloads:
-            os.makedirs(os.path.join(staging, "downloads"))
-            for fmt, path in downloads.items():
-                _move(path, os.path.join(staging, "downloads", download_name(project_slug, fmt)))
+        _stage(staging, project_slug, html_dir, downloads, root, result)
+        if result.skipped.count:
+            log.warning("build %s: %s", build_id, result.summary())
         if not os.path.exists(live):
             os.rename(staging, live)
-            return live
+            return result
         if _exchange(staging, live):
             shutil.rmtree(staging, ignore_errors=True)  # now holds the previous site
-            return live
+            return result
         retired = os.path.join(parent, f".retired-{version_slug}-{build_id}")
         os.rename(live, retired)
         os.rename(staging, live)
         shutil.rmtree(retired, ignore_errors=True)
-        return live
+        return result
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

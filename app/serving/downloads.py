@@ -50,7 +50,7 @@ def download(project_slug: str, language: str, version_slug: str, fmt: str) -> R
 def _published(project: Project, version: Version, fmt: str, private: bool) -> Response:
     path = paths.download_path(project.slug, version.slug, fmt)
     version_dir = os.path.dirname(paths.html_root(project.slug, version.slug))
-    if fmt not in (version.built_formats or []) or not paths.inside(version_dir, path):
+    if fmt not in (version.built_formats or []) or not paths.regular_inside(version_dir, path):
         return responses.not_found()
     try:
         response = responses.send(

@@ -80,13 +80,14 @@ def find(root: str, filename: str) -> Found | None:
         if filename and not filename.endswith("/"):
             return Found(candidate, needs_slash=True)
         index = os.path.join(candidate, "index.html")
-        return Found(index) if _regular_inside(root, index) else None
+        return Found(index) if regular_inside(root, index) else None
     if filename.endswith("/"):  # ``page.html/`` is not a directory: do not serve the file under it
         return None
     return Found(candidate) if stat.S_ISREG(mode) else None
 
 
-def _regular_inside(root: str, path: str) -> bool:
+def regular_inside(root: str, path: str) -> bool:
+    """A regular file (not a FIFO that would block the sender) whose real path lies inside ``root``."""
     try:
         return stat.S_ISREG(os.stat(path).st_mode) and inside(root, path)
     except OSError:
@@ -100,6 +101,6 @@ def site_files(root: str) -> list[tuple[str, str]]:
         dirs[:] = sorted(d for d in dirs if inside(root, os.path.join(folder, d)))
         for name in sorted(files):
             path = os.path.join(folder, name)
-            if _regular_inside(root, path):
+            if regular_inside(root, path):
                 out.append((path, os.path.relpath(path, root)))
     return out

@@ -101,6 +101,18 @@ def test_tarball_and_downloads_stay_inside_the_site(client, planted):
         assert client.get(path).status_code == 404
 
 
+def test_downloads_that_are_links_out_or_special_files_are_404(client, planted, sites):
+    # publishing copies only regular files now; storage written by an older Docshelf may still hold these
+    downloads = os.path.join(sites.app.config["STORAGE_DIR"], "shelf-sphinx", "latest", "downloads")
+    os.remove(os.path.join(downloads, "shelf-sphinx.epub"))
+    os.mkfifo(os.path.join(downloads, "shelf-sphinx.epub"))  # would block a sender forever
+    os.remove(os.path.join(downloads, "shelf-sphinx.zip"))
+    os.symlink(planted, os.path.join(downloads, "shelf-sphinx.zip"))
+    for fmt in ("epub", "htmlzip"):
+        response = client.get(f"/_/downloads/shelf-sphinx/en/latest/{fmt}/")
+        assert response.status_code == 404 and SECRET not in response.text
+
+
 def test_addons_url_cannot_escape(client, planted):
     response = client.get(
         "/_/addons/", query_string={"url": f"http://localhost{SPHINX}/en/latest/%2e%2e/%2e%2e/"}
