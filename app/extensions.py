@@ -14,6 +14,8 @@ from rq import Queue
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.security.jobdata import JobSerializer
+
 # Deterministic constraint names so Alembic can diff and alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,7 +83,7 @@ def get_redis(app: Flask | None = None) -> Redis:
 
 
 def get_queue(name: str = DEFAULT_QUEUE, app: Flask | None = None) -> Queue:
-    return Queue(name, connection=get_redis(app))
+    return Queue(name, connection=get_redis(app), serializer=JobSerializer)
 
 
 def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:

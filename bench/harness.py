@@ -184,7 +184,7 @@ class BenchEnv:
 
     def worker(self, *args: str) -> subprocess.Popen[bytes]:
         """A real ``docshelf worker`` process (``bench`` importable, for the baseline's no-op jobs)."""
-        return self.spawn([os.path.join(BIN, "docshelf"), "worker", *args])
+        return self.spawn([os.path.join(BIN, "docshelf"), "worker", "--extra-job", "bench.jobs.noop", *args])
 
     def stop(self, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
         if proc.poll() is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 from flask import current_app
@@ -14,11 +15,12 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import Pool
 
 from app.extensions import db
+from app.security.jobdata import JobSerializer
 from app.services import build_control
 from app.services.build_control import Claim
 from app.services.queueing import RUN_BUILD
 from workers import housekeeping
-from workers.queues import ALL_QUEUES, connection, queues
+from workers.queues import ALL_QUEUES, DocshelfJob, connection, queues
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,12 @@ class DocshelfWorker(Worker):
 
     housekeeping_interval = housekeeping.DEFAULT_INTERVAL
     stale_after = housekeeping.DEFAULT_STALE_AFTER
+    #: Only Docshelf's own job functions run (workers.queues.DocshelfJob).
+    job_class = DocshelfJob
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("serializer", JobSerializer)  # job data is decoded without running code
+        super().__init__(*args, **kwargs)
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -125,16 +133,18 @@ def _pooled(engine: Engine) -> bool:
               show_default=True, help="Seconds between housekeeping runs (crash recovery).")
 @click.option("--stale-after", type=click.IntRange(1), default=housekeeping.DEFAULT_STALE_AFTER,
               show_default=True, help="Seconds without a heartbeat before a running build counts as dead.")
+@click.option("--extra-job", "extra_jobs", multiple=True, metavar="DOTTED.NAME",
+              help="Also run jobs calling this function (the benchmarks' no-op); any other is refused.")
 @with_appcontext
 def worker(names: tuple[str, ...], burst: bool, name: str | None, housekeeping_interval: int,
-           stale_after: int) -> None:
+           stale_after: int, extra_jobs: tuple[str, ...]) -> None:
     """Run a build worker."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     preload()
     release_before_fork()  # the scheduler process forks first
     redis = connection(app)
     w = DocshelfWorker(queues(names, app), connection=redis, name=name,
-                       maintenance_interval=housekeeping_interval)
+                       maintenance_interval=housekeeping_interval, job_class=DocshelfJob.allowing(extra_jobs))
     w.housekeeping_interval = housekeeping_interval
     w.stale_after = stale_after
     if not burst:  # a starting worker recovers what a dead one left behind, then the chain takes over

@@ -11,11 +11,10 @@ import time
 from datetime import timedelta
 
 from redis import Redis
-from rq import Queue
 
-from workers.queues import HOUSEKEEPING_QUEUE
+from app.services.queueing import HOUSEKEEPING as HOUSEKEEPING_JOB
+from workers.queues import HOUSEKEEPING_QUEUE, job_queue
 
-HOUSEKEEPING_JOB = "workers.jobs.housekeeping"
 CHAIN_KEY = "docshelf:housekeeping:scheduled"
 DEFAULT_INTERVAL = 30
 DEFAULT_STALE_AFTER = 120
@@ -25,7 +24,7 @@ def ensure_scheduled(connection: Redis, interval: int, stale_after: int) -> bool
     """Schedule the next run in ``interval`` seconds unless one is already scheduled; True if it did."""
     if not connection.set(CHAIN_KEY, str(time.time()), nx=True, ex=interval * 2 + 60):
         return False
-    Queue(HOUSEKEEPING_QUEUE, connection=connection).enqueue_in(
+    job_queue(HOUSEKEEPING_QUEUE, connection).enqueue_in(
         timedelta(seconds=interval), HOUSEKEEPING_JOB, interval, stale_after, True,
         job_id=f"housekeeping-{time.time_ns()}", result_ttl=300, failure_ttl=24 * 3600,
     )
@@ -34,7 +33,7 @@ def ensure_scheduled(connection: Redis, interval: int, stale_after: int) -> bool
 
 def run_now(connection: Redis, interval: int, stale_after: int) -> None:
     """A run right away (a worker starting up recovers what a dead predecessor left at once)."""
-    Queue(HOUSEKEEPING_QUEUE, connection=connection).enqueue(
+    job_queue(HOUSEKEEPING_QUEUE, connection).enqueue(
         HOUSEKEEPING_JOB, interval, stale_after, False, job_id=f"housekeeping-{time.time_ns()}",
         result_ttl=300, failure_ttl=24 * 3600,
     )

@@ -24,6 +24,7 @@ from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Version
 from app.models.base import UTCDateTime, utcnow
 from app.models.build import RUNNING_STATES
+from app.security.jobdata import JobSerializer
 from app.services import notifications, projects, webhook_delivery
 from app.services.builds import build_timeout
 from app.services.queueing import RUN_BUILD, build_job_id
@@ -182,7 +183,7 @@ def job_status(job_id: str | None) -> JobStatus | None:
     if not job_id:
         return None
     try:
-        return Job.fetch(job_id, connection=get_redis()).get_status(refresh=False)
+        return Job.fetch(job_id, connection=get_redis(), serializer=JobSerializer).get_status(refresh=False)
     except NoSuchJobError:
         return None
 
@@ -191,7 +192,7 @@ def _drop_job(job_id: str | None) -> None:
     if not job_id:
         return
     with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
-        Job.fetch(job_id, connection=get_redis()).cancel()
+        Job.fetch(job_id, connection=get_redis(), serializer=JobSerializer).cancel()
 
 
 def start_waiting_builds(project_id: int) -> list[int]:

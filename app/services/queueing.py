@@ -10,6 +10,11 @@ from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, get_queue
 
 RUN_BUILD = "workers.jobs.run_build"
 SYNC_VERSIONS = "workers.jobs.sync_versions"
+HOUSEKEEPING = "workers.jobs.housekeeping"
+DELIVER_WEBHOOK = "workers.webhooks.deliver"
+#: Every function Docshelf enqueues; the worker refuses a job naming anything else (``os.system``
+#: written into Redis by someone who reached it), see ``workers.queues.DocshelfJob``.
+DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK})
 
 
 def enqueue(

@@ -26,12 +26,14 @@ from app.crypto import decrypt, hub_signature
 from app.extensions import WEBHOOKS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Webhook, WebhookDelivery
 from app.models.base import utcnow
+from app.security.jobdata import JobSerializer
+from app.services.queueing import DELIVER_WEBHOOK
 from app.services.webhook_transport import Attempt, send
 from app.services.webhooks import payload_data, render_body
 
 log = logging.getLogger(__name__)
 
-DELIVER = "workers.webhooks.deliver"
+DELIVER = DELIVER_WEBHOOK
 USER_AGENT = "Docshelf-Webhooks/1"
 QUEUE_ERROR = "The delivery could not be queued (the queue is unavailable)."
 #: A job in one of these states will never run the attempt it was queued for.
@@ -183,7 +185,7 @@ def deliver(delivery_id: int) -> str:
 
 def _job_status(job_id: str) -> JobStatus | None:
     try:
-        return Job.fetch(job_id, connection=get_redis()).get_status(refresh=False)
+        return Job.fetch(job_id, connection=get_redis(), serializer=JobSerializer).get_status(refresh=False)
     except NoSuchJobError:
         return None
 
