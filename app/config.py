@@ -81,6 +81,36 @@ SETTINGS: list[Setting] = [
     Setting(
         "BUILD_OUTPUT_LIMIT", 1_000_000, "Characters of output kept per build command (start and end).", int
     ),
+    # --- the build sandbox (issue 12) ---
+    Setting(
+        "BUILD_SANDBOX",
+        True,
+        "Run every build step in a bubblewrap sandbox (own namespaces, read-only system, no data directory). "
+        "`off` is for trusted single-team installs only: builds then run as the worker's user.",
+        _bool,
+    ),
+    Setting(
+        "BUILD_NETWORK",
+        "public",
+        "Network of a sandboxed build: `public` (the internet through slirp4netns, nothing private or on "
+        "the host's loopback) or `none`.",
+    ),
+    Setting(
+        "BUILD_UID", 65534, "Host user id sandboxed builds run as when the worker runs as root.", int
+    ),
+    Setting("BUILD_PROCESS_LIMIT", 512, "Processes one build step may run at once (fork bombs stop here).", int),
+    Setting(
+        "BUILD_DISK_LIMIT",
+        5 * 1024**3,
+        "Bytes one build may write (checkout, environment, output, /tmp); past it the build is stopped.",
+        int,
+    ),
+    Setting(
+        "BUILD_PIP_INDEX_URL",
+        None,
+        "A package index (PyPI mirror) builds install from (`PIP_INDEX_URL`); on the host's loopback it is "
+        "forwarded into the sandbox like the API.",
+    ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting(

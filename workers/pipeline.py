@@ -23,11 +23,17 @@ from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.builds import build_timeout
 from app.services.sync import sync_versions
-from workers import environment, publish, vcs
+from workers import buildfs, environment, publish, vcs
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
+from workers.forwarding import PortForward, loopback_target
 from workers.process import Limits, base_environment
 from workers.recorder import BuildCancelled, BuildFailed, BuildTimeout, Recorder
+from workers.sandbox import Forward, Sandbox, SandboxUnavailable
+
+SANDBOX_OFF = ("WARNING: this build ran WITHOUT a sandbox (DOCSHELF_BUILD_SANDBOX=off): the project's code ran as "
+               "the worker's own user and could read the server's secrets and other projects' files. Only "
+               "turn the sandbox off on an install where every user is trusted.\n")
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +53,16 @@ class Pipeline:
         self.checkout = os.path.join(self.workdir, "checkout")
         self.output = os.path.join(self.checkout, "_readthedocs")
         self.venv = os.path.join(self.workdir, "venv")
+        disk_limit = int(config["BUILD_DISK_LIMIT"])
         limits = Limits(timeout=self.timeout,
                         memory_bytes=config["BUILD_MEMORY_LIMIT"],
-                        max_output=config["BUILD_OUTPUT_LIMIT"])
+                        file_size_bytes=min(4 * 1024**3, disk_limit),
+                        max_output=config["BUILD_OUTPUT_LIMIT"],
+                        processes=int(config["BUILD_PROCESS_LIMIT"]))
         self.rec = Recorder(build.id, self.timeout, limits)
+        self.rec.disk_path, self.rec.disk_limit = self.workdir, disk_limit
+        self.sandbox: Sandbox | None = None
+        self.forwards: list[PortForward] = []
         self.env: dict[str, str] = {}
         self.config: BuildConfig | None = None
         self.python = sys.executable  # replaced by the build virtualenv's interpreter
@@ -61,6 +73,7 @@ class Pipeline:
         build_id = self.build.id
         try:
             build_health.beat(build_id)
+            self.open_sandbox()
             self.clone()
             self.install()
             downloads = self.build_docs()
@@ -77,8 +90,51 @@ class Pipeline:
         else:
             self._finish(True, None, formats=sorted(downloads))
         finally:
+            self.close_sandbox()
             shutil.rmtree(self.workdir, ignore_errors=True)
             build_health.clear(build_id)
+
+    def open_sandbox(self) -> None:
+        """Refuse the build when this worker cannot sandbox it (unless an admin turned the sandbox off)."""
+        config = current_app.config
+        os.makedirs(os.path.dirname(self.workdir), exist_ok=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        for sub in ("home", "tmp"):
+            os.makedirs(os.path.join(self.workdir, sub))
+        if not config["BUILD_SANDBOX"]:
+            self.rec.note("# DOCSHELF_BUILD_SANDBOX=off", SANDBOX_OFF, description="Sandbox")
+            return
+        network = str(config["BUILD_NETWORK"]).strip().lower()
+        box = Sandbox(workdir=self.workdir, network="none" if network == "none" else "public",
+                      build_uid=int(config["BUILD_UID"]))
+        for url in (api_base_url(), config.get("BUILD_PIP_INDEX_URL")):
+            target = loopback_target(url)
+            if target and all((f.host, f.port) != target for f in box.forwards):
+                path = os.path.join(box.run_dir, f"fwd{len(box.forwards)}.sock")
+                box.forwards.append(Forward(target[0], target[1], path))
+        try:
+            box.open()
+            for forward in box.forwards:
+                self.forwards.append(PortForward(forward.socket_path, (forward.host, forward.port)))
+        except SandboxUnavailable as exc:
+            box.close()
+            message = (f"This worker cannot run builds in a sandbox: {exc} Builds are refused until it can; "
+                       "an admin of a trusted single-team install may set DOCSHELF_BUILD_SANDBOX=off.")
+            self.rec.note("# sandbox", message + "\n", description="Sandbox", exit_code=1)
+            raise BuildFailed(message) from exc
+        self.sandbox = box
+        shown = {"public": "the public internet through slirp4netns; no private or host address",
+                 "none": "none"}[box.network]
+        forwarded = ", ".join(f"{f.host}:{f.port}" for f in box.forwards) or "none"
+        self.rec.note("# sandbox", "".join(n + "\n" for n in box.notes) + f"Every step runs in a bubblewrap "
+                      f"sandbox. Network: {shown}. Host ports forwarded: {forwarded}.\n",
+                      description="Sandbox")
+
+    def close_sandbox(self) -> None:
+        for forward in self.forwards:
+            forward.close()
+        if self.sandbox is not None:
+            self.sandbox.close()
 
     def _finish(self, success: bool, error: str | None, state: str = "finished",
                 formats: list[str] | None = None) -> None:
@@ -96,9 +152,15 @@ class Pipeline:
         self.build.state = state
         db.session.commit()
 
+    def enter_sandbox(self) -> None:
+        """From the first step that runs the project's code on, every recorded command runs sandboxed
+        (git's own fetch and checkout before it run in the worker, on URLs it checked)."""
+        self.rec.sandbox = self.sandbox
+
     def hooks(self, name: str) -> None:
         """``build.jobs.<name>``: shell strings by design, run with bash in the scrubbed environment."""
         assert self.config is not None
+        self.enter_sandbox()
         for command in self.config.jobs.get(name, []):
             self.rec.run(["bash", "-c", command], cwd=self.checkout, env=self.env,
                          description=f"build.jobs.{name}", display=command)
@@ -107,11 +169,7 @@ class Pipeline:
 
     def clone(self) -> None:
         """Fetch into the project's cache, sync versions, check out the version's commit, read the config."""
-        for path in (self.workdir, self.cache):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        for sub in ("home", "tmp"):
-            os.makedirs(os.path.join(self.workdir, sub))
+        os.makedirs(os.path.dirname(self.cache), exist_ok=True)
         url = self.project.repository_url
         problem = vcs.check_url(url, self.allow_local)
         if problem:
@@ -135,6 +193,11 @@ class Pipeline:
         self.build.commit = sha
         db.session.commit()
         self.read_config()
+        assert self.config is not None
+        # Before post_checkout, as on Read the Docs, and before any project code can touch .git/config.
+        from workers.submodules import update as update_submodules
+
+        update_submodules(self.rec, self.checkout, url, self.config.submodules, git_env, self.allow_local)
         self.env = self.compose_env(version, sha)
         self.hooks("post_checkout")
 
@@ -150,6 +213,11 @@ class Pipeline:
         else:
             self.rec.note("# no .readthedocs.yaml", f"No configuration file; using {config.tool} with "
                           f"{config.configuration}.\n", description="Reading the configuration")
+        if config.warnings:  # right after the file, so a key that does nothing is the first thing read
+            count = len(config.warnings)
+            self.rec.note(f"# {count} configuration key{'s' if count > 1 else ''} not used",
+                          "".join(f"WARNING: {w}\n" for w in config.warnings),
+                          description="Configuration warnings")
         self.config = config
         self.build.config = config.resolved()
         db.session.commit()
@@ -162,6 +230,9 @@ class Pipeline:
         except ValueError as exc:  # an env var encrypted with another secret key
             raise BuildFailed(f"The project's environment variables cannot be read: {exc}.") from exc
         env.update(self.api_access())
+        index = current_app.config.get("BUILD_PIP_INDEX_URL")
+        if index:
+            env["PIP_INDEX_URL"] = index
         return env
 
     def api_access(self) -> dict[str, str]:
@@ -176,6 +247,7 @@ class Pipeline:
     def install(self) -> None:
         assert self.config is not None
         self.set_state("installing")
+        self.enter_sandbox()
         custom = self.config.tool == "commands"  # build.commands replaces every other step, as on RTD
         if not custom:
             self.hooks("pre_create_environment")
@@ -195,7 +267,7 @@ class Pipeline:
         custom = self.config.tool == "commands"
         if not custom:
             self.hooks("pre_build")
-        os.makedirs(self.output, exist_ok=True)
+        buildfs.real_dir(self.workdir, self.output)
         ctx = BuildContext(rec=self.rec, checkout=self.checkout, output=self.output, workdir=self.workdir,
                            python=self.python, env=self.env, project_slug=self.project.slug,
                            version_slug=self.build.version_slug, language=self.project.language)

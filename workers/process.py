@@ -17,6 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.sandbox import Sandbox
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 KILL_GRACE_SECONDS = 2.0
@@ -31,6 +35,7 @@ class Limits:
     memory_bytes: int | None = 4 * 1024**3
     file_size_bytes: int | None = 4 * 1024**3
     max_output: int = 1_000_000
+    processes: int | None = None  # RLIMIT_NPROC; counted per sandbox for an unprivileged build user
 
 
 @dataclass
@@ -97,6 +102,8 @@ def _child_setup(limits: Limits, parent_pid: int) -> Callable[[], None]:
         caps.append((resource.RLIMIT_AS, limits.memory_bytes))
     if limits.file_size_bytes:
         caps.append((resource.RLIMIT_FSIZE, limits.file_size_bytes))
+    if limits.processes:
+        caps.append((resource.RLIMIT_NPROC, limits.processes))
     # CPU seconds add up over threads, so allow every core for the whole wall-clock budget: a backstop only.
     caps.append((resource.RLIMIT_CPU, int(limits.timeout * (os.cpu_count() or 1)) + 10))
     # Never raise a hard limit (that needs privileges): cap at the current one.
@@ -133,17 +140,24 @@ def run_command(
     on_progress: Callable[[str], None] | None = None,
     poll_interval: float = 0.2,
     progress_interval: float = 1.0,
+    sandbox: Sandbox | None = None,
 ) -> CommandResult:
     """Run ``argv`` to completion, a timeout, or a stop request; never raises for the command's failure."""
     buffer = OutputBuffer(limits.max_output)
+    prepared = sandbox.prepare(argv, cwd) if sandbox is not None else None
     try:
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_child_setup(limits, os.getpid()),
-            close_fds=True,
+            prepared.argv if prepared else argv, cwd=sandbox.workdir if sandbox else cwd, env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_child_setup(limits, os.getpid()), close_fds=True,
+            pass_fds=prepared.pass_fds if prepared else (),
         )
     except OSError as exc:
+        if prepared is not None:
+            prepared.abandon()
         return CommandResult(exit_code=127, output=f"Could not run {argv[0]}: {exc.strerror or exc}\n")
+    if prepared is not None:
+        prepared.started()
     assert proc.stdout is not None
     reader = threading.Thread(target=_pump, args=(proc.stdout.fileno(), buffer), daemon=True)
     reader.start()
@@ -170,6 +184,8 @@ def run_command(
                 last_total = buffer.total
                 on_progress(buffer.text())
     kill_group(proc.pid)  # whatever the command left running in its group goes with it
+    if prepared is not None:
+        prepared.cleanup()
     reader.join(timeout=5)
     proc.stdout.close()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL

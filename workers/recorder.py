@@ -6,6 +6,7 @@ The recorder is also where a running build notices the outside world: it polls `
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
 
@@ -15,6 +16,7 @@ from app.models.base import utcnow
 from app.services import build_health
 from app.services.build_control import cancel_requested
 from workers.process import CommandResult, Limits, run_command
+from workers.sandbox import Sandbox
 
 
 class BuildFailed(Exception):
@@ -33,11 +35,33 @@ class BuildTimeout(Exception):
     pass
 
 
+def disk_usage(path: str, stop_above: int | None = None) -> int:
+    """Bytes allocated under ``path``, links not followed; stops counting once past ``stop_above``."""
+    total = 0
+    stack = [path]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            total += info.st_blocks * 512
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+        if stop_above is not None and total > stop_above:
+            break
+    return total
+
+
 class Recorder:
     """Runs and records the commands of one build, within its time budget."""
 
     def __init__(self, build_id: int, timeout: int, limits: Limits, *, check_interval: float = 1.0,
-                 beat_interval: float = 2.0) -> None:
+                 beat_interval: float = 2.0, disk_interval: float = 2.0) -> None:
         self.build_id = build_id
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
@@ -47,6 +71,12 @@ class Recorder:
         self._last_check = 0.0
         self._last_beat = 0.0
         self._cancelled = False
+        self.sandbox: Sandbox | None = None  # set by the pipeline once the sandbox is open
+        self.disk_path: str | None = None
+        self.disk_limit: int | None = None
+        self.disk_interval = disk_interval
+        self._last_disk = 0.0
+        self.over_disk = False
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -60,12 +90,22 @@ class Recorder:
         if not self._cancelled and now - self._last_check >= self.check_interval:
             self._last_check = now
             self._cancelled = cancel_requested(self.build_id)
-        return self._cancelled
+        if self.disk_path and self.disk_limit and now - self._last_disk >= self.disk_interval:
+            self._last_disk = now
+            self.over_disk = disk_usage(self.disk_path, self.disk_limit) > self.disk_limit
+        return self._cancelled or self.over_disk
+
+    def disk_message(self) -> str:
+        return (f"The build wrote more than its disk limit of {self.disk_limit // 1024**2} MiB "
+                f"(DOCSHELF_BUILD_DISK_LIMIT) and was stopped.")
 
     def checkpoint(self) -> None:
         """Between steps: stop here if the build was cancelled or ran out of time."""
         self._last_check = 0.0
+        self._last_disk = 0.0
         if self.should_stop():
+            if self.over_disk:
+                raise BuildFailed(self.disk_message())
             raise BuildCancelled()
         if self.remaining() <= 0:
             raise BuildTimeout()
@@ -93,11 +133,14 @@ class Recorder:
             db.session.commit()
 
         limits = Limits(timeout=self.remaining(), memory_bytes=self.limits.memory_bytes,
-                        file_size_bytes=self.limits.file_size_bytes, max_output=self.limits.max_output)
+                        file_size_bytes=self.limits.file_size_bytes, max_output=self.limits.max_output,
+                        processes=self.limits.processes)
         result = run_command(argv, cwd=cwd, env=env, limits=limits, should_stop=self.should_stop,
-                             on_progress=progress)
+                             on_progress=progress, sandbox=self.sandbox)
         output = result.output
-        if result.stopped == "timeout":
+        if result.stopped == "cancelled" and self.over_disk:
+            output += f"\n[Docshelf stopped this command: {self.disk_message()}]\n"
+        elif result.stopped == "timeout":
             output += f"\n[Docshelf stopped this command: the build hit its {self.timeout} s time limit.]\n"
         elif result.stopped == "cancelled":
             output += "\n[Docshelf stopped this command: the build was cancelled.]\n"
@@ -105,6 +148,8 @@ class Recorder:
         cmd.exit_code = result.exit_code
         cmd.end_time = utcnow()
         db.session.commit()
+        if result.stopped == "cancelled" and self.over_disk:
+            raise BuildFailed(self.disk_message())
         if result.stopped == "timeout":
             raise BuildTimeout()
         if result.stopped == "cancelled":

