@@ -98,7 +98,9 @@ SETTINGS: list[Setting] = [
     Setting(
         "BUILD_UID", 65534, "Host user id sandboxed builds run as when the worker runs as root.", int
     ),
-    Setting("BUILD_PROCESS_LIMIT", 512, "Processes one build step may run at once (fork bombs stop here).", int),
+    Setting(
+        "BUILD_PROCESS_LIMIT", 512, "Processes one build step may run at once (fork bombs stop here).", int
+    ),
     Setting(
         "BUILD_DISK_LIMIT",
         5 * 1024**3,

@@ -50,6 +50,16 @@ def real_file(root: str, path: str) -> bool:
         return False
 
 
+def real_file_or_dir(root: str, path: str) -> bool:
+    """Whether ``path`` exists as a directory or regular file reached without any link."""
+    try:
+        real_dir(root, os.path.dirname(path), create=False)
+        mode = os.lstat(path).st_mode
+    except (BuildFailed, OSError):
+        return False
+    return stat.S_ISDIR(mode) or stat.S_ISREG(mode)
+
+
 def open_for_append(root: str, path: str) -> int:
     """A descriptor to append to a regular file the worker edits (``conf.py``), never through a link."""
     real_dir(root, os.path.dirname(path), create=False)

@@ -31,9 +31,9 @@ from workers.process import Limits, base_environment
 from workers.recorder import BuildCancelled, BuildFailed, BuildTimeout, Recorder
 from workers.sandbox import Forward, Sandbox, SandboxUnavailable
 
-SANDBOX_OFF = ("WARNING: this build ran WITHOUT a sandbox (DOCSHELF_BUILD_SANDBOX=off): the project's code ran as "
-               "the worker's own user and could read the server's secrets and other projects' files. Only "
-               "turn the sandbox off on an install where every user is trusted.\n")
+SANDBOX_OFF = ("WARNING: this build ran WITHOUT a sandbox (DOCSHELF_BUILD_SANDBOX=off): the project's code "
+               "ran as the worker's own user and could read the server's secrets and other projects' files. "
+               "Only turn the sandbox off on an install where every user is trusted.\n")
 
 log = logging.getLogger(__name__)
 
@@ -282,9 +282,8 @@ class Pipeline:
         if version is None or not version.active:
             raise BuildFailed("The version was deactivated or deleted meanwhile; nothing was published.")
         build_health.beat(self.build.id)
-        live = publish.publish(self.project.slug, version.slug, os.path.join(self.output, "html"), downloads,
-                               self.build.id)
-        files = sum(len(names) for _root, _dirs, names in os.walk(os.path.join(live, "html")))
-        shown = ", ".join(sorted(downloads)) or "none"
-        self.rec.note(f"# publish {self.project.slug}/{version.slug}",
-                      f"Published {files} HTML files; downloads: {shown}.\n", description="Uploading")
+        # root: below the workdir (which the build cannot replace) no link is followed.
+        published = publish.publish(self.project.slug, version.slug, os.path.join(self.output, "html"),
+                                    downloads, self.build.id, root=self.workdir)
+        self.rec.note(f"# publish {self.project.slug}/{version.slug}", published.summary() + "\n",
+                      description="Uploading")

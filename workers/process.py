@@ -148,8 +148,8 @@ def run_command(
     try:
         proc = subprocess.Popen(
             prepared.argv if prepared else argv, cwd=sandbox.workdir if sandbox else cwd, env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_child_setup(limits, os.getpid()), close_fds=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=_child_setup(limits, os.getpid()), close_fds=True,
             pass_fds=prepared.pass_fds if prepared else (),
         )
     except OSError as exc:

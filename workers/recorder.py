@@ -96,7 +96,7 @@ class Recorder:
         return self._cancelled or self.over_disk
 
     def disk_message(self) -> str:
-        return (f"The build wrote more than its disk limit of {self.disk_limit // 1024**2} MiB "
+        return (f"The build wrote more than its disk limit of {(self.disk_limit or 0) // 1024**2} MiB "
                 f"(DOCSHELF_BUILD_DISK_LIMIT) and was stopped.")
 
     def checkpoint(self) -> None:

@@ -21,6 +21,7 @@ its own user with no capability left.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -158,7 +159,7 @@ class Sandbox:
         owner = self.build_uid if self.as_root else os.geteuid()
         home = os.path.join(self.workdir, "home")
         files = {
-            "passwd": f"root:x:0:0:root:/root:/bin/sh\ndocs:x:{BUILD_UID}:{BUILD_UID}:docs:{home}:/bin/bash\n",
+            "passwd": f"root:x:0:0:root:/root:/bin/sh\ndocs:x:{BUILD_UID}:{BUILD_UID}:docs:{home}:/bin/sh\n",
             "group": f"root:x:0:\ndocs:x:{BUILD_UID}:\n",
             "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
             "resolv.conf": f"nameserver {SLIRP_DNS}\n" if self.network == "public" else "",
@@ -206,7 +207,8 @@ class Sandbox:
             return os.open(f"/proc/{holder.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             raise SandboxUnavailable(f"this worker cannot create user namespaces ({exc.strerror}); "
-                                     "check kernel.unprivileged_userns_clone / user.max_user_namespaces.")
+                                     "check kernel.unprivileged_userns_clone / user.max_user_namespaces."
+                                     ) from exc
         finally:
             holder.kill()
             holder.wait()
@@ -298,10 +300,8 @@ class Prepared:
     def abandon(self) -> None:
         """The spawn itself failed: close every descriptor."""
         for fd in (self.info_r, self.info_w, self.block_r, self.block_w):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 def _read_all(fd: int) -> bytes:

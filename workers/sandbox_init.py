@@ -18,6 +18,7 @@ and bubblewrap's PID namespace ends with it, taking anything the command left ru
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -56,10 +57,8 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
         pass
     finally:
         for sock in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _relay(listener: socket.socket, path: str) -> None:

@@ -7,6 +7,7 @@ import shlex
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from workers import buildfs
 from workers.config import FORMATS, BuildConfig
 from workers.publish import download_name, make_htmlzip
 from workers.recorder import BuildFailed, Recorder
@@ -56,7 +57,9 @@ class Builder(ABC):
         """Build one download format; returns the file, or None when it was skipped (with a log note)."""
         if fmt == "htmlzip":
             target = os.path.join(self.ctx.output, "htmlzip", download_name(self.ctx.project_slug, fmt))
-            make_htmlzip(self.html_dir, target, f"{self.ctx.project_slug}-{self.ctx.version_slug}")
+            buildfs.prepare_target(self.ctx.workdir, target)
+            make_htmlzip(self.html_dir, target, f"{self.ctx.project_slug}-{self.ctx.version_slug}",
+                         root=self.ctx.workdir)
             self.ctx.rec.note(f"zip -r $READTHEDOCS_OUTPUT/htmlzip/{os.path.basename(target)} html",
                               f"Archived the HTML into {os.path.basename(target)}.\n", description="htmlzip")
             return target
@@ -71,7 +74,7 @@ class Builder(ABC):
     def build(self) -> dict[str, str]:
         """HTML first (it must succeed), then each requested format; returns format → file."""
         self.build_html()
-        if not os.path.isdir(self.html_dir) or not os.listdir(self.html_dir):
+        if not buildfs.real_file_or_dir(self.ctx.workdir, self.html_dir) or not os.listdir(self.html_dir):
             raise BuildFailed("The build produced no HTML.")
         downloads: dict[str, str] = {}
         for fmt in FORMATS:
@@ -94,15 +97,16 @@ class CommandsBuilder(Builder):
         for command in self.config.commands:
             self.ctx.rec.run(["bash", "-c", command], cwd=self.ctx.checkout, env=self.ctx.env,
                              description="build.commands", display=command)
-        if not os.path.isdir(self.html_dir):
-            raise BuildFailed("build.commands finished without writing $READTHEDOCS_OUTPUT/html.")
+        if not buildfs.real_file_or_dir(self.ctx.workdir, self.html_dir):
+            raise BuildFailed("build.commands finished without writing $READTHEDOCS_OUTPUT/html (a real "
+                              "directory: links are not followed).")
 
     def build(self) -> dict[str, str]:
         self.build_html()
         downloads: dict[str, str] = {}
         for fmt in FORMATS:  # whatever the commands left in $READTHEDOCS_OUTPUT/<format>/ is offered
             folder = os.path.join(self.ctx.output, fmt)
-            files = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-            if len(files) == 1 and os.path.isfile(os.path.join(folder, files[0])):
+            files = sorted(os.listdir(folder)) if buildfs.real_file_or_dir(self.ctx.workdir, folder) else []
+            if len(files) == 1 and buildfs.real_file(self.ctx.workdir, os.path.join(folder, files[0])):
                 downloads[fmt] = os.path.join(folder, files[0])
         return downloads

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
 
+from workers import buildfs
 from workers.builders.base import Builder
 from workers.integrations.sphinx_ext import append_to_conf_py
+from workers.process import Limits, run_command
 from workers.publish import download_name
 from workers.recorder import BuildFailed
 
@@ -35,7 +36,10 @@ class SphinxBuilder(Builder):
     def build_html(self) -> None:
         # Every Docshelf-built page carries the flyout/version-warning client (workers.integrations).
         assert self.config.configuration is not None
-        append_to_conf_py(os.path.join(self.ctx.checkout, self.config.configuration))
+        conf = os.path.join(self.ctx.checkout, self.config.configuration)
+        if not buildfs.real_file(self.ctx.workdir, conf):  # a job may have swapped it for a link
+            raise BuildFailed(f"{self.config.configuration} is not a regular file of the repository.")
+        append_to_conf_py(conf)
         self.sphinx(self.config.builder, self.html_dir)
 
     def build_format(self, fmt: str) -> str | None:
@@ -54,14 +58,17 @@ class SphinxBuilder(Builder):
         found = sorted(glob.glob(os.path.join(outdir, pattern)))
         if not found:
             raise BuildFailed(f"Sphinx's {builder} builder produced no {pattern} file.")
-        target = os.path.join(self.ctx.output, fmt, download_name(self.ctx.project_slug, fmt))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not buildfs.real_file(self.ctx.workdir, found[0]):
+            raise BuildFailed(f"Sphinx's {builder} builder produced no regular {pattern} file.")
+        name = download_name(self.ctx.project_slug, fmt)
+        target = buildfs.prepare_target(self.ctx.workdir, os.path.join(self.ctx.output, fmt, name))
         os.replace(found[0], target)
         return target
 
     def _has_module(self, module: str) -> bool:
         """Asked of the build's interpreter: the project may have installed the module itself."""
         probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-        result = subprocess.run([self.ctx.python, "-c", probe], env=self.ctx.env, cwd=self.ctx.workdir,
-                                capture_output=True, timeout=60)
-        return result.returncode == 0
+        # The build's interpreter runs the project's installed code (.pth files): in the sandbox, unlogged.
+        result = run_command([self.ctx.python, "-c", probe], cwd=self.ctx.workdir, env=self.ctx.env,
+                             limits=Limits(timeout=60), sandbox=self.ctx.rec.sandbox)
+        return result.exit_code == 0
