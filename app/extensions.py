@@ -88,16 +88,17 @@ def _redis_password(data_dir: str) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except FileExistsError:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        with os.fdopen(fd) as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            password = fh.read().strip()
-        if len(password) < 32 or not all(c in "0123456789abcdef" for c in password):
-            raise RuntimeError(f"{path} does not hold a Docshelf Redis password; remove it to make a new one")
+        fd = -1
+    if fd >= 0:
+        password = secrets.token_hex(32)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
         return password
-    password = secrets.token_hex(32)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(password + "\n")
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)) as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        password = fh.read().strip()
+    if len(password) < 32 or not all(c in "0123456789abcdef" for c in password):
+        raise RuntimeError(f"{path} does not hold a Docshelf Redis password; remove it to make a new one")
     return password
 
 
