@@ -1,7 +1,9 @@
 """``.readthedocs.yaml`` (version 2) reading, validation and discovery of conf.py / mkdocs.yml without one.
 
-Only the keys Docshelf acts on are validated strictly; unknown keys are kept in the resolved config (as
-Read the Docs shows them) but ignored. Paths are relative to the checkout and may not leave it.
+Only the keys Docshelf acts on are validated strictly. Every other key is kept in the resolved config (as
+Read the Docs shows it) and named in ``BuildConfig.warnings`` (see ``workers.config_warnings``), which the
+build log shows first: a key that silently does nothing is a bug report waiting to happen. Paths are
+relative to the checkout and may not leave it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from workers import config_warnings
+
 CONFIG_NAMES = (".readthedocs.yaml", ".readthedocs.yml", "readthedocs.yaml", "readthedocs.yml")
 DISCOVERY = (("sphinx", "docs/conf.py"), ("sphinx", "doc/conf.py"), ("sphinx", "conf.py"),
              ("mkdocs", "mkdocs.yml"))
@@ -19,10 +23,30 @@ FORMATS = ("htmlzip", "pdf", "epub")
 SPHINX_BUILDERS = ("html", "dirhtml", "singlehtml")
 JOB_NAMES = ("post_checkout", "pre_system_dependencies", "post_system_dependencies", "pre_create_environment",
              "post_create_environment", "pre_install", "post_install", "pre_build", "post_build")
+#: Jobs replacing a whole step: accepted (a valid file builds), not run (a warning says so).
+OVERRIDE_JOBS = ("create_environment", "install", "build")
+SPHINX_BUILDER_ALIASES = {"htmldir": "dirhtml"}  # Read the Docs accepts both spellings
+ALL = "all"
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message tells the user which key and why."""
+
+
+@dataclass
+class Submodules:
+    """``submodules``, with Read the Docs' defaults: none are checked out unless the file asks.
+
+    ``include``/``exclude`` are lists of paths or ``"all"``; an empty ``include`` makes ``exclude``
+    default to ``"all"``, and the two may not both select (Read the Docs refuses that as ambiguous).
+    """
+
+    include: list[str] | str = field(default_factory=list)
+    exclude: list[str] | str = ALL
+    recursive: bool = False
+
+    def resolved(self) -> dict[str, Any]:
+        return {"include": self.include, "exclude": self.exclude, "recursive": self.recursive}
 
 
 @dataclass
@@ -36,7 +60,9 @@ class BuildConfig:
     python_install: list[dict[str, Any]] = field(default_factory=list)
     jobs: dict[str, list[str]] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
+    submodules: Submodules = field(default_factory=Submodules)
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one per key Docshelf does not act on
 
     def resolved(self) -> dict[str, Any]:
         """What ``Build.config`` stores: the effective configuration, defaults filled in."""
@@ -50,6 +76,7 @@ class BuildConfig:
             "python": {"install": list(self.python_install)},
             "sphinx": {**tool, "builder": self.builder} if self.tool == "sphinx" else None,
             "mkdocs": tool if self.tool == "mkdocs" else None,
+            "submodules": self.submodules.resolved(),
         })
         return out
 
@@ -118,6 +145,13 @@ def _commands(value: Any, key: str) -> list[str]:
 
 
 def parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
+    """The validated configuration, with a warning for each key it does not act on."""
+    config = _parse(raw, checkout)
+    config.warnings = config_warnings.warnings_for(raw, config)
+    return config
+
+
+def _parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
     version = raw.get("version", 2)
     if str(version) != "2":
         raise ConfigError(f"Invalid configuration key 'version': only version 2 works, not {version!r}.")
@@ -127,11 +161,12 @@ def parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
     jobs_raw = build.get("jobs") or {}
     if not isinstance(jobs_raw, dict):
         raise ConfigError("Invalid configuration key 'build.jobs': expected a mapping.")
-    unknown = sorted(set(jobs_raw) - set(JOB_NAMES))
+    unknown = sorted(set(jobs_raw) - set(JOB_NAMES) - set(OVERRIDE_JOBS))
     if unknown:
         raise ConfigError(f"Invalid configuration key 'build.jobs.{unknown[0]}': "
-                          f"expected one of {', '.join(JOB_NAMES)}.")
+                          f"expected one of {', '.join(JOB_NAMES + OVERRIDE_JOBS)}.")
     jobs = {name: _commands(jobs_raw[name], f"build.jobs.{name}") for name in JOB_NAMES if jobs_raw.get(name)}
+    _override_jobs(jobs_raw)
     commands = _commands(build.get("commands"), "build.commands")
 
     formats_raw = raw.get("formats", [])
@@ -145,7 +180,7 @@ def parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
     install = _python_install(_mapping(raw, "python"), checkout)
     extra = {k: v for k, v in raw.items() if k not in ("version", "formats", "python", "sphinx", "mkdocs")}
     base: dict[str, Any] = {"formats": formats, "python_install": install, "jobs": jobs, "commands": commands,
-                            "extra": extra}
+                            "submodules": _submodules(raw), "extra": extra}
     if commands:
         return BuildConfig(tool="commands", configuration=None, **base)
     if raw.get("sphinx") is not None and raw.get("mkdocs") is not None:
@@ -161,6 +196,7 @@ def parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
             else:
                 configuration = _discover(checkout, tool)
             builder = section.get("builder", "html")
+            builder = SPHINX_BUILDER_ALIASES.get(builder, builder) if isinstance(builder, str) else builder
             if tool == "sphinx" and builder not in SPHINX_BUILDERS:
                 raise ConfigError(f"Invalid configuration key 'sphinx.builder': expected one of "
                                   f"{', '.join(SPHINX_BUILDERS)}.")
@@ -169,6 +205,38 @@ def parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
                                                      f"{tool}.fail_on_warning"), **base)
     tool, configuration = _discover_any(checkout)
     return BuildConfig(tool=tool, configuration=configuration, **base)
+
+
+def _override_jobs(jobs_raw: dict[str, Any]) -> None:
+    """Validate the step-replacing jobs' shape; Docshelf does not run them (a warning says so)."""
+    for name in ("create_environment", "install"):
+        _commands(jobs_raw.get(name), f"build.jobs.{name}")
+    per_format = jobs_raw.get("build") or {}
+    if not isinstance(per_format, dict) or not set(per_format) <= {"html", *FORMATS}:
+        raise ConfigError("Invalid configuration key 'build.jobs.build': expected a mapping of html, "
+                          "htmlzip, pdf or epub to commands.")
+    for fmt, commands in per_format.items():
+        _commands(commands, f"build.jobs.build.{fmt}")
+
+
+def _submodules(raw: dict[str, Any]) -> Submodules:
+    """``submodules`` as Read the Docs reads it (``include`` and ``exclude`` may not both select)."""
+    section = _mapping(raw, "submodules")
+    include = _submodule_paths(section.get("include", []), "submodules.include")
+    exclude = _submodule_paths(section.get("exclude", [] if include else ALL), "submodules.exclude")
+    if include and exclude:
+        raise ConfigError("Invalid configuration key 'submodules': use either 'include' or 'exclude', "
+                          "not both.")
+    return Submodules(include=include, exclude=exclude,
+                      recursive=_bool(section.get("recursive", False), "submodules.recursive"))
+
+
+def _submodule_paths(value: Any, key: str) -> list[str] | str:
+    if value == ALL:
+        return ALL
+    if not isinstance(value, list) or not all(isinstance(p, str) and p.strip("/") for p in value):
+        raise ConfigError(f"Invalid configuration key '{key}': expected all or a list of submodule paths.")
+    return list(dict.fromkeys(p.rstrip("/") for p in value))
 
 
 def _discover(checkout: str, tool: str) -> str:
