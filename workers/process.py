@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 KILL_GRACE_SECONDS = 2.0
+SANDBOX_SETUP_ATTEMPTS = 3
 _PR_SET_PDEATHSIG = 1
 
 
@@ -143,6 +144,34 @@ def run_command(
     sandbox: Sandbox | None = None,
 ) -> CommandResult:
     """Run ``argv`` to completion, a timeout, or a stop request; never raises for the command's failure."""
+    for _attempt in range(SANDBOX_SETUP_ATTEMPTS - 1):
+        result = _run_once(argv, cwd=cwd, env=env, limits=limits, should_stop=should_stop,
+                           on_progress=on_progress, poll_interval=poll_interval,
+                           progress_interval=progress_interval, sandbox=sandbox)
+        if sandbox is None or result.stopped or not _sandbox_setup_failed(result):
+            return result
+    return _run_once(argv, cwd=cwd, env=env, limits=limits, should_stop=should_stop, on_progress=on_progress,
+                     poll_interval=poll_interval, progress_interval=progress_interval, sandbox=sandbox)
+
+
+def _sandbox_setup_failed(result: CommandResult) -> bool:
+    """bubblewrap failed while setting the sandbox up, before the command started (it then prints
+    ``bwrap: ...`` and exits 1). Seen rarely, under load, as ``loopback: Failed RTM_NEWADDR``."""
+    return result.exit_code == 1 and result.output.startswith("bwrap: ")
+
+
+def _run_once(
+    argv: list[str],
+    *,
+    cwd: str,
+    env: dict[str, str],
+    limits: Limits,
+    should_stop: Callable[[], bool] | None,
+    on_progress: Callable[[str], None] | None,
+    poll_interval: float,
+    progress_interval: float,
+    sandbox: Sandbox | None,
+) -> CommandResult:
     buffer = OutputBuffer(limits.max_output)
     prepared = sandbox.prepare(argv, cwd) if sandbox is not None else None
     try:
