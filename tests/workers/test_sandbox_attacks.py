@@ -197,7 +197,8 @@ def test_a_hostile_build_is_refused_everything(app, client, user, headers, make_
     factories.ProjectFactory(name="Hostile", slug="hostile", repository_url=repo.url, maintainers=[user])
     redis = get_redis()
     jobs_before = sorted(k.decode() for k in redis.keys("rq:job:*"))
-    page_before = open(victim["page"]).read()
+    with open(victim["page"]) as fh:
+        page_before = fh.read()
     site_packages_before = set(os.listdir(spec["site_packages"]))
 
     build_id = trigger(client, headers, "hostile", "latest")
@@ -211,7 +212,8 @@ def test_a_hostile_build_is_refused_everything(app, client, user, headers, make_
     assert all(": blocked" in line for line in attempts), "\n".join(attempts)
     assert "SUCCEEDED" not in log
     # The server's side.
-    assert open(victim["page"]).read() == page_before
+    with open(victim["page"]) as fh:
+        assert fh.read() == page_before
     assert set(os.listdir(spec["site_packages"])) == site_packages_before
     new_jobs = {k.decode() for k in redis.keys("rq:job:*")} - set(jobs_before)
     assert new_jobs <= {f"rq:job:build-{build_id}"}, new_jobs  # nothing but the build itself was queued
@@ -242,7 +244,8 @@ def _host_addresses() -> list[str]:
 def test_a_fork_bomb_and_a_daemon_end_with_their_step(app, client, user, headers, make_repo, monkeypatch):
     monkeypatch.setitem(app.config, "BUILD_PROCESS_LIMIT", 64)
     token = uuid.uuid4().hex
-    bomb = ("python -c \"import os, time\nn = 0\ntry:\n    for i in range(5000):\n        if os.fork() == 0:\n"
+    bomb = ("python -c \"import os, time\nn = 0\ntry:\n    for i in range(5000):\n"
+            "        if os.fork() == 0:\n"
             f"            time.sleep(120); os._exit(0)\n        n += 1\nexcept OSError as exc:\n"
             f"    print('fork refused after', n, 'processes:', exc)\" {token}")
     config = ("version: 2\nsphinx:\n  configuration: docs/conf.py\nbuild:\n  jobs:\n    post_install:\n"
@@ -282,3 +285,78 @@ def test_filling_the_disk_stops_the_build(app, client, user, headers, make_repo,
     assert "disk limit of 40 MiB" in (build.error or "")
     assert "[Docshelf stopped this command" in _log(build_id)
     assert not os.path.exists(os.path.join(app.config["DATA_DIR"], "builds", str(build_id)))
+
+
+def test_a_worker_that_cannot_sandbox_refuses_builds(app, client, user, headers, sphinx_repo, monkeypatch):
+    monkeypatch.setitem(app.config, "BUILD_BWRAP", "/nonexistent/bwrap")
+    factories.ProjectFactory(name="Refused", slug="refused", repository_url=sphinx_repo.url,
+                             maintainers=[user])
+    build_id = trigger(client, headers, "refused", "latest")
+    work()
+    build = fresh(build_id)
+    assert (build.state, build.success) == ("finished", False)
+    assert "cannot run builds in a sandbox" in build.error and "DOCSHELF_BUILD_SANDBOX=off" in build.error
+    log = _log(build_id)
+    assert "git clone" not in log  # refused before anything of the project was fetched or run
+    assert not os.path.exists(site_path(app, "refused", "latest"))
+
+
+def test_sandbox_off_builds_with_a_warning_first(app, client, user, headers, sphinx_repo, monkeypatch):
+    monkeypatch.setitem(app.config, "BUILD_SANDBOX", False)
+    factories.ProjectFactory(name="Trusted", slug="trusted", repository_url=sphinx_repo.url,
+                             maintainers=[user])
+    build_id = trigger(client, headers, "trusted", "latest")
+    work()
+    build = fresh(build_id)
+    assert (build.state, build.success) == ("finished", True), build.error
+    first = db.session.scalars(select(BuildCommand).where(BuildCommand.build_id == build_id)
+                               .order_by(BuildCommand.id)).first()
+    assert first is not None and first.output.startswith("WARNING: this build ran WITHOUT a sandbox")
+
+
+def test_the_api_port_alone_is_forwarded_into_the_sandbox(app, client, user, headers, make_repo, monkeypatch):
+    """A build reaches the API at its loopback public URL (forwarded), and nothing else on the host."""
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            seen.append(self.headers.get("Authorization", ""))
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    for server in (api, other):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setitem(app.config, "PUBLIC_URL", f"http://127.0.0.1:{api.server_port}")
+        probe = ("python - <<'PY'\nimport os, urllib.request\n"
+                 "print('api', urllib.request.urlopen(os.environ['DOCSHELF_API_URL'], timeout=5).status)\n"
+                 f"try:\n    urllib.request.urlopen('http://127.0.0.1:{other.server_port}/', timeout=3)\n"
+                 "    print('other port SUCCEEDED')\nexcept Exception as exc:\n"
+                 "    print('other port blocked', exc)\n"
+                 "PY")
+        files = sphinx_files("Forward")
+        files[".readthedocs.yaml"] = ("version: 2\nsphinx:\n  configuration: docs/conf.py\nbuild:\n  jobs:\n"
+                                      f"    pre_build:\n      - {json.dumps(probe)}\n")
+        repo = make_repo(files)
+        factories.ProjectFactory(name="Forward", slug="forward", repository_url=repo.url, maintainers=[user])
+        build_id = trigger(client, headers, "forward", "latest")
+        work()
+        build = fresh(build_id)
+        log = _log(build_id)
+        assert (build.state, build.success) == ("finished", True), (build.error, log[-2000:])
+        assert "api 200" in log and "other port blocked" in log, log[-2000:]
+        assert seen and all(not h for h in seen)  # the request came from the build (no server token added)
+    finally:
+        api.shutdown()
+        other.shutdown()
