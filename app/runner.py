@@ -28,7 +28,9 @@ def up(host: str, port: int, web_workers: int) -> None:
     """Start Docshelf (API and a build worker) on embedded defaults or the configured services."""
     from app import create_app
     from app.extensions import redis_url
+    from app.security.process import make_undumpable
 
+    make_undumpable()  # this process passes every secret on to its children
     env = dict(os.environ)
     env.setdefault("DOCSHELF_DATA_DIR", os.path.abspath("data"))
     os.environ.update(env)
@@ -47,6 +49,8 @@ def up(host: str, port: int, web_workers: int) -> None:
         _spawn(
             [
                 os.path.join(bindir, "gunicorn"),
+                "--config",
+                "python:app.gunicorn_conf",  # no control socket; the master is not dumpable
                 "--bind",
                 f"{host}:{port}",
                 "--workers",

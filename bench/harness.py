@@ -167,7 +167,8 @@ class BenchEnv:
                  wait: bool = True) -> Server:
         """Start gunicorn; with ``wait=False`` the caller calls :meth:`ready` later (parallel start-ups)."""
         port = free_port()
-        proc = self.spawn([os.path.join(BIN, "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers",
+        proc = self.spawn([os.path.join(BIN, "gunicorn"), "--config", "python:app.gunicorn_conf",
+                           "--bind", f"127.0.0.1:{port}", "--workers",
                            str(GUNICORN_WORKERS), "--log-level", "warning", target], extra_env)
         server = Server(name, proc, port)
         return self.ready(server) if wait else server

@@ -16,6 +16,7 @@ from sqlalchemy.pool import Pool
 
 from app.extensions import db
 from app.security.jobdata import JobSerializer
+from app.security.process import make_undumpable
 from app.services import build_control
 from app.services.build_control import Claim
 from app.services.queueing import RUN_BUILD
@@ -139,6 +140,7 @@ def _pooled(engine: Engine) -> bool:
 def worker(names: tuple[str, ...], burst: bool, name: str | None, housekeeping_interval: int,
            stale_after: int, extra_jobs: tuple[str, ...]) -> None:
     """Run a build worker."""
+    make_undumpable()  # before anything else: /proc/<pid>/environ holds the secret key and Redis password
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     preload()
     release_before_fork()  # the scheduler process forks first
