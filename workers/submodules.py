@@ -209,7 +209,9 @@ def _update_repo(rec: Recorder, checkout: str, repo_dir: str, base_url: str, sub
         if pinned.returncode != 0:
             raise BuildFailed(f"Recording the submodule '{shown[sub.path]}' failed: {pinned.stderr.strip()}")
     paths = [sub.path for sub, _url in ready]
-    allow = ["-c", "protocol.file.allow=always"] if allow_local else []  # git >= 2.38 refuses file:// here
+    # git >= 2.38 refuses file:// for submodules by default; GIT_ALLOW_PROTOCOL (git_env) already decides,
+    # this only keeps local submodules working for a caller whose env has no allow-list.
+    allow = ["-c", "protocol.file.allow=always"] if allow_local else []
     argv = ["git", *allow, "submodule", "update", "--init", "--force", "--checkout", "--", *paths]
     prefix = "" if where == "." else f"-C {shlex.quote(where)} "
     result = rec.run(argv, cwd=repo_dir, env=env, description="Checking out submodules", check=False,
