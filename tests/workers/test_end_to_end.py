@@ -116,7 +116,8 @@ def test_build_log_and_commands_api(client, user, headers, sphinx_repo: Repo):
     page = client.get(f"/api/v3/projects/logs/builds/{build_id}/commands/?limit=100").json
     commands = [c["command"] for c in page["results"]]
     assert page["count"] == len(commands) > 3
-    assert commands[0].startswith("git clone --bare")
+    assert commands[0] == "# sandbox" and "bubblewrap sandbox" in page["results"][0]["output"]
+    assert commands[1].startswith("git clone --bare")
     assert any(c.startswith("python -m sphinx -T -b html") for c in commands)
     first = page["results"][0]
     assert set(first) >= {"id", "build", "command", "description", "output", "exit_code", "start_time",
