@@ -360,3 +360,80 @@ def test_the_api_port_alone_is_forwarded_into_the_sandbox(app, client, user, hea
     finally:
         api.shutdown()
         other.shutdown()
+
+
+def _wheel(name: str, version: str, module_text: str) -> tuple[str, bytes]:
+    import base64
+    import hashlib
+    import io
+
+    dist = f"{name}-{version}"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    wheel = "Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files = {f"{name}/__init__.py": module_text.encode(), f"{dist}.dist-info/METADATA": metadata.encode(),
+             f"{dist}.dist-info/WHEEL": wheel.encode()}
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    files[f"{dist}.dist-info/RECORD"] = ("\n".join([*record, f"{dist}.dist-info/RECORD,,"]) + "\n").encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return f"{dist}-py3-none-any.whl", buffer.getvalue()
+
+
+def test_python_install_fetches_a_requirement_from_the_package_index(app, client, user, headers, make_repo,
+                                                                      monkeypatch):
+    """A requirement comes from a package index (a PyPI mirror on the host's loopback, forwarded in)."""
+    import http.server
+    import threading
+
+    wheel_name, wheel = _wheel("docshelf_index_fixture", "2.5", "GREETING = 'from the index'\n")
+    served: list[str] = []
+
+    class Index(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            served.append(self.path)
+            if self.path.rstrip("/") == "/simple/docshelf-index-fixture":
+                body = f'<a href="/files/{wheel_name}">{wheel_name}</a>'.encode()
+                kind = "text/html"
+            elif self.path == f"/files/{wheel_name}":
+                body, kind = wheel, "application/octet-stream"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    index = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+    threading.Thread(target=index.serve_forever, daemon=True).start()
+    try:
+        index_url = f"http://127.0.0.1:{index.server_port}/simple/"
+        monkeypatch.setitem(app.config, "BUILD_PIP_INDEX_URL", index_url)
+        conf = ("import docshelf_index_fixture\n"
+                "rst_epilog = '.. |greeting| replace:: ' + docshelf_index_fixture.GREETING\n")
+        files = sphinx_files("Indexed", extra=conf)
+        files["docs/index.rst"] = "Indexed\n=======\n\nSays |greeting|.\n"
+        files["docs/requirements.txt"] = "docshelf-index-fixture==2.5\n"
+        files[".readthedocs.yaml"] = ("version: 2\nsphinx:\n  configuration: docs/conf.py\n"
+                                      "python:\n  install:\n    - requirements: docs/requirements.txt\n")
+        repo = make_repo(files)
+        factories.ProjectFactory(name="Indexed", slug="indexed", repository_url=repo.url,
+                                 maintainers=[user])
+        build_id = trigger(client, headers, "indexed", "latest")
+        work()
+        build = fresh(build_id)
+        assert (build.state, build.success) == ("finished", True), (build.error, _log(build_id)[-3000:])
+        assert f"/files/{wheel_name}" in served  # the index really served it, through the forwarded port
+        with open(site_path(app, "indexed", "latest", "html", "index.html")) as fh:
+            assert "from the index" in fh.read()
+    finally:
+        index.shutdown()
