@@ -6,12 +6,16 @@ module never imports the build tier.
 
 from __future__ import annotations
 
-import click
-from flask.cli import FlaskGroup, with_appcontext
+from app.security.process import make_undumpable
 
-from app import create_app
-from app.config import settings_table
-from app.errors import DocshelfError
+make_undumpable()  # first thing every ``docshelf`` process does: its environment holds the secrets
+
+import click  # noqa: E402 - after the line above, on purpose
+from flask.cli import FlaskGroup, with_appcontext  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.config import settings_table  # noqa: E402
+from app.errors import DocshelfError  # noqa: E402
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)

@@ -30,6 +30,7 @@ from workers.forwarding import PortForward, loopback_target
 from workers.process import Limits, base_environment
 from workers.recorder import BuildCancelled, BuildFailed, BuildTimeout, Recorder
 from workers.sandbox import Forward, Sandbox, SandboxUnavailable
+from workers.submodules import update as update_submodules
 
 SANDBOX_OFF = ("WARNING: this build ran WITHOUT a sandbox (DOCSHELF_BUILD_SANDBOX=off): the project's code "
                "ran as the worker's own user and could read the server's secrets and other projects' files. "
@@ -73,11 +74,12 @@ class Pipeline:
         build_id = self.build.id
         try:
             build_health.beat(build_id)
+            self.rec.checkpoint()  # cancelled while queued or claimed: stop before setting anything up
             self.open_sandbox()
             self.clone()
             self.install()
             downloads = self.build_docs()
-            self.upload(downloads)
+            published = self.upload(downloads)
         except BuildCancelled:
             self._finish(False, "The build was cancelled.", state="cancelled")
         except BuildTimeout:
@@ -88,7 +90,7 @@ class Pipeline:
             log.exception("build %s: internal error", build_id)
             self._finish(False, INTERNAL_ERROR)
         else:
-            self._finish(True, None, formats=sorted(downloads))
+            self._finish(True, None, formats=sorted(published))
         finally:
             self.close_sandbox()
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -195,8 +197,6 @@ class Pipeline:
         self.read_config()
         assert self.config is not None
         # Before post_checkout, as on Read the Docs, and before any project code can touch .git/config.
-        from workers.submodules import update as update_submodules
-
         update_submodules(self.rec, self.checkout, url, self.config.submodules, git_env, self.allow_local)
         self.env = self.compose_env(version, sha)
         self.hooks("post_checkout")
@@ -276,7 +276,8 @@ class Pipeline:
             self.hooks("post_build")
         return downloads
 
-    def upload(self, downloads: dict[str, str]) -> None:
+    def upload(self, downloads: dict[str, str]) -> list[str]:
+        """Publish; returns the download formats actually published (a refused file is left out)."""
         self.set_state("uploading")
         version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
         if version is None or not version.active:
@@ -287,3 +288,4 @@ class Pipeline:
                                     downloads, self.build.id, root=self.workdir)
         self.rec.note(f"# publish {self.project.slug}/{version.slug}", published.summary() + "\n",
                       description="Uploading")
+        return list(published.downloads)

@@ -140,6 +140,24 @@ def session_pids(sid: int) -> list[int]:
     return pids
 
 
+def processes_with(token: str) -> list[int]:
+    """Host pids of live processes whose command line holds ``token``.
+
+    A sandboxed build's processes have pids of their own PID namespace, so a build cannot tell the
+    host its pids; tests mark its commands with a token instead (``exec -a name-<token>`` in bash).
+    """
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if token.encode() in fh.read() and pid_alive(int(entry)):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
@@ -15,7 +16,7 @@ from app.services.build_control import finish_build
 from app.services.builds import trigger_build
 from tests import factories
 from tests.api.helpers import assert_error
-from tests.workers.conftest import fresh, pid_alive, sphinx_files, wait_for, work
+from tests.workers.conftest import fresh, processes_with, sphinx_files, wait_for, work
 
 PRE_BUILD_SLEEP = """version: 2
 sphinx:
@@ -23,7 +24,7 @@ sphinx:
 build:
   jobs:
     pre_build:
-      - "sleep 300 & echo $! > $PIDFILE.child; echo $$ > $PIDFILE; exec sleep 60"
+      - "(echo child started; exec -a child-$TOKEN sleep 300) & sleep 0.2; exec -a main-$TOKEN sleep 60"
 """
 
 
@@ -53,12 +54,12 @@ def test_cancel_a_queued_build(client, user, headers, sphinx_repo):
     assert_error(client.post(f"/api/v3/projects/queued/builds/{build.id}/cancel/"), 401, "auth_required")
 
 
-def test_timeout_kills_the_whole_process_group(app, user, make_repo, tmp_path):
+def test_timeout_kills_the_whole_process_group(app, user, make_repo):
     files = sphinx_files("Slow")
     files[".readthedocs.yaml"] = PRE_BUILD_SLEEP
     project, latest = _project(user, make_repo(files), "slow", build_timeout=3)
-    pidfile = tmp_path / "pid"
-    _envvar(project, "PIDFILE", str(pidfile))
+    token = uuid.uuid4().hex
+    _envvar(project, "TOKEN", token)
     build = trigger_build(project, latest)
     started = time.monotonic()
     work()
@@ -69,9 +70,9 @@ def test_timeout_kills_the_whole_process_group(app, user, make_repo, tmp_path):
     assert elapsed < 15
     killed = build.commands[-1]
     assert "time limit" in killed.output and killed.exit_code != 0
-    for path in (pidfile, tmp_path / "pid.child"):  # the command and what it left in the background
-        pid = int(path.read_text())
-        wait_for(lambda pid=pid: not pid_alive(pid), timeout=5)
+    assert "child started" in killed.output
+    # The command and what it left in the background: both gone (the step's PID namespace ended).
+    wait_for(lambda: processes_with(token) == [], timeout=5)
 
 
 def test_concurrency_limit_waits_then_runs(user, sphinx_repo):

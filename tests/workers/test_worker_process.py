@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 
 from app.crypto import encrypt
 from app.extensions import db, get_redis
@@ -12,7 +13,7 @@ from app.models import BuildCommand
 from app.services import build_health
 from app.services.builds import trigger_build
 from tests import factories
-from tests.workers.conftest import fresh, pid_alive, session_pids, sphinx_files, wait_for
+from tests.workers.conftest import fresh, pid_alive, processes_with, session_pids, sphinx_files, wait_for
 from workers.housekeeping import CHAIN_KEY
 
 SLOW_CONFIG = """version: 2
@@ -21,7 +22,7 @@ sphinx:
 build:
   jobs:
     pre_build:
-      - "echo $$ > $PIDFILE; exec sleep 120"
+      - "exec -a sleeper-$TOKEN sleep 120"
 """
 
 
@@ -30,34 +31,33 @@ def _slow_project(user, make_repo, tmp_path, slug: str):
     files[".readthedocs.yaml"] = SLOW_CONFIG
     project = factories.ProjectFactory(name=slug.title(), slug=slug, repository_url=make_repo(files).url,
                                        maintainers=[user])
-    pidfile = tmp_path / f"{slug}.pid"
-    value = str(pidfile)
-    factories.EnvironmentVariableFactory(project=project, name="PIDFILE", value_encrypted=encrypt(value),
-                                         value_length=len(value))
-    return project, pidfile
+    token = f"{slug}-{uuid.uuid4().hex}"
+    factories.EnvironmentVariableFactory(project=project, name="TOKEN", value_encrypted=encrypt(token),
+                                         value_length=len(token))
+    return project, token
 
 
-def _sleeping(build_id: int, pidfile) -> int:
-    """Wait until the build runs its ``sleep`` and return that process's pid."""
+def _sleeping(build_id: int, token: str) -> int:
+    """Wait until the build runs its ``sleep`` (marked with the token) and return its host pid."""
     def running() -> bool:
         db.session.rollback()
         sleeping = db.session.query(BuildCommand).filter(
             BuildCommand.build_id == build_id, BuildCommand.command.contains("sleep 120"),
             BuildCommand.end_time.is_(None)).count() == 1
-        return sleeping and pidfile.exists() and pidfile.read_text().strip() != ""
+        return sleeping and len(processes_with(f"sleeper-{token}")) == 1
 
     wait_for(running, timeout=60)
-    return int(pidfile.read_text())
+    return processes_with(f"sleeper-{token}")[0]
 
 
 def test_cancel_a_running_build(client, user, headers, make_repo, tmp_path, worker_process):
-    project, pidfile = _slow_project(user, make_repo, tmp_path, "cancelme")
+    project, token = _slow_project(user, make_repo, tmp_path, "cancelme")
     worker_process("--housekeeping-interval", "60")
     build = trigger_build(project, project.versions[0])
-    sleeper = _sleeping(build.id, pidfile)
+    sleeper = _sleeping(build.id, token)
     assert fresh(build.id).state == "building"
     log = client.get(f"/api/v3/projects/cancelme/builds/{build.id}/log.txt").text
-    assert "$ echo $$ > $PIDFILE; exec sleep 120\n[running]" in log  # readable while it runs
+    assert "$ exec -a sleeper-$TOKEN sleep 120\n[running]" in log  # readable while it runs
 
     asked = time.monotonic()
     response = client.post(f"/api/v3/projects/cancelme/builds/{build.id}/cancel/", headers=headers)
@@ -76,12 +76,12 @@ def project_storage(client) -> str:
 
 
 def test_sigkill_mid_build_is_recovered_by_housekeeping(user, make_repo, tmp_path, worker_process):
-    project, pidfile = _slow_project(user, make_repo, tmp_path, "killed")
+    project, token = _slow_project(user, make_repo, tmp_path, "killed")
     worker = worker_process("--housekeeping-interval", "1")
     # Once the start-up run has scheduled the chain, recovery below comes from the periodic runs.
     wait_for(lambda: get_redis().exists(CHAIN_KEY), timeout=20)
     build = trigger_build(project, project.versions[0])
-    sleeper = _sleeping(build.id, pidfile)
+    sleeper = _sleeping(build.id, token)
     horse = build_health.last_beat(build.id)["pid"]
     assert horse != worker.pid and horse in session_pids(worker.pid)
 
@@ -97,17 +97,16 @@ def test_sigkill_mid_build_is_recovered_by_housekeeping(user, make_repo, tmp_pat
     # The surviving worker keeps working: the next build of the project runs normally.
     project.versions[0].active = True
     db.session.commit()
-    pidfile.unlink()
     again = trigger_build(project, project.versions[0])
-    _sleeping(again.id, pidfile)
+    _sleeping(again.id, token)
     assert worker.poll() is None
 
 
 def test_a_whole_worker_killed_is_recovered_by_the_next_one(user, make_repo, tmp_path, worker_process):
-    project, pidfile = _slow_project(user, make_repo, tmp_path, "restart")
+    project, token = _slow_project(user, make_repo, tmp_path, "restart")
     first = worker_process("--housekeeping-interval", "60")
     build = trigger_build(project, project.versions[0])
-    sleeper = _sleeping(build.id, pidfile)
+    sleeper = _sleeping(build.id, token)
     for pid in session_pids(first.pid):  # worker, work horse and scheduler: all gone at once
         os.kill(pid, signal.SIGKILL)
     first.wait(timeout=10)
