@@ -28,9 +28,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+
+from workers.sandbox_mounts import parents, system_mounts
 
 BUILD_UID = 1000  # the build user inside the sandbox (``docs`` in /etc/passwd, as on Read the Docs)
 INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_init.py")
@@ -41,9 +42,6 @@ TMP_SIZE = 256 * 1024**2
 #: (cloud metadata), benchmarking, multicast and reserved ranges. slirp's own /24 stays reachable (DNS).
 PROHIBITED = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
               "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4")
-ETC_FILES = ("alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf",
-             "ld.so.conf.d", "localtime", "nsswitch.conf", "fonts", "mime.types", "protocols", "services",
-             "gai.conf", "host.conf", "pip.conf", "xdg/pip", "python3", "python3.11", "mkdocs")
 _CLONE_NEWUSER = 0x10000000
 SLIRP_MISSING = ("slirp4netns is not installed on this worker, so builds run without network "
                  "(installs from a package index and intersphinx fail). Install it (Debian: apt install "
@@ -65,49 +63,6 @@ def bwrap_path() -> str | None:
 
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
-
-
-def _mounts_of_python() -> list[str]:
-    """The worker's interpreter, virtualenv and Docshelf's own packages, read-only (never writable)."""
-    import app as app_package
-    import workers as workers_package
-
-    paths = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    for package in (app_package, workers_package):  # an editable install lives outside the prefix
-        paths.add(os.path.dirname(os.path.abspath(package.__file__ or "")))
-    paths = {os.path.realpath(p) for p in paths} | paths
-    ordered = sorted(p for p in paths if os.path.isdir(p) and not p.startswith(("/usr/", "/etc/")))
-    return [arg for p in ordered for arg in ("--ro-bind", p, p)]
-
-
-@cache
-def _system_mounts() -> tuple[str, ...]:
-    args = ["--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = "/" + name
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            args += ["--ro-bind", path, path]
-    for name in ETC_FILES:
-        path = os.path.join("/etc", name)
-        if os.path.exists(path):
-            args += ["--ro-bind", path, path]
-    return tuple(args + _mounts_of_python())
-
-
-def _parents(paths: list[str]) -> list[str]:
-    """``--dir`` arguments making every ancestor of ``paths`` traversable by the build user (bubblewrap
-    would otherwise create them with the mode of the real ones, such as root's 0700 home)."""
-    ancestors: set[str] = set()
-    for path in paths:
-        parent = os.path.dirname(path.rstrip("/"))
-        while parent not in ("/", ""):
-            ancestors.add(parent)
-            parent = os.path.dirname(parent)
-    ordered = sorted(ancestors, key=lambda p: (p.count("/"), p))
-    under_usr = [p for p in ordered if p != "/usr" and not p.startswith("/usr/")]  # /usr itself is mounted
-    return [arg for p in under_usr for arg in ("--perms", "0755", "--dir", p)]
 
 
 def _python() -> str:
@@ -162,7 +117,8 @@ class Sandbox:
         files = {
             "passwd": f"root:x:0:0:root:/root:/bin/sh\ndocs:x:{BUILD_UID}:{BUILD_UID}:docs:{home}:/bin/sh\n",
             "group": f"root:x:0:\ndocs:x:{BUILD_UID}:\n",
-            "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+            # The sandbox's own name resolves locally: a lookup of it must not wait on the network's DNS.
+            "hosts": "127.0.0.1\tlocalhost\n127.0.1.1\tdocshelf-build\n::1\tlocalhost ip6-localhost\n",
             "resolv.conf": f"nameserver {SLIRP_DNS}\n" if self.network == "public" else "",
             "hostname": "docshelf-build\n",
         }
@@ -247,8 +203,8 @@ class Sandbox:
                "--cap-add", "CAP_NET_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                "--cap-add", "CAP_SETPCAP", "--die-with-parent", "--new-session",
                "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
-               *_parents([*_system_mounts()[2::3], self.workdir]),
-               *_system_mounts(),
+               *parents([*system_mounts()[2::3], self.workdir]),
+               *system_mounts(),
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--dir", "/run/docshelf",
                "--ro-bind", INIT, INIT_INSIDE]
         for name in ("passwd", "group", "hosts", "resolv.conf", "hostname"):
@@ -343,30 +299,3 @@ def host_addresses() -> tuple[str, ...]:
     except (OSError, ValueError, subprocess.SubprocessError):
         return ()
     return tuple(sorted({a["local"] for e in entries for a in e.get("addr_info", []) if a.get("local")}))
-
-
-def probe(workdir: str) -> str | None:
-    """Why this worker cannot sandbox builds (None when it can): one real sandboxed ``true``."""
-    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
-    box = Sandbox(workdir=workdir, network="none")
-    try:
-        box.open()
-        prepared = box.prepare(["true"], workdir)
-        proc = subprocess.Popen(prepared.argv, pass_fds=prepared.pass_fds, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir)
-        prepared.started()
-        out, _ = proc.communicate(timeout=60)
-        prepared.cleanup()
-        if proc.returncode != 0:
-            return f"bubblewrap could not start a sandbox here: {out.decode(errors='replace').strip()}"
-        return None
-    except SandboxUnavailable as exc:
-        return str(exc)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return f"bubblewrap could not start a sandbox here: {exc}"
-    finally:
-        box.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-Spawner = Callable[[list[str], str], Prepared]

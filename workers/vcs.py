@@ -159,7 +159,10 @@ def resolve(cache_dir: str, identifier: str, type_: str, env: dict[str, str]) ->
 
 def checkout(rec: Runner, cache_dir: str, sha: str, dest: str, url: str, env: dict[str, str]) -> None:
     local = dict(env, GIT_ALLOW_PROTOCOL="file")  # cloning the cache is local even when remotes are not
-    rec.run(["git", "clone", "--quiet", "--no-checkout", "--", cache_dir, dest], cwd=os.path.dirname(dest),
+    # --no-hardlinks: the checkout is the build's to write; a hard link would share the cache's object
+    # files with it, and a build could rewrite them under every later build of the project.
+    rec.run(["git", "clone", "--quiet", "--no-checkout", "--no-hardlinks", "--", cache_dir, dest],
+            cwd=os.path.dirname(dest),
             env=local, description="Cloning", display=f"git clone {mask_url(url)} .")
     rec.run(["git", "checkout", "--quiet", "--force", sha], cwd=dest, env=local, description="Checking out")
     # Hooks that run ``git fetch`` should reach the real repository, as on Read the Docs.

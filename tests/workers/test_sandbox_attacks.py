@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import site
+import subprocess
 import uuid
 import zipfile
 from urllib.parse import urlsplit
@@ -191,10 +192,14 @@ def test_a_hostile_build_is_refused_everything(app, client, user, headers, make_
             f"ln {victim['key']} $READTHEDOCS_OUTPUT/html/hard.txt 2>&1 || echo 'ATTACK hard link: blocked'",
             "ln -s / $READTHEDOCS_OUTPUT/html/root",
             "mkfifo $READTHEDOCS_OUTPUT/html/fifo",
+            # Rewrite every object file of the checkout: shared with the project's cache, it would
+            # poison every later build of the project.
+            "chmod -R u+w .git/objects; find .git/objects -type f -exec sh -c 'echo x >> \"$1\"' _ {} \\;",
         ))
     )
     repo = make_repo(files)
-    factories.ProjectFactory(name="Hostile", slug="hostile", repository_url=repo.url, maintainers=[user])
+    hostile = factories.ProjectFactory(name="Hostile", slug="hostile", repository_url=repo.url,
+                                       maintainers=[user])
     redis = get_redis()
     jobs_before = sorted(k.decode() for k in redis.keys("rq:job:*"))
     with open(victim["page"]) as fh:
@@ -233,6 +238,9 @@ def test_a_hostile_build_is_refused_everything(app, client, user, headers, make_
         for name in names:
             assert victim["key_text"].encode() not in archive.read(name)
     assert "Left out" in log  # the build log names what publishing refused
+    cache = os.path.join(app.config["DATA_DIR"], "repos", str(hostile.id))
+    fsck = subprocess.run(["git", "-C", cache, "fsck", "--full"], capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr  # the project's repository cache is intact
 
 
 def _host_addresses() -> list[str]:
