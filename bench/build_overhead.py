@@ -106,8 +106,8 @@ def spawn_seconds(workdir: str, network: str | None, runs: int = 20) -> float:
             if box is None:
                 subprocess.run(["true"], check=True)
             else:
-                prepared = box.prepare(["true"], workdir)
-                proc = subprocess.Popen(prepared.argv, pass_fds=prepared.pass_fds, cwd=workdir)
+                prepared = box.prepare(["true"], workdir, {"PATH": "/usr/bin:/bin"})
+                proc = subprocess.Popen(prepared.argv, pass_fds=prepared.pass_fds, cwd=workdir, env={})
                 prepared.started()
                 proc.wait()
                 prepared.cleanup()

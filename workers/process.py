@@ -173,10 +173,11 @@ def _run_once(
     sandbox: Sandbox | None,
 ) -> CommandResult:
     buffer = OutputBuffer(limits.max_output)
-    prepared = sandbox.prepare(argv, cwd) if sandbox is not None else None
+    prepared = sandbox.prepare(argv, cwd, env) if sandbox is not None else None
     try:
         proc = subprocess.Popen(
-            prepared.argv if prepared else argv, cwd=sandbox.workdir if sandbox else cwd, env=env,
+            prepared.argv if prepared else argv, cwd=sandbox.workdir if sandbox else cwd,
+            env={"PATH": SYSTEM_PATH, "LANG": "C.UTF-8"} if prepared else env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=_child_setup(limits, os.getpid()), close_fds=True,
             pass_fds=prepared.pass_fds if prepared else (),

@@ -36,24 +36,43 @@ class BuildTimeout(Exception):
 
 
 def disk_usage(path: str, stop_above: int | None = None) -> int:
-    """Bytes allocated under ``path``, links not followed; stops counting once past ``stop_above``."""
+    """Bytes allocated under ``path``; stops counting once past ``stop_above``.
+
+    Runs while a build step writes there, so it walks by directory descriptors opened with
+    ``O_NOFOLLOW``: a directory swapped for a link meanwhile is skipped, never followed to the host.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
     total = 0
-    stack = [path]
-    while stack:
+
+    def walk(fd: int, depth: int) -> None:
+        nonlocal total
         try:
-            entries = list(os.scandir(stack.pop()))
+            with os.scandir(fd) as entries:
+                listed = list(entries)
         except OSError:
-            continue
-        for entry in entries:
+            return
+        for entry in listed:
+            if stop_above is not None and total > stop_above:
+                return
             try:
-                info = entry.stat(follow_symlinks=False)
+                total += entry.stat(follow_symlinks=False).st_blocks * 512
+                if depth < 256 and entry.is_dir(follow_symlinks=False):
+                    child = os.open(entry.name, flags, dir_fd=fd)
+                    try:
+                        walk(child, depth + 1)
+                    finally:
+                        os.close(child)
             except OSError:
                 continue
-            total += info.st_blocks * 512
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-        if stop_above is not None and total > stop_above:
-            break
+
+    try:
+        top = os.open(path, flags)
+    except OSError:
+        return 0
+    try:
+        walk(top, 0)
+    finally:
+        os.close(top)
     return total
 
 

@@ -170,14 +170,23 @@ class Sandbox:
             holder.kill()
             holder.wait()
 
+    def _env_file(self, env: dict[str, str]) -> int:
+        path = os.path.join(self.run_dir, f"env-{os.getpid()}-{id(env)}")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.unlink(path)
+        os.write(fd, json.dumps(env).encode())
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
+
     def close(self) -> None:
         if self._userns_fd is not None:
             os.close(self._userns_fd)
             self._userns_fd = None
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
-    def _spec(self) -> str:
+    def _spec(self, env_fd: int) -> str:
         spec: dict[str, object] = {
+            "env_fd": env_fd,
             "routes": list(PROHIBITED) + [f"{a}/32" for a in host_addresses()] if self.network == "public"
             else [],
             "forwards": [[f.host, f.port, f"/run/docshelf/fwd{i}.sock"] for i, f in enumerate(self.forwards)],
@@ -186,12 +195,19 @@ class Sandbox:
             spec.update(uid=BUILD_UID, gid=BUILD_UID)
         return json.dumps(spec)
 
-    def prepare(self, argv: list[str], cwd: str) -> Prepared:
-        """The bubblewrap command line that runs ``argv`` in ``cwd`` inside this sandbox."""
+    def prepare(self, argv: list[str], cwd: str, env: dict[str, str]) -> Prepared:
+        """The bubblewrap command line that runs ``argv`` in ``cwd`` with ``env`` inside this sandbox.
+
+        The build's environment (the project's own variables among them) never becomes bubblewrap's:
+        a variable such as ``LD_PRELOAD`` would act on bubblewrap itself, outside the sandbox. It
+        reaches the sandbox's first process through an unlinked file's descriptor (not the command
+        line, which every process on the host can read), and only the command gets it.
+        """
         self.hand_over()
+        env_fd = self._env_file(env)
         info_r, info_w = os.pipe()
         block_r, block_w = os.pipe()
-        fds = [info_w, block_r]
+        fds = [info_w, block_r, env_fd]
         ns = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if self._userns_fd is not None:
             ns = ["--userns", str(self._userns_fd), *ns]
@@ -216,8 +232,9 @@ class Sandbox:
         cmd += ["--bind", self.workdir, self.workdir,
                 "--chdir", cwd,
                 "--info-fd", str(info_w), "--block-fd", str(block_r),
-                "--", _python(), "-I", "-S", "-B", INIT_INSIDE, self._spec(), "--", *argv]
-        return Prepared(argv=cmd, pass_fds=tuple(fds), info_r=info_r, info_w=info_w, block_r=block_r,
+                "--", _python(), "-I", "-S", "-B", INIT_INSIDE, self._spec(env_fd), "--", *argv]
+        return Prepared(argv=cmd, pass_fds=tuple(fds), env_fd=env_fd, info_r=info_r, info_w=info_w,
+                        block_r=block_r,
                         block_w=block_w, network=self.network)
 
 
@@ -227,6 +244,7 @@ class Prepared:
 
     argv: list[str]
     pass_fds: tuple[int, ...]
+    env_fd: int
     info_r: int
     info_w: int
     block_r: int
@@ -238,6 +256,7 @@ class Prepared:
         """After bubblewrap started: attach the network, then let the sandbox's first process go."""
         os.close(self.info_w)
         os.close(self.block_r)
+        os.close(self.env_fd)
         try:
             raw = _read_all(self.info_r)
             child = json.loads(raw).get("child-pid") if raw.strip() else None
@@ -257,7 +276,7 @@ class Prepared:
 
     def abandon(self) -> None:
         """The spawn itself failed: close every descriptor."""
-        for fd in (self.info_r, self.info_w, self.block_r, self.block_w):
+        for fd in (self.info_r, self.info_w, self.block_r, self.block_w, self.env_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
 

@@ -114,6 +114,8 @@ def main(argv: list[str]) -> int:
     if len(argv) < 4 or argv[2] != "--":
         _fail("usage: sandbox_init.py SPEC -- COMMAND...")
     spec = json.loads(argv[1])
+    with os.fdopen(int(spec["env_fd"]), "rb") as fh:  # the build's environment: the command's alone
+        env = json.loads(fh.read())
     if spec.get("routes"):
         add_routes(spec["routes"])
     listeners = listen(spec.get("forwards") or [])
@@ -122,7 +124,7 @@ def main(argv: list[str]) -> int:
         threading.Thread(target=_relay, args=(listener, path), daemon=True).start()
     command = argv[3:]
     try:
-        child = subprocess.Popen(command, close_fds=True)
+        child = subprocess.Popen(command, close_fds=True, env=env)
     except OSError as exc:
         sys.stderr.write(f"Could not run {command[0]}: {exc.strerror or exc}\n")
         return 127
