@@ -111,9 +111,10 @@ def housekeeping(interval: int = chain.DEFAULT_INTERVAL, stale_after: int = chai
             reaped = build_health.reap_dead_builds(stale_after)
             requeued = build_health.requeue_lost_builds(grace=stale_after)
             deliveries = webhook_delivery.requeue_stalled(grace=stale_after)
-            for build_id in reaped:  # leftovers of a build that ran on this machine
-                shutil.rmtree(os.path.join(current_app.config["DATA_DIR"], "builds", str(build_id)),
-                              ignore_errors=True)
+            for build_id in reaped:  # leftovers of a build that ran on this machine (and its sandbox's)
+                for name in (str(build_id), f"{build_id}.run"):
+                    shutil.rmtree(os.path.join(current_app.config["DATA_DIR"], "builds", name),
+                                  ignore_errors=True)
         finally:
             chain.ensure_scheduled(redis, interval, stale_after)
         return {"reaped": reaped, "requeued": requeued, "webhook_deliveries": deliveries}

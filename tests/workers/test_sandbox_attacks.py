@@ -445,3 +445,31 @@ def test_python_install_fetches_a_requirement_from_the_package_index(app, client
             assert "from the index" in fh.read()
     finally:
         index.shutdown()
+
+
+def test_without_slirp4netns_builds_run_offline_and_say_so(app, client, user, headers, make_repo, monkeypatch,
+                                                          tmp_path):
+    """A worker host without slirp4netns (here: not on the worker's PATH) builds with no network."""
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sleep", "ip", "git"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    probe = ("python - <<'PY'\nimport socket\ntry:\n    socket.getaddrinfo('pypi.org', 443)\n"
+             "    print('resolved')\nexcept OSError as exc:\n    print('offline', exc)\nPY")
+    files = sphinx_files("Offline")
+    files[".readthedocs.yaml"] = ("version: 2\nsphinx:\n  configuration: docs/conf.py\nbuild:\n  jobs:\n"
+                                  f"    pre_build:\n      - {json.dumps(probe)}\n")
+    repo = make_repo(files)
+    factories.ProjectFactory(name="Offline", slug="offline", repository_url=repo.url, maintainers=[user])
+    build_id = trigger(client, headers, "offline", "latest")
+    work()
+    build = fresh(build_id)
+    log = _log(build_id)
+    assert (build.state, build.success) == ("finished", True), (build.error, log[-2000:])
+    assert "slirp4netns is not installed" in log and "apt install slirp4netns" in log
+    lines = log.splitlines()
+    assert "Network: none." in log
+    assert "resolved" not in lines and any(line.startswith("offline ") for line in lines), log[-1500:]
