@@ -7,6 +7,7 @@ from app.models.notification import Notification
 from app.models.project import Project, ProjectRelationship, project_maintainers
 from app.models.redirect import Redirect
 from app.models.security import AuditEvent, DeviceAuthorization, ProjectReadGrant
+from app.models.session import UserSession
 from app.models.user import ApiToken, User
 from app.models.version import Version
 from app.models.webhook import Webhook, WebhookDelivery
@@ -29,6 +30,7 @@ __all__ = [
     "ProjectRelationship",
     "Redirect",
     "User",
+    "UserSession",
     "Version",
     "Webhook",
     "WebhookDelivery",

@@ -34,10 +34,13 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined]
 
 
 class ApiToken(TimestampMixin, db.Model):  # type: ignore[name-defined]
+    """A person's token (``user_id`` set) or a build's (``user_id`` None, ``build_id`` set): a build's
+    token is a bot that belongs to no person, so nothing it does can act as one."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     #: The first characters of the key, shown in listings so a user can tell tokens apart.
     prefix: Mapped[str] = mapped_column(String(16))
@@ -51,8 +54,12 @@ class ApiToken(TimestampMixin, db.Model):  # type: ignore[name-defined]
     project_ids: Mapped[list[int] | None] = mapped_column(JSON)
     #: Set on the short-lived token a build runs with; such a token dies with its build.
     build_id: Mapped[int | None] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
+    #: The token that created this one through the API: revoking a token revokes what it created.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL"), index=True
+    )
 
-    user: Mapped[User] = relationship(back_populates="tokens")
+    user: Mapped[User | None] = relationship(back_populates="tokens")
 
     def allows_project(self, project_id: int) -> bool:
         return self.project_ids is None or project_id in self.project_ids
