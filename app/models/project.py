@@ -40,6 +40,10 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
     homepage: Mapped[str | None] = mapped_column(String(255))
     repository_url: Mapped[str] = mapped_column(Text)
     repository_type: Mapped[str] = mapped_column(String(10), default="git")
+    #: Write-only clone credentials (app.services.repositories): the kind is shown, the secret is a
+    #: Fernet token of JSON read only by the worker, so it is not loaded with every project.
+    repository_credentials_kind: Mapped[str | None] = mapped_column(String(16))
+    repository_credentials_encrypted: Mapped[str | None] = mapped_column(Text, deferred=True)
     default_version: Mapped[str] = mapped_column(String(255), default="latest")
     default_branch: Mapped[str | None] = mapped_column(String(255))
     privacy_level: Mapped[str] = mapped_column(String(20), default="public")
