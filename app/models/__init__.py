@@ -3,6 +3,7 @@
 from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand
 from app.models.envvar import EnvironmentVariable
 from app.models.integration import Integration, IntegrationDelivery
+from app.models.invitation import Invitation
 from app.models.notification import Notification
 from app.models.project import Project, ProjectRelationship, project_maintainers
 from app.models.redirect import Redirect
@@ -24,6 +25,7 @@ __all__ = [
     "EnvironmentVariable",
     "Integration",
     "IntegrationDelivery",
+    "Invitation",
     "Notification",
     "Project",
     "ProjectReadGrant",
