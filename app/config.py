@@ -160,6 +160,12 @@ SETTINGS: list[Setting] = [
     Setting("DEVICE_POLL_INTERVAL", 5, "Minimum seconds between device-login polls.", int),
     Setting("DEVICE_TOKEN_TTL", 30 * 24 * 3600, "Lifetime in seconds of tokens issued by device login.", int),
     Setting("IDEMPOTENCY_TTL", 24 * 3600, "Seconds an Idempotency-Key response is kept for replays.", int),
+    Setting(
+        "INVITATION_TTL",
+        14 * 24 * 3600,
+        "Seconds an invitation to maintain a project stays open (14 days); after that it cannot be accepted.",
+        int,
+    ),
     # --- outgoing webhooks (issue 6) ---
     Setting(
         "WEBHOOKS_ALLOW_LOCAL",

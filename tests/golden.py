@@ -9,7 +9,7 @@ from typing import Any
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-_ID_IN_URL = re.compile(r"/(builds|redirects|environmentvariables)/\d+/")
+_ID_IN_URL = re.compile(r"/(builds|redirects|environmentvariables|invitations)/\d+/")
 
 
 def normalise(value: Any, key: str | None = None) -> Any:

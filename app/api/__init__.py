@@ -18,6 +18,7 @@ def init_api(app: Flask) -> None:
     from app.api.environment_variables.resources import blp as environment_variables
     from app.api.integrations import resources as integrations
     from app.api.integrations import webhooks as incoming_webhooks
+    from app.api.invitations import resources as invitations
     from app.api.notifications.resources import blp as notifications
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
@@ -45,6 +46,8 @@ def init_api(app: Flask) -> None:
         incoming_webhooks.blp,
         outgoing_webhooks,
         maintainers_blp,
+        invitations.project_blp,
+        invitations.blp,
         grants_blp,
         tokens,
         device,

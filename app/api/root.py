@@ -24,6 +24,7 @@ class Root(MethodView):
         return {
             "_links": {
                 "projects": api_url("projects"),
+                "invitations": api_url("invitations"),  # where an invitee finds what to accept
                 "openapi": f"{public_base()}/api/v3/openapi.json",
                 "docs": api_url("docs"),
             }

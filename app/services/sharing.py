@@ -2,7 +2,8 @@
 
 A read grant lets a named user see a private project and its private versions; it never allows a
 write. A project always keeps at least one maintainer, and viewers (read-only accounts) cannot be
-made maintainers.
+made maintainers. Nobody becomes a maintainer without consenting: adding one sends an invitation
+(:mod:`app.services.invitations`) that only the invitee can accept.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import Select, select
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Project, ProjectReadGrant, User
-from app.services import audit
+from app.services import audit, invitations
 
 
 def _user(username: str, field: str = "username") -> User:
@@ -34,21 +35,14 @@ def get_maintainer(project: Project, username: str) -> User:
     raise NotFound("No maintainer matches the given query.")
 
 
-def add_maintainer(project: Project, username: str) -> User:
-    user = _user(username)
-    if user.role == "viewer":
-        message = f"{username!r} is a viewer account; viewers cannot maintain projects."
-        raise ValidationError(message, errors={"username": [message]})
-    if project.is_maintainer(user):
-        raise Conflict(f"{username!r} already maintains this project.")
-    project.users.append(user)
-    audit.record("maintainer.added", project=project.slug, target=username)
-    db.session.commit()
-    return user
-
-
 def remove_maintainer(project: Project, username: str) -> None:
-    user = get_maintainer(project, username)
+    """Remove a maintainer, or take back the unanswered invitation of a user who is not one yet."""
+    try:
+        user = get_maintainer(project, username)
+    except NotFound:
+        if invitations.revoke_for(project, username):
+            return
+        raise
     if len(project.users) <= 1:
         raise Conflict("A project keeps at least one maintainer; add another one first.")
     project.users.remove(user)

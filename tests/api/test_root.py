@@ -6,6 +6,7 @@ def test_root_lists_entry_points(client):
     assert response.status_code == 200
     assert response.json["_links"] == {
         "projects": "http://localhost/api/v3/projects/",
+        "invitations": "http://localhost/api/v3/invitations/",
         "openapi": "http://localhost/api/v3/openapi.json",
         "docs": "http://localhost/api/v3/docs/",
     }

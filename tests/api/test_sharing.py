@@ -15,8 +15,12 @@ def test_maintainers_list_add_remove(client, user, headers):
     listed = client.get(M).json
     assert listed["count"] == 1 and listed["results"][0]["username"] == "alice"
     added = client.post(M, json={"username": "bob"}, headers=headers)
-    assert added.status_code == 201 and added.json["username"] == "bob"
-    assert added.headers["Location"] == "http://localhost/api/v3/projects/pip/maintainers/bob/"
+    # an invitation, not yet a maintainer (tests/api/test_invitations.py): bob accepts it
+    assert added.status_code == 202 and added.json["username"] == "bob" and added.json["state"] == "pending"
+    assert added.headers["Location"] == added.json["_links"]["_self"]
+    assert_error(client.get(f"{M}bob/"), 404, "not_found")
+    accept = f"/api/v3/invitations/{added.json['id']}/accept/"
+    assert client.post(accept, json={}, headers=token_headers(bob)).status_code == 200
     assert client.get(f"{M}bob/").json["_links"]["project"] == "http://localhost/api/v3/projects/pip/"
     # bob is a maintainer now: he can write
     assert (

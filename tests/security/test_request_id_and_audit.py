@@ -28,7 +28,10 @@ def test_security_actions_are_audited_with_request_ids(client, user, headers):
         "/api/v3/tokens/", json={"name": "ci", "scopes": ["projects:read"]}, headers=headers
     ).json
     client.delete(f"/api/v3/tokens/{created['id']}/", headers=headers)
-    client.post("/api/v3/projects/pip/maintainers/", json={"username": "bob"}, headers=dict(headers, **rid))
+    invited = client.post(
+        "/api/v3/projects/pip/maintainers/", json={"username": "bob"}, headers=dict(headers, **rid)
+    ).json
+    client.post(f"/api/v3/invitations/{invited['id']}/accept/", json={}, headers=token_headers(bob))
     client.delete("/api/v3/projects/pip/maintainers/bob/", headers=headers)
     client.post("/api/v3/projects/pip/grants/", json={"username": "bob"}, headers=headers)
     client.delete("/api/v3/projects/pip/grants/bob/", headers=headers)
@@ -44,6 +47,7 @@ def test_security_actions_are_audited_with_request_ids(client, user, headers):
     for action in (
         "token.created",
         "token.revoked",
+        "invitation.sent",
         "maintainer.added",
         "maintainer.removed",
         "grant.added",
@@ -53,9 +57,11 @@ def test_security_actions_are_audited_with_request_ids(client, user, headers):
         "project.deleted",
     ):
         assert action in actions, action
-    added = next(e for e in events if e["action"] == "maintainer.added")
-    assert added["actor"] == "alice" and added["project"] == "pip" and added["target"] == "bob"
-    assert added["request_id"] == "audit-1" and added["ip"] == "127.0.0.1"
+    sent = next(e for e in events if e["action"] == "invitation.sent")
+    assert sent["actor"] == "alice" and sent["project"] == "pip" and sent["target"] == "bob"
+    assert sent["request_id"] == "audit-1" and sent["ip"] == "127.0.0.1"
+    added = next(e for e in events if e["action"] == "maintainer.added")  # bob consented
+    assert added["actor"] == "bob" and added["project"] == "pip" and added["target"] == "bob"
     env = next(e for e in events if e["action"] == "envvar.created")
     assert env["project"] == "pip" and env["target"] == "FOO" and "bar" not in str(env)
     filtered = client.get("/api/v3/audit/?action=grant.added", headers=admin).json

@@ -2,7 +2,9 @@
 
 Maintainers read and write; a read grant shows a private project (and its private versions) to a
 named user and never allows a write. Listing maintainers is as public as the project (its
-representation names them anyway); grants are the maintainers' business.
+representation names them anyway); grants are the maintainers' business. Adding a maintainer
+invites them (202 with the pending invitation): nobody maintains a project, or has it count
+against their quota, without accepting (see ``app.api.invitations``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from sqlalchemy import select
 
 from app import auth
 from app.api.base import Blueprint, api_url, paginated
+from app.api.invitations.resources import created
+from app.api.invitations.schemas import ProjectInvitationSchema
 from app.api.sharing.schemas import GrantSchema, MaintainerSchema, UsernameSchema
 from app.models import ProjectReadGrant, User, project_maintainers
+from app.services import invitations
 from app.services import sharing as service
 
 maintainers_blp = Blueprint(
@@ -45,14 +50,14 @@ class MaintainerList(MethodView):
         )
 
     @maintainers_blp.arguments(UsernameSchema)
-    @maintainers_blp.response(201, MaintainerSchema)
+    @maintainers_blp.response(202, ProjectInvitationSchema)
     @maintainers_blp.alt_response(400, description="No such user, or a viewer account")
     @maintainers_blp.errors(401, 403, 404)
-    @maintainers_blp.alt_response(409, description="Already a maintainer")
+    @maintainers_blp.alt_response(409, description="Already a maintainer, or already invited")
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
-        """Add a maintainer"""
-        user = service.add_maintainer(auth.writable_project(project_slug), data["username"])
-        return user, 201, {"Location": api_url("projects", project_slug, "maintainers", user.username)}
+        """Invite a maintainer: they become one when they accept (202, the pending invitation)"""
+        project = auth.writable_project(project_slug)
+        return created(invitations.invite(project, auth.current_user(), data["username"]), 202)
 
 
 @maintainers_blp.route("/<username>/")
@@ -67,7 +72,7 @@ class MaintainerDetail(MethodView):
     @maintainers_blp.errors(401, 403, 404)
     @maintainers_blp.alt_response(409, description="The last maintainer cannot be removed")
     def delete(self, project_slug: str, username: str) -> Response:
-        """Remove a maintainer"""
+        """Remove a maintainer, or revoke the unanswered invitation of that user"""
         service.remove_maintainer(auth.writable_project(project_slug), username)
         return Response(status=204)
 
