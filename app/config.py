@@ -70,8 +70,15 @@ SETTINGS: list[Setting] = [
     Setting(
         "ALLOW_LOCAL_REPOSITORIES",
         False,
-        "Allow `file://` and local-path repositories (tests, development).",
+        "Allow repositories on loopback and private-network hosts (tests, development). Local paths need "
+        "`DOCSHELF_LOCAL_REPOSITORY_ROOTS`; link-local and cloud metadata addresses are refused regardless.",
         _bool,
+    ),
+    Setting(
+        "LOCAL_REPOSITORY_ROOTS",
+        None,
+        "Directories (separated by `:`) whose git repositories may be imported by path or `file://`; "
+        "symbolic links are resolved, and the data and storage directories are refused even inside a root.",
     ),
     Setting("BUILD_TIMEOUT", 900, "Default per-build timeout in seconds.", int),
     Setting(

@@ -206,7 +206,8 @@ class BenchEnv:
 
         return create_app(DATA_DIR=self.data_dir, DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
                           SECRET_KEY=self.env["DOCSHELF_SECRET_KEY"], RATE_LIMITS_ENABLED=False,
-                          ALLOW_LOCAL_REPOSITORIES=True, LOG_LEVEL="WARNING")
+                          ALLOW_LOCAL_REPOSITORIES=True, LOCAL_REPOSITORY_ROOTS=self.root,
+                          LOG_LEVEL="WARNING")
 
 
 @contextlib.contextmanager
@@ -235,6 +236,7 @@ def bench_env() -> Iterator[BenchEnv]:
     env.update(DOCSHELF_DATA_DIR=os.path.join(root, "data"), DOCSHELF_DATABASE_URL=database_url,
                DOCSHELF_REDIS_URL=redis_url, DOCSHELF_SECRET_KEY="bench-" + os.urandom(16).hex(),
                DOCSHELF_RATE_LIMITS_ENABLED="false", DOCSHELF_ALLOW_LOCAL_REPOSITORIES="true",
+               DOCSHELF_LOCAL_REPOSITORY_ROOTS=root,
                DOCSHELF_MAX_ACTIVE_BUILDS_PER_USER="0", DOCSHELF_MAX_PROJECTS_PER_USER="0",
                DOCSHELF_LOG_LEVEL="WARNING", PYTHONPATH=ROOT)
     bench = BenchEnv(root=root, database_url=database_url, redis_url=redis_url, backend=backend, env=env)

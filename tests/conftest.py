@@ -91,6 +91,8 @@ def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
         REDIS_URL=redis_url,
         SECRET_KEY="test-secret-key",
         ALLOW_LOCAL_REPOSITORIES=True,
+        # Test repositories live in pytest's temporary directories; DATA_DIR lies there too and is refused.
+        LOCAL_REPOSITORY_ROOTS=str(tmp_path_factory.getbasetemp()),
         WEBHOOKS_ALLOW_LOCAL=True,  # receivers in tests listen on 127.0.0.1
         TESTING=True,
         RATE_LIMITS_ENABLED=False,  # tests/security turn them on where they test them

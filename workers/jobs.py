@@ -16,11 +16,12 @@ from sqlalchemy.orm import joinedload
 from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
-from app.services import build_control, build_health, notifications, webhook_delivery
+from app.security.local_repositories import rules_from_config
+from app.services import build_control, build_health, notifications, repositories, webhook_delivery
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs
+from workers import git_auth, vcs
 from workers import housekeeping as chain
-from workers import vcs
 from workers.process import base_environment
 from workers.recorder import BuildFailed
 
@@ -79,16 +80,22 @@ def sync_versions(project_id: int) -> dict[str, list[str]]:
         if project is None:
             return {}
         config = current_app.config
-        allow_local = bool(config.get("ALLOW_LOCAL_REPOSITORIES"))
+        rules = rules_from_config(config)
         try:
-            problem = vcs.check_url(project.repository_url, allow_local)
+            problem = vcs.check_url(project.repository_url, rules)
             if problem:
                 raise BuildFailed(problem)
+            try:
+                url, credentials = git_auth.split_url(project.repository_url, repositories.load(project))
+            except ValueError as exc:
+                raise BuildFailed(f"The project's {exc}.") from exc
             cache = storage.repository_cache(project.id, config["DATA_DIR"])
-            with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home:
-                env = vcs.git_env(base_environment(home=home, tmpdir=home), allow_local)
+            with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home, \
+                    git_auth.credentials_env(credentials, url, rules) as auth:
+                env = dict(vcs.git_env(base_environment(home=home, tmpdir=home), rules.local_paths), **auth)
                 with vcs.cache_lock(cache):
-                    vcs.update_cache(vcs.PlainRunner(), project.repository_url, cache, env, home)
+                    runner = vcs.PlainRunner(redact=[credentials.secret] if credentials else [])
+                    vcs.update_cache(runner, url, cache, env, home)
                     default = project.default_branch or vcs.remote_head(cache, env)
                     refs = vcs.list_refs(cache, env)
         except BuildFailed as exc:  # the maintainer learns why through the project's notifications

@@ -18,12 +18,14 @@ from app import storage
 from app.errors import DocshelfError
 from app.extensions import db
 from app.models import Build, Version
-from app.services import build_health, tokens
+from app.security.local_repositories import rules_from_config
+from app.security.url_credentials import without_userinfo
+from app.services import build_health, repositories, tokens
 from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.builds import build_timeout
 from app.services.sync import sync_versions
-from workers import buildfs, environment, publish, vcs
+from workers import buildfs, environment, git_auth, publish, vcs
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
 from workers.forwarding import PortForward, loopback_target
@@ -47,7 +49,7 @@ class Pipeline:
         self.build = build
         self.project = build.project
         self.timeout = build_timeout(self.project)
-        self.allow_local = bool(config.get("ALLOW_LOCAL_REPOSITORIES"))
+        self.rules = rules_from_config(config)
         data_dir = config["DATA_DIR"]
         self.workdir = os.path.join(data_dir, "builds", str(build.id))
         self.cache = storage.repository_cache(self.project.id, data_dir)
@@ -170,34 +172,46 @@ class Pipeline:
     # -- steps ---------------------------------------------------------------------------------------
 
     def clone(self) -> None:
-        """Fetch into the project's cache, sync versions, check out the version's commit, read the config."""
+        """Fetch into the project's cache, sync versions, check out the version's commit, read the config.
+
+        The repository's credentials exist (in a private temporary directory and git's environment)
+        only for this step's own git commands, which run in the worker before the sandbox is entered.
+        """
         os.makedirs(os.path.dirname(self.cache), exist_ok=True)
         url = self.project.repository_url
-        problem = vcs.check_url(url, self.allow_local)
+        problem = vcs.check_url(url, self.rules)
         if problem:
             self.rec.note(f"git clone {vcs.mask_url(url)}", problem + "\n", description="Cloning",
                           exit_code=1)
             raise BuildFailed(problem)
-        git_env = vcs.git_env(self.base_env(), self.allow_local)
-        with vcs.cache_lock(self.cache, wait=self.rec.checkpoint):
-            vcs.update_cache(self.rec, url, self.cache, git_env, self.workdir)
-            default = self.project.default_branch or vcs.remote_head(self.cache, git_env)
-            sync_versions(self.project, vcs.list_refs(self.cache, git_env), default)
-            version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
-            if version is None:
-                raise BuildFailed("The version was deleted; there is nothing to build.")
-            identifier = version.identifier or default or "HEAD"
-            sha = vcs.resolve(self.cache, identifier, version.type, git_env)
-            if sha is None:
-                raise BuildFailed(f"'{version.ref or identifier}' was not found in the repository "
-                                  "(the branch or tag may have been deleted).")
-            vcs.checkout(self.rec, self.cache, sha, self.checkout, url, git_env)
-        self.build.commit = sha
-        db.session.commit()
-        self.read_config()
-        assert self.config is not None
-        # Before post_checkout, as on Read the Docs, and before any project code can touch .git/config.
-        update_submodules(self.rec, self.checkout, url, self.config.submodules, git_env, self.allow_local)
+        try:
+            url, credentials = git_auth.split_url(url, repositories.load(self.project))
+        except ValueError as exc:
+            raise BuildFailed(f"The project's {exc}.") from exc
+        assert self.rec.sandbox is None, "credentials must never be used inside the sandbox"
+        self.rec.redact = [credentials.secret] if credentials else []
+        with git_auth.credentials_env(credentials, url, self.rules) as auth:
+            git_env = dict(vcs.git_env(self.base_env(), self.rules.local_paths), **auth)
+            with vcs.cache_lock(self.cache, wait=self.rec.checkpoint):
+                vcs.update_cache(self.rec, url, self.cache, git_env, self.workdir)
+                default = self.project.default_branch or vcs.remote_head(self.cache, git_env)
+                sync_versions(self.project, vcs.list_refs(self.cache, git_env), default)
+                version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
+                if version is None:
+                    raise BuildFailed("The version was deleted; there is nothing to build.")
+                identifier = version.identifier or default or "HEAD"
+                sha = vcs.resolve(self.cache, identifier, version.type, git_env)
+                if sha is None:
+                    raise BuildFailed(f"'{version.ref or identifier}' was not found in the repository "
+                                      "(the branch or tag may have been deleted).")
+                vcs.checkout(self.rec, self.cache, sha, self.checkout, url, git_env)
+            self.build.commit = sha
+            db.session.commit()
+            self.read_config()
+            assert self.config is not None
+            # Before post_checkout, as on Read the Docs, and before any project code can touch .git/config.
+            update_submodules(self.rec, self.checkout, without_userinfo(url), self.config.submodules, git_env,
+                              self.rules)
         self.env = self.compose_env(version, sha)
         self.hooks("post_checkout")
 

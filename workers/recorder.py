@@ -96,6 +96,15 @@ class Recorder:
         self.disk_interval = disk_interval
         self._last_disk = 0.0
         self.over_disk = False
+        #: Secrets (repository credentials) replaced by ``***`` in everything recorded: a git server may
+        #: echo what it was sent, and the log is readable by everyone who can read the project.
+        self.redact: list[str] = []
+
+    def clean(self, text: str) -> str:
+        for secret in self.redact:
+            if secret:
+                text = text.replace(secret, "***")
+        return text.replace("\x00", "")
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -132,23 +141,23 @@ class Recorder:
     def note(self, command: str, output: str = "", *, description: str = "", exit_code: int = 0) -> None:
         """Record a step that ran inside the worker (reading the config, publishing) like a command."""
         now = utcnow()
-        db.session.add(BuildCommand(build_id=self.build_id, command=command, description=description,
-                                    output=output.replace("\x00", ""), exit_code=exit_code, start_time=now,
-                                    end_time=now))
+        db.session.add(BuildCommand(build_id=self.build_id, command=self.clean(command),
+                                    description=description, output=self.clean(output), exit_code=exit_code,
+                                    start_time=now, end_time=now))
         db.session.commit()
 
     def run(self, argv: list[str], *, cwd: str, env: dict[str, str], description: str = "",
             display: str | None = None, check: bool = True) -> CommandResult:
         """Run and record one command; raises BuildFailed on a non-zero exit when ``check`` is set."""
         self.checkpoint()
-        shown = display or shlex.join(argv)
+        shown = self.clean(display or shlex.join(argv))
         cmd = BuildCommand(build_id=self.build_id, command=shown, description=description, output="",
                            start_time=utcnow())
         db.session.add(cmd)
         db.session.commit()
 
         def progress(text: str) -> None:
-            cmd.output = text
+            cmd.output = self.clean(text)
             db.session.commit()
 
         limits = Limits(timeout=self.remaining(), memory_bytes=self.limits.memory_bytes,
@@ -163,7 +172,7 @@ class Recorder:
             output += f"\n[Docshelf stopped this command: the build hit its {self.timeout} s time limit.]\n"
         elif result.stopped == "cancelled":
             output += "\n[Docshelf stopped this command: the build was cancelled.]\n"
-        cmd.output = output
+        cmd.output = self.clean(output)
         cmd.exit_code = result.exit_code
         cmd.end_time = utcnow()
         db.session.commit()

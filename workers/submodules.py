@@ -3,11 +3,11 @@
 Git runs here in the worker with the worker's trust, the same as the main clone, and before any of the
 project's code (``post_checkout``) has run, so the checkout's ``.git/config`` is still the one Docshelf
 wrote. The repository, though, decides where its submodules come from, so every URL is checked with the
-project URL's own rule (``vcs.check_url``: no private networks, no ``ext::``, no ``file://`` unless local
-repositories are allowed) before anything is fetched. Relative URLs are resolved first exactly as git
-resolves them, because ``../../../other-host/x`` can name another host; the checked URL is then pinned in
-``.git/config`` so git fetches precisely what was checked. ``recursive`` goes one level at a time for the
-same reason (never ``--recursive``), so nested URLs are checked too.
+project URL's own rule (``vcs.check_url``: no private networks, no ``ext::``, local paths only below
+``DOCSHELF_LOCAL_REPOSITORY_ROOTS``) before anything is fetched. Relative URLs are resolved first exactly
+as git resolves them, because ``../../../other-host/x`` can name another host; the checked URL is then
+pinned in ``.git/config`` so git fetches precisely what was checked. ``recursive`` goes one level at a
+time for the same reason (never ``--recursive``), so nested URLs are checked too.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 
+from app.security.local_repositories import RepositoryRules
 from workers.config import ALL, Submodules
 from workers.recorder import BuildFailed, Recorder
 from workers.vcs import check_url, mask_url
@@ -143,7 +144,7 @@ def _gitlinks(repo_dir: str, paths: list[str], env: dict[str, str]) -> set[str]:
 
 
 def update(rec: Recorder, checkout: str, repo_url: str, settings: Submodules, env: dict[str, str],
-           allow_local: bool) -> None:
+           rules: RepositoryRules) -> None:
     """Check out the submodules ``settings`` selects (and, when recursive, theirs), URLs checked first."""
     env = dict(env, GIT_LITERAL_PATHSPECS="1")  # a path from .gitmodules is a path, never a pattern
     available = read_gitmodules(checkout, env)
@@ -161,7 +162,7 @@ def update(rec: Recorder, checkout: str, repo_url: str, settings: Submodules, en
             raise BuildFailed(f"Submodules nest more than {MAX_DEPTH} levels deep; Docshelf stops there.")
         fetched: list[tuple[str, str]] = []
         for repo_dir, base_url, subs in level:
-            fetched += _update_repo(rec, checkout, repo_dir, base_url, subs, env, allow_local)
+            fetched += _update_repo(rec, checkout, repo_dir, base_url, subs, env, rules)
         if not settings.recursive:
             return
         level = []
@@ -174,7 +175,7 @@ def update(rec: Recorder, checkout: str, repo_url: str, settings: Submodules, en
 
 
 def _update_repo(rec: Recorder, checkout: str, repo_dir: str, base_url: str, subs: list[Submodule],
-                 env: dict[str, str], allow_local: bool) -> list[tuple[str, str]]:
+                 env: dict[str, str], rules: RepositoryRules) -> list[tuple[str, str]]:
     """Check every URL of one repository's selected submodules, then fetch them all with one git command."""
     where = os.path.relpath(repo_dir, checkout)
     shown = {s.path: os.path.normpath(os.path.join(where, s.path)) for s in subs}
@@ -190,7 +191,7 @@ def _update_repo(rec: Recorder, checkout: str, repo_dir: str, base_url: str, sub
         if problem is None:
             try:
                 url = resolve_url(base_url, sub.url) if sub.url else ""
-                problem = check_url(url, allow_local) if url else "it has no url in .gitmodules"
+                problem = check_url(url, rules) if url else "it has no url in .gitmodules"
             except ValueError as exc:
                 problem = f"its relative url {sub.url!r} is not usable: {exc}"
         if problem:
@@ -211,7 +212,7 @@ def _update_repo(rec: Recorder, checkout: str, repo_dir: str, base_url: str, sub
     paths = [sub.path for sub, _url in ready]
     # git >= 2.38 refuses file:// for submodules by default; GIT_ALLOW_PROTOCOL (git_env) already decides,
     # this only keeps local submodules working for a caller whose env has no allow-list.
-    allow = ["-c", "protocol.file.allow=always"] if allow_local else []
+    allow = ["-c", "protocol.file.allow=always"] if rules.local_paths else []
     argv = ["git", *allow, "submodule", "update", "--init", "--force", "--checkout", "--", *paths]
     prefix = "" if where == "." else f"-C {shlex.quote(where)} "
     result = rec.run(argv, cwd=repo_dir, env=env, description="Checking out submodules", check=False,

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
 
+from app.security.local_repositories import RepositoryRules
+from app.security.url_credentials import masked, without_userinfo
 from app.security.urlcheck import check_repository_url
 from app.services.sync import Ref
 from workers.process import CommandResult, Limits, run_command
@@ -32,35 +33,38 @@ class Runner(Protocol):
 class PlainRunner:
     """Runs commands without a build log (the sync-versions job), with the same limits and scrubbing."""
 
-    def __init__(self, timeout: float = 600) -> None:
+    def __init__(self, timeout: float = 600, redact: list[str] | None = None) -> None:
         self.timeout = timeout
+        self.redact = [r for r in redact or [] if r]  # credentials: the failure becomes a notification
 
     def run(self, argv: list[str], *, cwd: str, env: dict[str, str], description: str = "",
             display: str | None = None, check: bool = True) -> CommandResult:
         result = run_command(argv, cwd=cwd, env=env, limits=Limits(timeout=self.timeout))
         if check and result.exit_code != 0:
-            raise BuildFailed(f"{display or argv[0]} failed: {result.output.strip()[-500:]}")
+            message = f"{display or argv[0]} failed: {result.output.strip()[-500:]}"
+            for secret in self.redact:
+                message = message.replace(secret, "***")
+            raise BuildFailed(message)
         return result
-def check_url(url: str, allow_local: bool) -> str | None:
+def check_url(url: str, rules: RepositoryRules) -> str | None:
     """Why this repository URL may not be cloned, or None when it may.
 
     The same rules as at project creation (``app.security.urlcheck``), but strict: the host is
-    resolved again now, so a name re-pointed at a private address (DNS rebinding) is refused.
+    resolved again now, so a name re-pointed at a private address (DNS rebinding) is refused, and a
+    local path is resolved again, so a link swapped in since is judged by where it points now.
     """
-    return check_repository_url(url.strip(), allow_local=allow_local, strict=True)
+    return check_repository_url(url.strip(), rules, strict=True)
 
 
 def mask_url(url: str) -> str:
     """Hide credentials (``https://user:token@host``) before a URL reaches the build log."""
-    parts = urlsplit(url)
-    if parts.scheme and "@" in parts.netloc:
-        return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
-    return url
+    return masked(url)
 
 
-def git_env(base: dict[str, str], allow_local: bool) -> dict[str, str]:
+def git_env(base: dict[str, str], local_paths: bool) -> dict[str, str]:
+    """git's environment for the worker's own fetches; ``file`` only where local roots are configured."""
     env = dict(base)
-    env["GIT_ALLOW_PROTOCOL"] = "http:https:git:ssh" + (":file" if allow_local else "")
+    env["GIT_ALLOW_PROTOCOL"] = "http:https:git:ssh" + (":file" if local_paths else "")
     env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
     return env
 
@@ -165,5 +169,6 @@ def checkout(rec: Runner, cache_dir: str, sha: str, dest: str, url: str, env: di
             cwd=os.path.dirname(dest),
             env=local, description="Cloning", display=f"git clone {mask_url(url)} .")
     rec.run(["git", "checkout", "--quiet", "--force", sha], cwd=dest, env=local, description="Checking out")
-    # Hooks that run ``git fetch`` should reach the real repository, as on Read the Docs.
-    _git(["remote", "set-url", "origin", url], local, cwd=dest)
+    # Hooks that run ``git fetch`` should reach the real repository, as on Read the Docs; the build
+    # may read .git/config, so the origin carries no user information (credentials never reach it).
+    _git(["remote", "set-url", "origin", without_userinfo(url)], local, cwd=dest)

@@ -4,8 +4,11 @@ Git runs commands for some URL forms (``ext::sh -c ...``, ``--upload-pack=...`` 
 a repository or webhook URL can point at the server's own network (cloud metadata, Redis on
 localhost). So: only ``https``, ``http``, ``git``, ``ssh`` and scp-like ``user@host:path``; nothing
 that starts with ``-`` or uses ``transport::address``; and every address the host resolves to must be
-public (IPv4 and IPv6, including IPv4 embedded in IPv6). Local paths, ``file://`` and private
-addresses pass only with ``ALLOW_LOCAL_REPOSITORIES`` (tests, development).
+public (IPv4 and IPv6, including IPv4 embedded in IPv6). Loopback and private hosts pass only with
+``ALLOW_LOCAL_REPOSITORIES`` (tests, development); local paths and ``file://`` only below
+``LOCAL_REPOSITORY_ROOTS`` (:mod:`app.security.local_repositories`). Link-local and cloud metadata
+addresses never pass, whatever the settings: a development server is not on them, and a metadata
+service hands out the machine's cloud credentials to whoever asks.
 
 Resolution happens twice: when the URL is stored, and again right before it is fetched, so a name
 that later starts resolving to a private address (DNS rebinding) is still refused. When a name does
@@ -26,6 +29,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
+from app.security.local_repositories import RepositoryRules, local_path_error, rules_from_config
+
 Resolver = Callable[[str], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -35,6 +40,19 @@ _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
 _SCP_LIKE = re.compile(r"^[^@/\s:]+@(\[[^\]/]+\]|[^:/\s\[\]]+):(?!//)(.*)$")
 _HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: Refused in every mode: link-local (IPv4 169.254/16 holds AWS, GCP, Azure, OpenStack and
+#: DigitalOcean metadata) and the metadata/host services clouds put elsewhere.
+_NEVER = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/16",
+        "fe80::/10",
+        "fd00:ec2::/32",  # AWS IPv6 instance metadata (fd00:ec2::254), DNS and time services
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+        "192.0.0.192/32",  # Oracle Cloud legacy metadata
+        "168.63.129.16/32",  # Azure WireServer
+    )
+)
 
 
 class ResolutionFailed(OSError):
@@ -57,16 +75,27 @@ def current_resolver() -> Resolver:
     return default_resolver
 
 
+def _embedded(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64): each is checked too."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    embedded: list[ipaddress.IPv4Address | None] = [ip.ipv4_mapped, ip.sixtofour]
+    if ip.teredo:
+        embedded.append(ip.teredo[1])
+    if ip in _NAT64:
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [e for e in embedded if e is not None]
+
+
+def is_never_allowed(ip: IPAddress) -> bool:
+    """Link-local and cloud metadata addresses: refused even where local hosts are allowed."""
+    return any(a in net for a in (ip, *_embedded(ip)) for net in _NEVER if a.version == net.version)
+
+
 def is_blocked(ip: IPAddress) -> bool:
     """Loopback, private, link-local, multicast, reserved, unspecified: anything not plainly global."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded: list[ipaddress.IPv4Address | None] = [ip.ipv4_mapped, ip.sixtofour]
-        if ip.teredo:
-            embedded.append(ip.teredo[1])
-        if ip in _NAT64:
-            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if any(e is not None and is_blocked(e) for e in embedded):
-            return True
+    if any(is_blocked(e) for e in _embedded(ip)):
+        return True
     return (
         ip.is_loopback
         or ip.is_private
@@ -118,15 +147,19 @@ def check_host(host: str, *, allow_local: bool, strict: bool, resolver: Resolver
             return f"The host {ascii_host!r} does not resolve." if strict else None
     else:
         addresses = [literal]
+    if any(is_never_allowed(a) for a in addresses):
+        return "The host resolves to a link-local or cloud metadata address."
     if not allow_local and any(is_blocked(a) for a in addresses):
         return "The host resolves to a loopback, private, link-local, multicast or reserved address."
     return None
 
 
 def check_repository_url(
-    url: str, *, allow_local: bool, strict: bool = False, resolver: Resolver | None = None
+    url: str, rules: RepositoryRules | None = None, *, strict: bool = False, resolver: Resolver | None = None
 ) -> str | None:
-    """Why this repository URL may not be cloned, or None when it may."""
+    """Why this repository URL may not be cloned under ``rules`` (default: production's), or None."""
+    rules = rules or RepositoryRules()
+    allow_local = rules.private_hosts
     if not url or url != url.strip() or any(ord(c) < 32 or ord(c) == 127 or c.isspace() for c in url):
         return "The repository URL is empty or contains whitespace or control characters."
     if url.startswith("-"):
@@ -141,7 +174,7 @@ def check_repository_url(
             return "The repository URL is malformed."
         scheme = parts.scheme.lower()
         if scheme == "file":
-            return None if allow_local else "Local repositories (file://) are not allowed on this server."
+            return local_path_error(url, rules)
         if scheme not in REMOTE_SCHEMES:
             return f"The '{scheme}' scheme is not supported; use https, http, git or ssh."
         return check_host(parts.hostname or "", allow_local=allow_local, strict=strict, resolver=resolver)
@@ -150,7 +183,7 @@ def check_repository_url(
         return check_host(scp.group(1), allow_local=allow_local, strict=strict, resolver=resolver)
     if ":" in url.split("/", 1)[0]:  # git reads "host:path" as ssh too; ask for the explicit forms
         return "Write ssh repositories as user@host:path or ssh://host/path."
-    return None if allow_local else "Local repository paths are not allowed on this server."
+    return local_path_error(url, rules)
 
 
 def check_outgoing_url(
@@ -170,7 +203,11 @@ def check_outgoing_url(
     return check_host(parts.hostname or "", allow_local=allow_local, strict=strict, resolver=resolver)
 
 
+def current_rules() -> RepositoryRules:
+    """The app's repository rules (production's outside an app context)."""
+    return rules_from_config(current_app.config) if has_app_context() else RepositoryRules()
+
+
 def repository_url_error(url: str, *, strict: bool = False) -> str | None:
-    """:func:`check_repository_url` with the app's ``ALLOW_LOCAL_REPOSITORIES`` setting."""
-    allow_local = bool(current_app.config.get("ALLOW_LOCAL_REPOSITORIES")) if has_app_context() else False
-    return check_repository_url(url, allow_local=allow_local, strict=strict)
+    """:func:`check_repository_url` with the app's settings."""
+    return check_repository_url(url, current_rules(), strict=strict)

@@ -19,6 +19,7 @@ from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
 from app.models.security import ProjectReadGrant
 from app.services.queueing import enqueue_sync_versions
+from app.services.repositories import apply_repository
 
 _SIMPLE_FIELDS = (
     "name",
@@ -86,19 +87,11 @@ def maintained_by(
     return stmt.order_by(Project.id)
 
 
-def check_repository_url(url: str) -> None:
-    """SSRF and command-injection guard (see app.security.urlcheck); checked again at clone time."""
-    from app.security.urlcheck import repository_url_error
-
-    reason = repository_url_error(url)
-    if reason:
-        raise ValidationError(reason, errors={"repository": {"url": [reason]}}, code="invalid_repository_url")
-
-
 def create_project(user: User, data: dict[str, Any]) -> Project:
     if user.role == "viewer":
         raise PermissionDenied("Viewers cannot import projects.")
-    check_repository_url(data["repository"]["url"])
+    project = Project(slug="", tags=[])
+    apply_repository(project, data["repository"], creating=True)  # URL rules and credentials first
     from app.services.quotas import check_new_project
 
     check_new_project(user)
@@ -113,12 +106,7 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
             f"Project with slug '{slug}' already exists.",
             errors={"name": [f"Project with slug '{slug}' already exists."]},
         )
-    project = Project(
-        slug=slug,
-        repository_url=data["repository"]["url"],
-        repository_type=data["repository"].get("type", "git"),
-        tags=[],
-    )
+    project.slug = slug
     _apply(project, data)
     project.users = [user]
     project.versions = [
@@ -137,11 +125,8 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
 
 
 def update_project(project: Project, data: dict[str, Any]) -> Project:
-    if "url" in data.get("repository", {}):
-        check_repository_url(data["repository"]["url"])
     if "repository" in data:
-        project.repository_url = data["repository"].get("url", project.repository_url)
-        project.repository_type = data["repository"].get("type", project.repository_type)
+        apply_repository(project, data["repository"])
     _apply(project, data)
     db.session.commit()
     return project

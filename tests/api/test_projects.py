@@ -250,7 +250,7 @@ def test_fields_and_omit(client, user):
     nested = client.get("/api/v3/projects/pip/?fields=slug,repository.url").json
     assert nested == {"slug": "pip", "repository": {"url": "https://git.example.com/pip.git"}}
     assert client.get("/api/v3/projects/pip/?omit=repository.type").json["repository"] == {
-        "url": "https://git.example.com/pip.git"
+        "url": "https://git.example.com/pip.git", "credentials": {"kind": None, "set": False}
     }
 
 
@@ -300,7 +300,9 @@ def test_patch_updates_and_returns_204(client, user, headers):
     assert response.status_code == 204 and response.data == b""
     data = client.get("/api/v3/projects/pip/").json
     assert data["name"] == "New name" and data["slug"] == "pip"
-    assert data["repository"] == {"url": "https://github.com/pypa/pip2", "type": "git"}
+    assert data["repository"] == {
+        "url": "https://github.com/pypa/pip2", "type": "git", "credentials": {"kind": None, "set": False}
+    }
     assert data["language"]["code"] == "ja" and data["default_branch"] == "develop"
     assert data["single_version"] is True
     assert data["versioning_scheme"] == "single_version_without_translations"

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Project
+from app.security.local_repositories import RepositoryRules
 from app.security.urlcheck import check_outgoing_url, check_repository_url
 from tests import conftest, factories
 from tests.api.helpers import assert_error
@@ -89,27 +90,29 @@ def _dns(monkeypatch):
 
 @pytest.mark.parametrize("url", HOSTILE)
 def test_hostile_urls_are_refused(app, url):
-    assert check_repository_url(url, allow_local=False) is not None, url
+    assert check_repository_url(url) is not None, url
 
 
 @pytest.mark.parametrize("url", SAFE)
 def test_public_urls_pass(app, url):
-    assert check_repository_url(url, allow_local=False) is None, url
+    assert check_repository_url(url) is None, url
 
 
 def test_clone_time_check_is_strict_about_resolution(app, monkeypatch):
-    assert check_repository_url("https://unresolvable.example/r", allow_local=False, strict=True)
+    assert check_repository_url("https://unresolvable.example/r", strict=True)
     monkeypatch.setitem(conftest.TEST_DNS, "flip.example", ["93.184.216.34"])
-    assert check_repository_url("https://flip.example/r", allow_local=False, strict=True) is None
+    assert check_repository_url("https://flip.example/r", strict=True) is None
     monkeypatch.setitem(conftest.TEST_DNS, "flip.example", ["127.0.0.1"])  # DNS rebinding after import
-    assert check_repository_url("https://flip.example/r", allow_local=False, strict=True)
+    assert check_repository_url("https://flip.example/r", strict=True)
 
 
-def test_local_setting_allows_paths_file_urls_and_loopback(app):
-    for url in ("file:///srv/repo", "/srv/repo", "./repo", "http://localhost/r", "https://127.0.0.1/r"):
-        assert check_repository_url(url, allow_local=True) is None, url
-    for url in ("ext::sh -c id", "-oProxyCommand=id", "ftp://github.com/a"):
-        assert check_repository_url(url, allow_local=True) is not None, url
+def test_local_setting_allows_loopback_and_paths_only_below_roots(app, tmp_path):
+    rules = RepositoryRules(private_hosts=True, local_roots=(str(tmp_path),))
+    for url in (str(tmp_path / "repo"), f"file://{tmp_path}/repo", "http://localhost/r", "https://127.0.0.1/r"):
+        assert check_repository_url(url, rules) is None, url
+    for url in ("ext::sh -c id", "-oProxyCommand=id", "ftp://github.com/a", "/srv/repo", "file:///srv/repo",
+                "./repo", "http://169.254.169.254/", "https://[fe80::1]/r"):
+        assert check_repository_url(url, rules) is not None, url
 
 
 def test_outgoing_urls_use_the_same_rules(app):

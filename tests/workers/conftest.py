@@ -179,6 +179,7 @@ def worker_process(app: Flask, tmp_path: Path) -> Iterator[Callable[..., subproc
         "DOCSHELF_DATABASE_URL": app.config["DATABASE_URL"], "DOCSHELF_REDIS_URL": app.config["REDIS_URL"],
         "DOCSHELF_DATA_DIR": app.config["DATA_DIR"], "DOCSHELF_STORAGE_DIR": app.config["STORAGE_DIR"],
         "DOCSHELF_SECRET_KEY": app.config["SECRET_KEY"], "DOCSHELF_ALLOW_LOCAL_REPOSITORIES": "1",
+        "DOCSHELF_LOCAL_REPOSITORY_ROOTS": app.config["LOCAL_REPOSITORY_ROOTS"],
         "DOCSHELF_LOG_LEVEL": "WARNING",
     }
     docshelf = os.path.join(os.path.dirname(sys.executable), "docshelf")

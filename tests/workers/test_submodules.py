@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.security.local_repositories import RepositoryRules
 from tests import factories
 from tests.workers.conftest import GIT_ENV, Repo, fresh, work
 from tests.workers.test_end_to_end import read, site, trigger
@@ -19,6 +20,11 @@ from workers.process import Limits, base_environment
 from workers.recorder import BuildFailed, Recorder
 from workers.submodules import Submodule, path_problem, read_gitmodules, resolve_url, select, update
 from workers.vcs import git_env
+
+
+def local_rules(root: Path) -> RepositoryRules:
+    """Local repositories below the test's own directory, as DOCSHELF_LOCAL_REPOSITORY_ROOTS allows them."""
+    return RepositoryRules(private_hosts=True, local_roots=(str(root),))
 
 
 def commit_with_links(repo: Repo, files: dict[str, str], links: dict[str, str], message: str = "x") -> str:
@@ -164,7 +170,7 @@ def test_a_symlinked_gitmodules_is_refused(tmp_path):
 def test_include_one_submodule(repos, tmp_path, rec):
     checkout = clone(repos["top"], tmp_path, origin=repos["top"].url)
     update(rec, checkout, repos["top"].url, Submodules(include=["ext/lib"], exclude=[]),
-           env_for(tmp_path, True), allow_local=True)
+           env_for(tmp_path, True), rules=local_rules(tmp_path))
     assert read(os.path.join(checkout, "ext/lib/LIB.txt")) == "from lib\n"
     assert not populated(checkout, "ext/theme")
     assert not populated(checkout, "ext/lib/in")  # not recursive
@@ -176,16 +182,16 @@ def test_exclude_and_all(repos, tmp_path, rec):
     env = env_for(tmp_path, True)
     checkout = clone(repos["top"], tmp_path / "one", origin=repos["top"].url)
     update(rec, checkout, repos["top"].url, Submodules(include=[], exclude=["ext/lib"]), env,
-           allow_local=True)
+           rules=local_rules(tmp_path))
     assert populated(checkout, "ext/theme") and not populated(checkout, "ext/lib")
     checkout = clone(repos["top"], tmp_path / "two", origin=repos["top"].url)
-    update(rec, checkout, repos["top"].url, Submodules(include=ALL, exclude=[]), env, allow_local=True)
+    update(rec, checkout, repos["top"].url, Submodules(include=ALL, exclude=[]), env, local_rules(tmp_path))
     assert populated(checkout, "ext/theme") and populated(checkout, "ext/lib")
 
 
 def test_default_checks_out_nothing_and_says_so(repos, tmp_path, rec):
     checkout = clone(repos["top"], tmp_path, origin=repos["top"].url)
-    update(rec, checkout, repos["top"].url, Submodules(), env_for(tmp_path, True), allow_local=True)
+    update(rec, checkout, repos["top"].url, Submodules(), env_for(tmp_path, True), local_rules(tmp_path))
     assert not populated(checkout, "ext/lib") and not populated(checkout, "ext/theme")
     [(command, output, code)] = log_of(rec)
     assert "has submodules (ext/lib, ext/theme); none is checked out" in output and code == 0
@@ -194,7 +200,7 @@ def test_default_checks_out_nothing_and_says_so(repos, tmp_path, rec):
 def test_recursive_goes_level_by_level(repos, tmp_path, rec):
     checkout = clone(repos["top"], tmp_path, origin=repos["top"].url)
     update(rec, checkout, repos["top"].url, Submodules(include=["ext/lib"], exclude=[], recursive=True),
-           env_for(tmp_path, True), allow_local=True)
+           env_for(tmp_path, True), rules=local_rules(tmp_path))
     assert read(os.path.join(checkout, "ext/lib/in/INNER.txt")) == "from inner\n"
     commands = [command for command, _output, _code in log_of(rec)]
     assert commands == ["# git submodule", "git submodule update --init --force -- ext/lib",
@@ -214,10 +220,10 @@ def test_a_refused_url_fails_before_anything_is_fetched(repos, tmp_path, rec, ap
     checkout = clone(top, tmp_path, origin="https://github.com/org/docs.git")
     with pytest.raises(BuildFailed) as failure:
         update(rec, checkout, "https://github.com/org/docs.git", Submodules(include=ALL, exclude=[]),
-               env_for(tmp_path, False), allow_local=False)
+               env_for(tmp_path, False), rules=RepositoryRules())
     assert failure.value.message.startswith("The submodule 'meta' cannot be checked out from "
                                             "http://169.254.169.254/latest.git: ")
-    assert "private" in failure.value.message
+    assert "link-local or cloud metadata" in failure.value.message
     assert not os.path.exists(os.path.join(checkout, ".git", "modules"))  # not even the good one
     [(command, output, code)] = log_of(rec)
     assert command == "# git submodule meta" and code == 1
@@ -231,7 +237,7 @@ def test_a_relative_url_climbing_to_another_host_is_checked_where_it_lands(tmp_p
     checkout = clone(top, tmp_path, origin="https://github.com/org/docs.git")
     with pytest.raises(BuildFailed, match=r"'x' cannot be checked out from https://127\.0\.0\.1:6379/x\.git"):
         update(rec, checkout, "https://github.com/org/docs.git", Submodules(include=ALL, exclude=[]),
-               env_for(tmp_path, False), allow_local=False)
+               env_for(tmp_path, False), rules=RepositoryRules())
 
 
 def test_a_hostile_nested_url_is_refused_before_it_is_fetched(repos, tmp_path, rec):
@@ -244,7 +250,7 @@ def test_a_hostile_nested_url_is_refused_before_it_is_fetched(repos, tmp_path, r
     checkout = clone(top, tmp_path, origin=top.url)
     with pytest.raises(BuildFailed, match="'lib/in' cannot be checked out from ext::sh -c touch% .*: The "):
         update(rec, checkout, top.url, Submodules(include=ALL, exclude=[], recursive=True),
-               env_for(tmp_path, True), allow_local=True)
+               env_for(tmp_path, True), rules=local_rules(tmp_path))
     assert populated(checkout, "lib") and not populated(checkout, "lib/in") and not marker.exists()
 
 
@@ -254,14 +260,27 @@ def test_remote_helper_urls_are_refused_even_with_local_repositories_allowed(tmp
     checkout = clone(top, tmp_path, origin=top.url)
     with pytest.raises(BuildFailed, match="'x' cannot be checked out from ext::/bin/sh: Git remote-helper"):
         update(rec, checkout, top.url, Submodules(include=["x"], exclude=[]), env_for(tmp_path, True),
-               allow_local=True)
+               rules=local_rules(tmp_path))
 
 
 def test_local_submodules_need_local_repositories_allowed(repos, tmp_path, rec):
     checkout = clone(repos["top"], tmp_path, origin=repos["top"].url)
-    with pytest.raises(BuildFailed, match="'ext/lib' cannot be checked out from .*Local repository paths"):
+    with pytest.raises(BuildFailed, match=r"'ext/lib' cannot be checked out from .*Local repositories \("):
         update(rec, checkout, repos["top"].url, Submodules(include=["ext/lib"], exclude=[]),
-               env_for(tmp_path, False), allow_local=False)
+               env_for(tmp_path, False), rules=RepositoryRules())
+
+
+def test_a_submodule_in_docshelfs_data_directory_is_refused_even_below_a_root(tmp_path, rec):
+    """A hostile repository naming another project's cache (``<data dir>/repos/<id>``) as a submodule."""
+    cache = Repo(tmp_path / "data" / "repos" / "7")
+    secret = cache.commit({"SECRET.txt": "another project's private docs\n"})
+    top = Repo(tmp_path / "hostile")
+    commit_with_links(top, {".gitmodules": gitmodules(("s", "s", f"file://{cache.path}"))}, {"s": secret})
+    checkout = clone(top, tmp_path, origin=top.url)
+    rules = RepositoryRules(True, local_roots=(str(tmp_path),), forbidden=(str(tmp_path / "data"),))
+    with pytest.raises(BuildFailed, match="'s' cannot be checked out from .*data or storage directory"):
+        update(rec, checkout, top.url, Submodules(include=["s"], exclude=[]), env_for(tmp_path, True), rules)
+    assert not populated(checkout, "s")
 
 
 # -- through a real build ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from app.security.local_repositories import RepositoryRules
 from workers import publish
 from workers.config import ConfigError, load
 from workers.process import Limits, OutputBuffer, base_environment, run_command
@@ -78,17 +79,19 @@ def test_repository_urls(url, local_ok, allowed, app, monkeypatch):
     # Clone time resolves host names (strict): github.com and example.com resolve to public addresses here.
     monkeypatch.setitem(TEST_DNS, "github.com", ["140.82.121.4"])
     monkeypatch.setitem(TEST_DNS, "example.com", ["93.184.215.14"])
-    assert (check_url(url, local_ok) is None) is allowed
+    local = RepositoryRules(private_hosts=True, local_roots=("/srv/repos",))
+    rules = local if local_ok else RepositoryRules()
+    assert (check_url(url, rules) is None) is allowed
 
 
 def test_clone_time_check_refuses_a_name_rebound_to_a_private_address(app, monkeypatch):
     from tests.conftest import TEST_DNS
 
     monkeypatch.setitem(TEST_DNS, "docs.example.org", ["10.1.2.3"])
-    assert check_url("https://docs.example.org/x.git", False) is not None
+    assert check_url("https://docs.example.org/x.git", RepositoryRules()) is not None
     monkeypatch.setitem(TEST_DNS, "docs.example.org", ["93.184.215.14"])
-    assert check_url("https://docs.example.org/x.git", False) is None
-    assert check_url("https://unresolvable.example.net/x.git", False) is not None
+    assert check_url("https://docs.example.org/x.git", RepositoryRules()) is None
+    assert check_url("https://unresolvable.example.net/x.git", RepositoryRules()) is not None
 
 
 def test_credentials_are_masked():

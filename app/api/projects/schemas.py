@@ -19,6 +19,8 @@ from app.api.versions.schemas import VersionSchema
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
 from app.models import Project
 from app.models.project import PRIVACY_LEVELS, VERSIONING_SCHEMES
+from app.security.url_credentials import masked
+from app.services.repositories import describe
 
 _EMBED_VERSIONS = VersionSchema(many=True)
 
@@ -66,8 +68,9 @@ class ProjectSchema(FlexSchema):
     def get_homepage(self, p: Project) -> str | None:
         return p.homepage or None
 
-    def get_repository(self, p: Project) -> dict[str, str]:
-        return {"url": p.repository_url, "type": p.repository_type}
+    def get_repository(self, p: Project) -> dict[str, Any]:
+        # A token written into an old URL is masked; credentials say only whether they are set.
+        return {"url": masked(p.repository_url), "type": p.repository_type, "credentials": describe(p)}
 
     def get_subproject_of(self, p: Project) -> dict[str, Any] | None:
         relation = p.superproject_relation
@@ -127,12 +130,36 @@ class ProjectQueryArgsSchema(Schema):
     programming_language = fields.String()
 
 
+class RepositoryCredentialsSchema(Schema):
+    """Write-only: an HTTPS ``token`` (``username`` optional) or an SSH deploy key (``ssh_key``)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    token = fields.String(load_only=True, metadata={"description": "HTTPS access token; never returned."})
+    username = fields.String(
+        load_only=True, metadata={"description": "User name sent with the token; default x-access-token."}
+    )
+    ssh_key = fields.String(
+        load_only=True, metadata={"description": "Private deploy key without passphrase; never returned."}
+    )
+
+
+_CREDENTIALS_HELP = (
+    "Write-only clone credentials; null removes them. Reads show only {kind, set}. "
+    "Moving the URL to another host needs them again."
+)
+
+
 class RepositorySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
     type = fields.String(load_default="git", validate=validate.OneOf(["git"]))
+    credentials = fields.Nested(
+        RepositoryCredentialsSchema, allow_none=True, metadata={"description": _CREDENTIALS_HELP}
+    )
 
 
 class RepositoryUpdateSchema(RepositorySchema):

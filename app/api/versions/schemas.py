@@ -9,6 +9,7 @@ from app.api.builds.schemas import BuildSchema
 from app.models import Version
 from app.models.project import PRIVACY_LEVELS
 from app.models.version import DOWNLOAD_FORMATS, VERSION_TYPES
+from app.security.url_credentials import without_userinfo
 
 
 class VersionSchema(FlexSchema):
@@ -44,7 +45,7 @@ class VersionSchema(FlexSchema):
         vcs_ref = version.ref or version.identifier or version.verbose_name
         return {
             "documentation": docs_url(p, version.slug),
-            "vcs": f"{p.repository_url.removesuffix('.git')}/tree/{vcs_ref}",
+            "vcs": f"{without_userinfo(p.repository_url).removesuffix('.git')}/tree/{vcs_ref}",
             "dashboard": {"edit": site_url("dashboard", p.slug, "version", version.slug, "edit")},
         }
 
