@@ -1,102 +1,45 @@
-"""Credentials → the current user and token, and the permission rules every resource shares.
+"""The request's principal and the permission rules every resource shares.
 
-Credentials, first match wins: ``Authorization: Token|Bearer <key>``, ``X-API-Key: <key>``, then the
-browser session cookie (with CSRF on unsafe methods). A key in the query string is refused: it
-would end up in proxy and server logs.
+Who is asking is :mod:`app.security.principal`'s job (credentials → :class:`Principal`, built once
+per request and kept on ``g``); this module applies the rules: scopes, a token's project
+restriction, CSRF for sessions, and what a build's bot token may never do (act as a person).
 
 Scopes: the helpers below (``require_user``, ``readable_project``, ``writable_project``) check the
-scope the request needs, derived from its blueprint and method in :mod:`app.security.scopes`, and
-a token's project restriction; resource modules call them as before and get both for free.
+scope the request needs - declared on the view, else derived from its blueprint and method in
+:mod:`app.security.scopes` - and a token's project restriction; resource modules call them as
+before and get both for free.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import g, has_request_context, request
-from sqlalchemy import ColumnElement, Select, exists, select, true, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Select, exists, select, true
 
-from app.crypto import TOKEN_PREFIX, hash_api_key
-from app.errors import AuthRequired, InsufficientScope, NotFound, PermissionDenied, ValidationError
+from app.errors import AuthRequired, InsufficientScope, NotFound, PermissionDenied
 from app.extensions import db
-from app.freshness import quiet_write
-from app.models import ApiToken, Build, Project, ProjectReadGrant, User
-from app.models.base import utcnow
-from app.models.build import FINAL_STATES
+from app.models import ApiToken, Project, ProjectReadGrant, User
+from app.security import principal as credentials
 from app.security import scopes, sessions
+from app.security.principal import LAST_USED_RESOLUTION, Principal, header_key
 
-_KEYWORDS = {"token", "bearer"}
-#: Query parameters that look like credentials; refused rather than silently ignored.
-_QUERY_CREDENTIALS = ("token", "api_key", "apikey", "access_token", "key")
-#: ``last_used`` is written at most this often, so reads do not turn into writes.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _refuse_query_credentials() -> None:
-    """API only: docs pages may legitimately carry ``?key=`` style parameters, which are ignored there."""
-    if not request.path.startswith("/api/"):
-        return
-    for name, value in request.args.items(multi=True):
-        if name.lower() in _QUERY_CREDENTIALS or value.startswith(TOKEN_PREFIX):
-            raise ValidationError(
-                "Credentials in the query string are refused (they leak into logs); send "
-                "'Authorization: Token <key>' or 'X-API-Key: <key>' instead.",
-                code="credentials_in_query",
-                errors={name: ["Credentials are not accepted in the query string."]},
-            )
-
-
-def header_key() -> str | None:
-    """The API key in the request's headers, None when there is none; a malformed header is a 401."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        keyword, _, key = header.strip().partition(" ")
-        if keyword.lower() not in _KEYWORDS or not key.strip():
-            raise AuthRequired("Invalid token header. Use 'Authorization: Token <key>'.")
-        return key.strip()
-    api_key = request.headers.get("X-API-Key")
-    if api_key is not None:
-        if not api_key.strip():
-            raise AuthRequired("Invalid X-API-Key header: it is empty.")
-        return api_key.strip()
-    return None
-
-
-def _token_for(key: str) -> ApiToken:
-    token = db.session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.key_hash == hash_api_key(key))
-    )
-    now = utcnow()
-    if token is None or token.revoked or (token.expires is not None and token.expires <= now):
-        raise AuthRequired("Invalid token.")
-    if token.build_id is not None:  # a build's token dies with its build, even if revocation was missed
-        state = db.session.scalar(select(Build.state).where(Build.id == token.build_id))
-        if state is None or state in FINAL_STATES:
-            raise AuthRequired("Invalid token.")
-    if not token.user.is_active:
-        raise AuthRequired("User inactive or deleted.")
-    if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
-        # Bookkeeping no cached answer shows: a quiet write, so reads keep their cache (app.freshness).
-        db.session.execute(quiet_write(update(ApiToken).where(ApiToken.id == token.id).values(last_used=now)))
-        db.session.commit()
-    return token
+__all__ = ["LAST_USED_RESOLUTION", "Principal", "header_key"]
 
 
 def load_user() -> User | None:
-    """Authenticate the request once; an invalid token is a 401 even on public routes (as on RTD)."""
+    """Authenticate the request once; an invalid token is a 401 even on public routes (as on RTD).
+
+    Returns the person acting: None for anonymous requests and for a build's bot token (see
+    :func:`current_principal` for who the credential is).
+    """
     if "current_user" in g:
         return g.current_user
     g.current_user, g.current_token, g.auth_via, g.csrf_error = None, None, None, None
-    _refuse_query_credentials()
+    g.current_principal = None
+    credentials.refuse_query_credentials()
     key = header_key()
     if key is None:
-        user = sessions.session_user()
-        if (
-            user is not None
-            and request.method not in scopes.SAFE_METHODS
-            and request.path.startswith("/api/")
-        ):
+        row = sessions.current_session()
+        if row is not None and request.method not in scopes.SAFE_METHODS and request.path.startswith("/api/"):
             try:
                 sessions.check_csrf(request.headers.get(sessions.CSRF_HEADER))
             except PermissionDenied as exc:
@@ -104,12 +47,22 @@ def load_user() -> User | None:
                 # login) still work, routes that need a user answer with this error (require_user).
                 g.csrf_error = exc
                 return None
-        if user is not None:
-            g.current_user, g.auth_via = user, "session"
-        return user
-    token = _token_for(key)
-    g.current_user, g.current_token, g.auth_via = token.user, token, "token"
-    return token.user
+        if row is not None:
+            _set_principal(credentials.for_session(row.user, row.id))
+        return g.current_user
+    _set_principal(credentials.for_token(key))
+    return g.current_user
+
+
+def _set_principal(principal: Principal) -> None:
+    g.current_principal = principal
+    g.current_user, g.current_token, g.auth_via = principal.user, principal.token, principal.via
+
+
+def current_principal() -> Principal | None:
+    """The request's credential (user or bot), None when anonymous."""
+    load_user()
+    return g.get("current_principal")
 
 
 def current_user() -> User | None:
@@ -123,44 +76,79 @@ def current_token() -> ApiToken | None:
 
 def check_scope(scope: str | None = None) -> None:
     """403 ``insufficient_scope`` when the request's token lacks ``scope`` (default: the route's)."""
-    token = current_token()
-    if token is None or token.scopes is None:
+    principal = current_principal()
+    if principal is None or principal.scopes is None:
         return
     scope = scope or scopes.required_scope()
-    if scope is not None and not scopes.grants(token.scopes, scope):
+    if scope is not None and not principal.grants(scope):
         raise InsufficientScope(scope)
 
 
 def _check_unbound_write() -> None:
     """A token restricted to some projects cannot act outside them (e.g. import a new project)."""
-    token = g.get("current_token")
+    principal = g.get("current_principal")
     if (
-        token is not None
-        and token.project_ids is not None
+        principal is not None
+        and principal.project_ids is not None
         and request.method not in scopes.SAFE_METHODS
         and scopes.required_scope() is not None
         and "project_slug" not in (request.view_args or {})
     ):
-        raise PermissionDenied("This token is restricted to some projects and cannot act outside them.")
+        policy = scopes.declared_policy()
+        if policy is None or not policy.project_free:
+            raise PermissionDenied("This token is restricted to some projects and cannot act outside them.")
 
 
-def require_user() -> User:
-    user = load_user()
-    if user is None:
+def _authenticated() -> Principal:
+    principal = current_principal()
+    if principal is None:
         if g.get("csrf_error") is not None:
             raise g.csrf_error
         raise AuthRequired("Authentication credentials were not provided.")
+    return principal
+
+
+def require_user() -> User:
+    """The person acting, with the route's scope; a build's bot token is never one (403)."""
+    principal = _authenticated()
     check_scope()
+    if principal.user is None:
+        raise PermissionDenied(
+            "A build's token only reads its own project; it cannot act as a user.", code="bot_not_allowed"
+        )
     _check_unbound_write()
-    return user
+    return principal.user
+
+
+def require_token_manager() -> tuple[User, ApiToken | None]:
+    """Listing, creating and revoking tokens: a session, or a person's token with the ``tokens`` scope.
+
+    Returns the user and the token making the request (None for a session), which bounds what it sees.
+    """
+    user = require_user()
+    principal = _authenticated()
+    if not principal.manages_tokens:
+        raise InsufficientScope("tokens")
+    return user, principal.token
 
 
 def _restricted_out(user: User, project: Project) -> bool:
     """True when the request's token does not cover this project (only for the request's own user)."""
     if not has_request_context():
         return False
-    token = g.get("current_token")
-    return token is not None and g.get("current_user") is user and not token.allows_project(project.id)
+    principal = g.get("current_principal")
+    return (
+        principal is not None
+        and principal.token is not None
+        and principal.user is user
+        and not principal.covers(project.id)
+    )
+
+
+def _bot_reads(project: Project) -> bool:
+    """A build's token reads its own project, private or not (and only that one)."""
+    principal = g.get("current_principal") if has_request_context() else None
+    return principal is not None and principal.is_bot and principal.covers(project.id)
 
 
 def token_projects_filter() -> ColumnElement[bool]:
@@ -169,10 +157,10 @@ def token_projects_filter() -> ColumnElement[bool]:
     ``GET /projects/`` lists what the user maintains; with a restricted token it should add
     ``.where(auth.token_projects_filter())`` so the listing matches what the token may act on.
     """
-    token = g.get("current_token") if has_request_context() else None
-    if token is None or token.project_ids is None:
+    principal = g.get("current_principal") if has_request_context() else None
+    if principal is None or principal.project_ids is None:
         return true()
-    return Project.id.in_(token.project_ids)
+    return Project.id.in_(principal.project_ids)
 
 
 def has_grant(user: User, project: Project) -> bool:
@@ -181,8 +169,13 @@ def has_grant(user: User, project: Project) -> bool:
 
 
 def has_private_access(user: User | None, project: Project) -> bool:
-    """Admin, maintainer or read grant: what it takes to see a private project and private versions."""
-    if user is None or _restricted_out(user, project):
+    """Admin, maintainer or read grant: what it takes to see a private project and private versions.
+
+    Without a user, only the request's own build token reading its own project.
+    """
+    if user is None:
+        return _bot_reads(project)
+    if _restricted_out(user, project):
         return False
     return user.is_admin or project.is_maintainer(user) or has_grant(user, project)
 

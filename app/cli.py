@@ -85,6 +85,20 @@ def users_set_password(username: str, password: str) -> None:
     click.echo(f"password set for {username}")
 
 
+@users.command("end-sessions")
+@click.argument("username")
+@with_appcontext
+def users_end_sessions(username: str) -> None:
+    """Log a user out everywhere: end every browser session of the user at once (tokens stay)."""
+    from app.services.accounts import end_sessions, get_user
+
+    try:
+        ended = end_sessions(get_user(username))
+    except DocshelfError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"ended {ended} session(s) of {username}")
+
+
 @main.command("ensure-admin")
 @click.option("--username", default="admin", show_default=True)
 @with_appcontext

@@ -25,6 +25,7 @@ from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, cur
 from app.api.links import api_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
 from app.api.response_cache import cacheable
+from app.security.scopes import requires_scope
 
 __all__ = [
     "Api",
@@ -45,6 +46,7 @@ __all__ = [
     "paginated",
     "problem",
     "public_base",
+    "requires_scope",
     "site_url",
 ]
 
@@ -112,6 +114,7 @@ def _unhandled(error: Exception) -> Response:
 #: Per-request values cached on ``g``. An app context can outlive one request (tests, CLI),
 #: so each request starts by dropping them instead of trusting a fresh ``g``.
 _REQUEST_KEYS = (
+    "current_principal",
     "current_user",
     "current_token",
     "flex_spec",

@@ -31,28 +31,29 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from app import auth
 from app.api.browsable import wants_html
 from app.crypto import hash_api_key
 from app.errors import AuthRequired
 from app.freshness import generation
 from app.models.base import utcnow
+from app.security.principal import LAST_USED_RESOLUTION, header_key
 
 #: Headers that belong to one exchange, never to the stored answer.
 _PER_REQUEST_HEADERS = frozenset({"content-length", "set-cookie", "x-request-id", "date", "vary"})
 _MARK = "_docshelf_cacheable"
 _ANONYMOUS = "anonymous"
 #: What this module keeps on ``g`` for one request (``app.api.base`` clears them per request).
-REQUEST_KEYS = ("response_cache", "response_cache_key", "response_cache_credential", "cached_principal",
+REQUEST_KEYS = ("response_cache", "response_cache_key", "response_cache_credential", "cached_credential",
                 "cached_entry")
 
 
 @dataclass(frozen=True)
-class Principal:
-    """What a full authentication of one token found, enough to key and rate-limit a hit."""
+class CachedCredential:
+    """What a full authentication of one token found (its :class:`~app.security.principal.Principal`,
+    reduced to ids), enough to key and rate-limit a hit without the database."""
 
-    user_id: int
     token_id: int
+    rate_key: str
     expires: datetime | None
     last_used: datetime | None
 
@@ -89,7 +90,7 @@ class ResponseCache:
         self._generation: str | None = None
         self._failures = 0
         self._entries: OrderedDict[tuple[str, str, str], Entry] = OrderedDict()
-        self._principals: dict[str, Principal] = {}
+        self._credentials: dict[str, CachedCredential] = {}
         self._size = 0
 
     def align(self, current: str, failures: int) -> None:
@@ -97,7 +98,7 @@ class ResponseCache:
         if current != self._generation or failures != self._failures:
             with self._lock:
                 self._entries.clear()
-                self._principals.clear()
+                self._credentials.clear()
                 self._size = 0
                 self._generation, self._failures = current, failures
 
@@ -105,12 +106,12 @@ class ResponseCache:
     def generation(self) -> str | None:
         return self._generation
 
-    def principal(self, key_hash: str) -> Principal | None:
-        return self._principals.get(key_hash)
+    def credential(self, key_hash: str) -> CachedCredential | None:
+        return self._credentials.get(key_hash)
 
-    def remember(self, key_hash: str, principal: Principal) -> None:
+    def remember(self, key_hash: str, credential: CachedCredential) -> None:
         with self._lock:
-            self._principals[key_hash] = principal
+            self._credentials[key_hash] = credential
 
     def get(self, key: tuple[str, str, str]) -> Entry | None:
         entry = self._entries.get(key)
@@ -174,7 +175,7 @@ def _credential() -> str | None:
     """The API key as :mod:`app.auth` reads it; '' for anonymous; None: don't cache (a malformed
     header, whose 401 authentication gives, or a browser session, whose checks are not duplicated)."""
     try:
-        key = auth.header_key()
+        key = header_key()
     except AuthRequired:
         return None
     if key is not None:
@@ -205,14 +206,14 @@ def begin() -> bool:
     else:
         key_hash = hash_api_key(key)
         g.response_cache_credential = key_hash
-        principal = cache.principal(key_hash)
-        if principal is None or not _still_valid(principal):
+        credential = cache.credential(key_hash)
+        if credential is None or not _still_valid(credential):
             return False
-        g.response_cache_key = (current, principal.cache_id, state.where)
-        g.cached_principal = principal
+        g.response_cache_key = (current, credential.cache_id, state.where)
+        g.cached_credential = credential
     entry = cache.get(g.response_cache_key)
     if entry is None:
-        g.pop("cached_principal", None)
+        g.pop("cached_credential", None)
         return False
     g.cached_entry = entry
     return True
@@ -226,28 +227,29 @@ def _where() -> str:
             f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}")
 
 
-def _still_valid(principal: Principal) -> bool:
+def _still_valid(credential: CachedCredential) -> bool:
     now = utcnow()
-    if principal.expires is not None and principal.expires <= now:
+    if credential.expires is not None and credential.expires <= now:
         return False  # the full path answers 401
     # The full path keeps ``last_used`` current (once per resolution); a hit must not let it go stale.
-    return principal.last_used is not None and now - principal.last_used <= auth.LAST_USED_RESOLUTION
+    return credential.last_used is not None and now - credential.last_used <= LAST_USED_RESOLUTION
 
 
 def authenticated() -> None:
-    """After a full authentication of a cacheable request: remember the token's principal."""
+    """After a full authentication of a cacheable request: remember what the token's principal was."""
     key_hash = g.get("response_cache_credential")
     state = g.get("response_cache")
     if key_hash is None or state is None:
         return
-    token = g.get("current_token")
-    if token is None or g.get("auth_via") != "token":
+    principal = g.get("current_principal")
+    if principal is None or principal.token is None:
         return
-    principal = Principal(user_id=token.user_id, token_id=token.id, expires=token.expires,
-                          last_used=token.last_used)
+    token = principal.token
+    credential = CachedCredential(token_id=token.id, rate_key=principal.rate_key, expires=token.expires,
+                                  last_used=token.last_used)
     if state.cache.generation == state.generation:  # not if another request already moved this process on
-        state.cache.remember(key_hash, principal)
-    g.response_cache_key = (state.generation, principal.cache_id, state.where)
+        state.cache.remember(key_hash, credential)
+    g.response_cache_key = (state.generation, credential.cache_id, state.where)
 
 
 def _store(response: Any) -> None:

@@ -1,6 +1,9 @@
 """``Idempotency-Key`` on every API POST: a retried request replays the first answer instead of acting twice.
 
-Records live in Redis, keyed by the caller (user, or client IP when anonymous) and the key:
+Records live in Redis, keyed by the credential (the token or browser session that made the request,
+or the client IP when anonymous) and the key. Not by the user: a user's narrow token replaying the
+key of the same user's wide token would be handed the wide request's answer (a new token's secret,
+for ``POST /tokens/``). A record is only ever replayed to the credential that made it:
 
 * first request: ``SET NX`` a short-lived *pending* marker with the request's fingerprint (method,
   path, query, body), run the view, then store a successful (2xx) response for ``IDEMPOTENCY_TTL``
@@ -34,8 +37,8 @@ _KEPT_HEADERS = ("Content-Type", "Location")
 
 
 def _redis_key(key: str) -> str:
-    user = g.get("current_user")
-    caller = f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
+    principal = g.get("current_principal")
+    caller = principal.credential_id if principal is not None else f"ip:{request.remote_addr}"
     return "docshelf:idempotency:" + hashlib.sha256(f"{caller}\0{key}".encode()).hexdigest()
 
 

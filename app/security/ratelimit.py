@@ -67,17 +67,15 @@ def _api() -> bool:
     return request.path.startswith("/api/")
 
 
-def _user_id() -> int | None:
-    """The authenticated user's id: from authentication, or from the principal of a cached answer."""
-    user = g.get("current_user")
-    if user is not None:
-        return int(user.id)
-    principal = g.get("cached_principal")
-    return principal.user_id if principal is not None else None
+def _caller() -> str | None:
+    """Whose budget: a user's or a build's (``Principal.rate_key``), from authentication or from the
+    credential a cached answer was served to; None when anonymous."""
+    principal = g.get("current_principal") or g.get("cached_credential")
+    return principal.rate_key if principal is not None else None
 
 
 def _authenticated() -> bool:
-    return _user_id() is not None
+    return _caller() is not None
 
 
 def _ip_key() -> str:
@@ -85,8 +83,7 @@ def _ip_key() -> str:
 
 
 def _user_key() -> str:
-    user_id = _user_id()
-    return f"user:{user_id}" if user_id is not None else _ip_key()
+    return _caller() or _ip_key()
 
 
 def _project_key() -> str:

@@ -1,14 +1,17 @@
 """Token scopes and which one a request needs.
 
-The scope is derived from the request's blueprint and method, in one table, so every resource
-module (including ones written without tokens in mind) gets scope checks through ``app.auth``.
+A view declares its policy with :func:`requires_scope` (``@requires_scope("tokens")`` on the method);
+views that declare nothing fall back to a scope derived from their blueprint and method, so resource
+modules written without tokens in mind still get scope checks through ``app.auth``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 
 SCOPES = (
     "projects:read",
@@ -18,6 +21,7 @@ SCOPES = (
     "redirects:write",
     "envvars:read",
     "envvars:write",
+    "tokens",
     "admin",
 )
 #: A scope also grants these (``admin`` grants everything, see :func:`grants`).
@@ -29,14 +33,53 @@ IMPLIES: dict[str, tuple[str, ...]] = {
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: Blueprints whose routes check credentials themselves (your own tokens, device login).
-_UNSCOPED = frozenset({"tokens", "device", "root", "api-docs", "openapi_ui", "web"})
-_READ = {"builds": "builds:read", "environmentvariables": "envvars:read", "audit": "admin"}
+_UNSCOPED = frozenset({"device", "root", "api-docs", "openapi_ui", "web"})
+_READ = {"builds": "builds:read", "environmentvariables": "envvars:read"}
 _WRITE = {
     "builds": "builds:trigger",
     "redirects": "redirects:write",
     "environmentvariables": "envvars:write",
-    "audit": "admin",
 }
+_POLICY = "_docshelf_policy"
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a view declares about the credentials it takes.
+
+    ``project_free``: the route acts on no project in its URL, yet a token restricted to some
+    projects may use it because its service applies the restriction itself (managing tokens:
+    a restricted token only creates tokens restricted to its projects).
+    """
+
+    scope: str
+    project_free: bool = False
+
+
+def requires_scope(scope: str, *, project_free: bool = False) -> Callable[[_View], _View]:
+    """Declare on a view method the scope a token needs for it (sessions and full tokens have them all)."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def decorator(view: _View) -> _View:
+        setattr(view, _POLICY, Policy(scope, project_free))
+        return view
+
+    return decorator
+
+
+def declared_policy() -> Policy | None:
+    """The policy the current request's view declared, if it declared one."""
+    if request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        view = getattr(view_class, "get" if method == "head" else method, None)
+    policy = getattr(view, _POLICY, None)
+    return policy if isinstance(policy, Policy) else None
 
 
 def expand(scopes: Iterable[str]) -> set[str]:
@@ -56,6 +99,9 @@ def grants(token_scopes: list[str] | None, scope: str) -> bool:
 
 def required_scope() -> str | None:
     """The scope the current request needs, or None for routes that do their own checks."""
+    policy = declared_policy()
+    if policy is not None:
+        return policy.scope
     blueprint = request.blueprint
     if blueprint in _UNSCOPED:
         return None

@@ -1,10 +1,12 @@
-"""Browser sessions (Flask's signed cookie) and their CSRF token.
+"""Browser sessions (Flask's signed cookie naming a server-side session row) and their CSRF token.
 
-The cookie holds the user id and a fingerprint of the password hash: changing the password ends
-every session, without a server-side session store. CSRF is a per-session random token that unsafe
-requests must echo (``X-CSRF-Token`` header for the API, ``csrf_token`` field for forms); it is only
-needed when the session is what authenticates the request, since tokens are not sent by browsers
-on their own.
+The cookie holds the user id, a fingerprint of the password hash and the random key of a
+:class:`~app.models.UserSession` row. The row is what makes the session valid: logout deletes it,
+so a copied cookie stops working at once (a signed cookie alone stays valid until it expires); a
+password change or ``docshelf users end-sessions`` deletes all of a user's rows. CSRF is a
+per-session random token that unsafe requests must echo (``X-CSRF-Token`` header for the API,
+``csrf_token`` field for forms); it is only needed when the session is what authenticates the
+request, since tokens are not sent by browsers on their own.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from flask import Flask, session
 from flask.sessions import SecureCookieSessionInterface
 
 from app.errors import PermissionDenied
-from app.extensions import db
-from app.models import User
+from app.models import User, UserSession
+from app.services import accounts
 
-_UID, _VERSION, _CSRF = "uid", "sv", "csrf"
+_UID, _VERSION, _CSRF, _KEY = "uid", "sv", "csrf", "sid"
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -30,25 +32,41 @@ def _version(user: User) -> str:
 
 
 def login(user: User) -> None:
-    session.clear()  # a new session id for a new login (no fixation of a pre-login CSRF token)
+    session.clear()  # a new session for a new login (no fixation of a pre-login CSRF token)
+    session[_KEY] = accounts.start_session(user)
     session[_UID] = user.id
     session[_VERSION] = _version(user)
     session[_CSRF] = secrets.token_urlsafe(32)
 
 
 def logout() -> None:
+    """End this session on the server too, not only in this browser."""
+    key = session.get(_KEY)
+    if isinstance(key, str):
+        accounts.end_session(key)
     session.clear()
 
 
-def session_user() -> User | None:
-    uid = session.get(_UID)
+def current_session() -> UserSession | None:
+    """The live server-side session this request's cookie names, else None (and the cookie is cleared)."""
+    uid, key = session.get(_UID), session.get(_KEY)
     if not isinstance(uid, int):
+        return None  # not signed in (an anonymous session may still hold the login form's CSRF token)
+    row = accounts.find_session(key) if isinstance(key, str) else None
+    if (
+        row is None
+        or row.user_id != uid
+        or not row.user.is_active
+        or session.get(_VERSION) != _version(row.user)
+    ):
+        session.clear()  # ended on the server, or a cookie from before server-side sessions
         return None
-    user = db.session.get(User, uid)
-    if user is None or not user.is_active or session.get(_VERSION) != _version(user):
-        session.clear()
-        return None
-    return user
+    return row
+
+
+def session_user() -> User | None:
+    row = current_session()
+    return row.user if row is not None else None
 
 
 def csrf_token() -> str:

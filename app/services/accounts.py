@@ -1,4 +1,9 @@
-"""Users: creation, passwords, login. Tokens live in :mod:`app.services.tokens`.
+"""Users: creation, passwords, login and browser sessions. Tokens live in :mod:`app.services.tokens`.
+
+A browser session is a row (:class:`UserSession`) the signed cookie names by a random key, so it
+can be ended from the server: logout ends one, a password change or an administrator's
+``docshelf users end-sessions`` ends them all. Session rows are written quietly (``quiet_write``):
+no cached answer shows them, since requests carrying a session cookie are never cached.
 
 ``create_token`` stays importable from here: the CLI and older code create tokens through it, and
 those tokens keep full access (``scopes=None``).
@@ -6,13 +11,18 @@ those tokens keep full access (``scopes=None``).
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import ApiToken, User
+from app.freshness import quiet_write
+from app.models import ApiToken, User, UserSession
+from app.models.base import utcnow
 from app.models.user import ROLES
 from app.security import passwords
 from app.services import audit
@@ -51,9 +61,46 @@ def _set_password(user: User, password: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Changing the password also ends the user's browser sessions (see app.security.sessions)."""
+    """Changing the password also ends every browser session of the user (a thief's included)."""
     _set_password(user, password)
+    end_sessions(user, commit=False)
     db.session.commit()
+
+
+def _session_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_session(user: User) -> str:
+    """A new session row for ``user``; returns the random key the cookie carries (only its hash is kept)."""
+    key = secrets.token_urlsafe(32)
+    row = {"key_hash": _session_hash(key), "user_id": user.id, "created": utcnow()}
+    db.session.execute(quiet_write(insert(UserSession).values(**row)))
+    db.session.commit()
+    return key
+
+
+def find_session(key: str) -> UserSession | None:
+    """The live session a cookie's key names (with its user loaded), None once it was ended."""
+    stmt = select(UserSession).options(joinedload(UserSession.user))
+    return db.session.scalar(stmt.where(UserSession.key_hash == _session_hash(key)))
+
+
+def end_session(key: str) -> None:
+    """Logout: the cookie's session ends on the server, so a copy of the cookie is worth nothing."""
+    db.session.execute(quiet_write(delete(UserSession).where(UserSession.key_hash == _session_hash(key))))
+    db.session.commit()
+
+
+def end_sessions(user: User, *, commit: bool = True) -> int:
+    """End every browser session of ``user`` (audited when there were any); returns how many."""
+    result = db.session.execute(quiet_write(delete(UserSession).where(UserSession.user_id == user.id)))
+    ended = int(getattr(result, "rowcount", 0) or 0)
+    if ended:
+        audit.record("sessions.ended", target=user.username, details={"count": ended})
+    if commit:
+        db.session.commit()
+    return ended
 
 
 def authenticate(username: str, password: str) -> User | None:

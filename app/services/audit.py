@@ -38,6 +38,7 @@ ACTIONS = (
     "device.denied",
     "login.succeeded",
     "login.failed",
+    "sessions.ended",
 )
 
 

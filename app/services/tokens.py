@@ -1,8 +1,10 @@
 """API tokens: many per user, named, shown once, stored as a SHA-256 hash, optionally scoped, expiring
-and restricted to some projects. Builds get their own short-lived token that dies with the build.
+and restricted to some projects. Builds get their own short-lived bot token that dies with the build.
 
-A token can only mint tokens no stronger than itself (scopes and projects are subsets of its own),
-so a leaked narrow token cannot be widened through the tokens API.
+Everything a token creates is narrower than itself: scopes, projects and lifetime (:func:`widening`),
+so a leaked narrow token cannot be widened through the tokens API. A token sees and revokes only the
+tokens it could have created, and revoking a token revokes the tokens it created. A build's token
+belongs to no user at all (``user_id`` is None): it reads its own project and can manage nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from app.models.base import utcnow
 from app.security.scopes import SCOPES, expand
 from app.services import audit
 
+#: All a build's token may do: read its own project and builds.
+BUILD_SCOPES = ["builds:read", "projects:read"]
 MAX_NAME = 100
 
 
@@ -53,22 +57,43 @@ def resolve_projects(user: User, slugs: list[str] | None) -> list[int] | None:
     return sorted(p.id for p in found.values())
 
 
-def check_not_wider(parent: ApiToken | None, scopes: list[str] | None, project_ids: list[int] | None) -> None:
-    """A token cannot create a token with more scopes or more projects than it has itself."""
-    if parent is None:
-        return
+def widening(
+    parent: ApiToken, scopes: list[str] | None, project_ids: list[int] | None, expires: datetime | None
+) -> str | None:
+    """Why a token with these limits would be wider than ``parent`` (None when it is not wider).
+
+    ``None`` scopes, projects or expiry mean "all" and "never", so they are wider than any limit.
+    """
+    if parent.user_id is None:
+        return "A build's token cannot create or manage tokens."
     if parent.scopes is not None and (scopes is None or not set(scopes) <= expand(parent.scopes)):
-        raise PermissionDenied("A token can only create tokens with a subset of its own scopes.")
+        return "A token can only create tokens with a subset of its own scopes."
     if parent.project_ids is not None and (
         project_ids is None or not set(project_ids) <= set(parent.project_ids)
     ):
-        raise PermissionDenied(
-            "A token restricted to some projects can only create tokens restricted to them."
+        return "A token restricted to some projects can only create tokens restricted to them."
+    if parent.expires is not None and (expires is None or expires > parent.expires):
+        return (
+            "A token that expires can only create tokens that expire no later than it does "
+            f"({parent.expires.isoformat()})."
         )
+    return None
+
+
+def check_not_wider(
+    parent: ApiToken | None,
+    scopes: list[str] | None,
+    project_ids: list[int] | None,
+    expires: datetime | None = None,
+) -> None:
+    """403 when the new token would be wider than the token creating it (a session has no limits)."""
+    reason = widening(parent, scopes, project_ids, expires) if parent is not None else None
+    if reason is not None:
+        raise PermissionDenied(reason)
 
 
 def create_token(
-    user: User,
+    user: User | None,
     name: str = "",
     *,
     scopes: list[str] | None = None,
@@ -78,13 +103,20 @@ def create_token(
     parent: ApiToken | None = None,
     audited: bool = True,
 ) -> tuple[ApiToken, str]:
-    """Return the stored token and the clear key, which is shown once and never stored."""
+    """Return the stored token and the clear key, which is shown once and never stored.
+
+    ``user`` is None only for a build's token (``build_id``): a bot that acts for no one.
+    """
+    if user is None and build_id is None:
+        raise ValueError("a token without a user must be a build's token")
     scopes = _validate_scopes(scopes)
     if len(name) > MAX_NAME:
         raise ValidationError(f"Name is longer than {MAX_NAME} characters.", errors={"name": ["Too long."]})
     if expires is not None and expires <= utcnow():
         raise ValidationError("The expiry is in the past.", errors={"expires": ["Must be in the future."]})
-    check_not_wider(parent, scopes, project_ids)
+    if parent is not None and parent.user_id != (user.id if user is not None else None):
+        raise PermissionDenied("A token can only create tokens for its own user.")
+    check_not_wider(parent, scopes, project_ids, expires)
     key = new_api_key()
     token = ApiToken(
         user=user,
@@ -95,37 +127,61 @@ def create_token(
         expires=expires,
         project_ids=project_ids,
         build_id=build_id,
+        parent_id=parent.id if parent is not None else None,
     )
     db.session.add(token)
     if audited:
         details: dict[str, Any] = {"name": name, "scopes": scopes, "project_ids": project_ids}
-        audit.record("token.created", target=f"{token.prefix}… ({user.username})", details=details)
+        audit.record("token.created", target=_target(token), details=details)
     db.session.commit()
     return token, key
 
 
-def tokens_query(user: User) -> Select[ApiToken]:
-    """Your own tokens, builds' tokens left out (they are the system's, not yours to manage)."""
-    return (
+def _target(token: ApiToken) -> str:
+    owner = token.user.username if token.user is not None else f"build {token.build_id}"
+    return f"{token.prefix}… ({owner})"
+
+
+def tokens_query(user: User, within: ApiToken | None = None) -> Select[ApiToken]:
+    """The tokens a caller manages: a user's own, builds' tokens left out (they are the system's).
+
+    ``within``: the token making the request; it sees only tokens no wider than itself (those it
+    could have created), so a narrow token cannot list or revoke a wider one.
+    """
+    stmt = (
         select(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.build_id.is_(None))
         .order_by(ApiToken.id.desc())
     )
+    if within is None or widening(within, None, None, None) is None:
+        return stmt  # a session, or a token without limits: everything of the user's
+    visible = [
+        token.id
+        for token in db.session.scalars(stmt)
+        if widening(within, token.scopes, token.project_ids, token.expires) is None
+    ]
+    return stmt.where(ApiToken.id.in_(visible))
 
 
-def get_token(user: User, token_id: int) -> ApiToken:
-    token = db.session.scalar(tokens_query(user).where(ApiToken.id == token_id))
+def get_token(user: User, token_id: int, within: ApiToken | None = None) -> ApiToken:
+    token = db.session.scalar(tokens_query(user, within).where(ApiToken.id == token_id))
     if token is None:
         raise NotFound("No token matches the given query.")
     return token
 
 
 def revoke_token(token: ApiToken) -> None:
-    if not token.revoked:
-        token.revoked = True
-        audit.record(
-            "token.revoked", target=f"{token.prefix}… ({token.user.username})", details={"id": token.id}
-        )
+    """Revoke a token and every token created from it, however deep (a leak's offspring go with it)."""
+    pending, seen = [token], set()
+    while pending:
+        current = pending.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        if not current.revoked:
+            current.revoked = True
+            audit.record("token.revoked", target=_target(current), details={"id": current.id})
+        pending.extend(db.session.scalars(select(ApiToken).where(ApiToken.parent_id == current.id)))
     db.session.commit()
 
 
@@ -139,23 +195,21 @@ def project_names(token: ApiToken) -> list[str] | None:
     )
 
 
-def create_build_token(build: Build, user: User | None = None) -> str:
-    """A token for one build: read scopes, its project only, expiring with the build's timeout.
+def create_build_token(build: Build) -> str:
+    """A bot token for one build: read scopes, its project only, expiring with the build's timeout.
 
-    ``user`` defaults to the project's first maintainer; the token can do no more than read the
-    project and its builds. It stops working as soon as the build is final (see ``app.auth``).
+    It belongs to no user (a maintainer's identity would lend the build that person's powers, an
+    administrator's included) and stops working as soon as the build is final (see
+    :mod:`app.security.principal`), besides being revoked by ``finish_build``.
     """
     project = db.session.get(Project, build.project_id)
     if project is None:
         raise NotFound("No Project matches the given query.")
-    owner = user or (project.users[0] if project.users else None)
-    if owner is None:
-        raise ValidationError("The project has no maintainer to issue a build token for.")
     timeout = project.build_timeout or current_app.config.get("BUILD_TIMEOUT", 900)
     _token, key = create_token(
-        owner,
+        None,
         f"build {build.id}",
-        scopes=["projects:read", "builds:read"],
+        scopes=list(BUILD_SCOPES),
         expires=utcnow() + timedelta(seconds=int(timeout) + 300),
         project_ids=[project.id],
         build_id=build.id,

@@ -96,7 +96,7 @@ def test_an_expired_token_is_refused_even_with_its_answer_cached(client, user, p
     assert client.get(DETAIL, headers=headers).status_code == 200
     later = utcnow() + timedelta(hours=2)
     monkeypatch.setattr(response_cache, "utcnow", lambda: later)
-    monkeypatch.setattr("app.auth.utcnow", lambda: later)
+    monkeypatch.setattr("app.security.principal.utcnow", lambda: later)
     assert_error(client.get(DETAIL, headers=headers), 401, "auth_required")
 
 
@@ -104,7 +104,7 @@ def test_hits_keep_last_used_current(client, user, project, headers, monkeypatch
     assert client.get(DETAIL, headers=headers).status_code == 200
     later = utcnow() + timedelta(minutes=5)
     monkeypatch.setattr(response_cache, "utcnow", lambda: later)
-    monkeypatch.setattr("app.auth.utcnow", lambda: later)
+    monkeypatch.setattr("app.security.principal.utcnow", lambda: later)
     assert client.get(DETAIL, headers=headers).status_code == 200
     db.session.expire_all()
     last_used = db.session.scalar(db.select(ApiToken.last_used).where(ApiToken.user_id == user.id))

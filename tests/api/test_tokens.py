@@ -102,13 +102,13 @@ def test_expiry_and_project_restriction_are_stored(client, user, headers):
 
 def test_a_token_cannot_mint_a_wider_token(client, user):
     project = factories.ProjectFactory(name="Pip", maintainers=[user])
-    _t, narrow = create_token(user, "narrow", scopes=["projects:read"], project_ids=[project.id])
+    _t, narrow = create_token(user, "narrow", scopes=["projects:read", "tokens"], project_ids=[project.id])
     headers = {"X-API-Key": narrow}
     wider_scope = {"name": "w", "scopes": ["projects:write"], "projects": ["pip"]}
     assert_error(client.post("/api/v3/tokens/", json=wider_scope, headers=headers), 403, "permission_denied")
     all_projects = {"name": "w", "scopes": ["projects:read"]}
     assert_error(client.post("/api/v3/tokens/", json=all_projects, headers=headers), 403, "permission_denied")
-    same = {"name": "ok", "scopes": ["projects:read"], "projects": ["pip"]}
+    same = {"name": "ok", "scopes": ["projects:read", "tokens"], "projects": ["pip"]}
     assert client.post("/api/v3/tokens/", json=same, headers=headers).status_code == 201
 
 

@@ -110,3 +110,33 @@ def test_logout_needs_csrf(client):
     login(client)
     assert client.post("/logout", data={}).status_code == 403
     assert client.get("/api/v3/projects/").status_code == 200
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("docshelf_session").value
+
+
+def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_worthless(client):
+    alice = create_user("alice", password=PASSWORD)
+    factories.ProjectFactory(name="Pip", maintainers=[alice])
+    login(client)
+    stolen, csrf = _cookie(client), session_csrf(client)
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    client.set_cookie("docshelf_session", stolen)  # the copy an attacker kept
+    write = client.patch("/api/v3/projects/pip/", json={"tags": ["x"]}, headers={"X-CSRF-Token": csrf})
+    assert_error(write, 401, "auth_required")
+    for _ in range(2):  # a cacheable read: neither computed for the dead session nor served from the cache
+        client.set_cookie("docshelf_session", stolen)
+        assert_error(client.get("/api/v3/projects/"), 401, "auth_required")
+
+
+def test_password_change_ends_every_session_of_the_user(app):
+    alice = create_user("alice", password=PASSWORD)
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        login(browser)
+        assert browser.get("/api/v3/projects/").status_code == 200
+    set_password(alice, "another long password")
+    for browser in browsers:
+        assert_error(browser.get("/api/v3/projects/"), 401, "auth_required")
+

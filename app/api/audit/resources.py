@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields
 
 from app import auth
-from app.api.base import Blueprint, FlexSchema, UTCDateTimeField, paginated
+from app.api.base import Blueprint, FlexSchema, UTCDateTimeField, paginated, requires_scope
 from app.services import audit as service
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audit log")
@@ -37,6 +37,7 @@ class AuditQueryArgsSchema(Schema):
 
 @blp.route("/")
 class AuditEventList(MethodView):
+    @requires_scope("admin")
     @blp.arguments(AuditQueryArgsSchema, location="query")
     @blp.errors(401)
     @blp.alt_response(403, description="Not an administrator")

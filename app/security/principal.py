@@ -1,0 +1,153 @@
+"""Credentials → the request's :class:`Principal`: who is asking, and how far the credential reaches.
+
+Credentials, first match wins: ``Authorization: Token|Bearer <key>``, ``X-API-Key: <key>``, then the
+browser session cookie. A key in the query string is refused: it would end up in proxy and server logs.
+
+A principal is a *user* (a person's token or browser session) or a *bot* (a build's token). A bot
+belongs to no person: before, a build's token was owned by one of the project's maintainers, so a
+project that added an administrator as a maintainer handed that administrator's powers to its next
+build. A bot reads its own project and nothing else, and can never act as a person (``user`` is None).
+
+Every rule that depends on the credential rather than on the person - scopes, project restriction,
+expiry, whether it may manage tokens - reads the principal, so "narrower than itself" has one meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from flask import request
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from app.crypto import TOKEN_PREFIX, hash_api_key
+from app.errors import AuthRequired, ValidationError
+from app.extensions import db
+from app.freshness import quiet_write
+from app.models import ApiToken, Build, User
+from app.models.base import utcnow
+from app.models.build import FINAL_STATES
+from app.security import scopes as scope_rules
+
+_KEYWORDS = {"token", "bearer"}
+#: Query parameters that look like credentials; refused rather than silently ignored.
+_QUERY_CREDENTIALS = ("token", "api_key", "apikey", "access_token", "key")
+#: ``last_used`` is written at most this often, so reads do not turn into writes.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """One request's credential: a user's token or session, or a build's bot token."""
+
+    kind: Literal["user", "bot"]
+    via: Literal["token", "session"]
+    #: The person acting; None for a bot, which acts for a build and never as anyone.
+    user: User | None
+    token: ApiToken | None = None
+    #: The server-side session row's id when the browser session authenticated the request.
+    session_id: int | None = None
+
+    @property
+    def is_bot(self) -> bool:
+        return self.kind == "bot"
+
+    @property
+    def scopes(self) -> list[str] | None:
+        """None: every scope (a session, or a token made without scopes)."""
+        return self.token.scopes if self.token is not None else None
+
+    @property
+    def project_ids(self) -> list[int] | None:
+        return self.token.project_ids if self.token is not None else None
+
+    @property
+    def expires(self) -> datetime | None:
+        return self.token.expires if self.token is not None else None
+
+    @property
+    def credential_id(self) -> str:
+        """Names this credential (not the person): per-credential state such as idempotency keys."""
+        if self.token is not None:
+            return f"token:{self.token.id}"
+        return f"session:{self.session_id}"
+
+    @property
+    def rate_key(self) -> str:
+        """Whose budget a request spends: a person's, or one build's."""
+        if self.user is not None:
+            return f"user:{self.user.id}"
+        return f"build:{self.token.build_id if self.token is not None else 0}"
+
+    def grants(self, scope: str) -> bool:
+        return scope_rules.grants(self.scopes, scope)
+
+    def covers(self, project_id: int) -> bool:
+        """Whether the credential's project restriction lets it act on this project at all."""
+        return self.project_ids is None or project_id in self.project_ids
+
+    @property
+    def manages_tokens(self) -> bool:
+        """A session, or a person's token with the ``tokens`` scope (full tokens have every scope)."""
+        return not self.is_bot and self.grants("tokens")
+
+
+def refuse_query_credentials() -> None:
+    """API only: docs pages may legitimately carry ``?key=`` style parameters, which are ignored there."""
+    if not request.path.startswith("/api/"):
+        return
+    for name, value in request.args.items(multi=True):
+        if name.lower() in _QUERY_CREDENTIALS or value.startswith(TOKEN_PREFIX):
+            raise ValidationError(
+                "Credentials in the query string are refused (they leak into logs); send "
+                "'Authorization: Token <key>' or 'X-API-Key: <key>' instead.",
+                code="credentials_in_query",
+                errors={name: ["Credentials are not accepted in the query string."]},
+            )
+
+
+def header_key() -> str | None:
+    """The API key in the request's headers, None when there is none; a malformed header is a 401."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        keyword, _, key = header.strip().partition(" ")
+        if keyword.lower() not in _KEYWORDS or not key.strip():
+            raise AuthRequired("Invalid token header. Use 'Authorization: Token <key>'.")
+        return key.strip()
+    api_key = request.headers.get("X-API-Key")
+    if api_key is not None:
+        if not api_key.strip():
+            raise AuthRequired("Invalid X-API-Key header: it is empty.")
+        return api_key.strip()
+    return None
+
+
+def for_token(key: str) -> Principal:
+    """The principal of an API key; 401 when it is unknown, revoked, expired or its build is over."""
+    token = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.key_hash == hash_api_key(key))
+    )
+    now = utcnow()
+    if token is None or token.revoked or (token.expires is not None and token.expires <= now):
+        raise AuthRequired("Invalid token.")
+    if token.build_id is not None:  # a build's token dies with its build, even if revocation was missed
+        state = db.session.scalar(select(Build.state).where(Build.id == token.build_id))
+        if state is None or state in FINAL_STATES:
+            raise AuthRequired("Invalid token.")
+    if token.user is None and token.build_id is None:
+        raise AuthRequired("Invalid token.")  # no person and no build: nobody to act for
+    if token.user is not None and not token.user.is_active:
+        raise AuthRequired("User inactive or deleted.")
+    if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
+        # Bookkeeping no cached answer shows: a quiet write, so reads keep their cache (app.freshness).
+        db.session.execute(quiet_write(update(ApiToken).where(ApiToken.id == token.id).values(last_used=now)))
+        db.session.commit()
+    if token.user is None:
+        return Principal("bot", "token", None, token)
+    return Principal("user", "token", token.user, token)
+
+
+def for_session(user: User, session_id: int) -> Principal:
+    return Principal("user", "session", user, session_id=session_id)
