@@ -6,8 +6,9 @@ Plain HTML forms with a CSRF token in each; the session cookie is HttpOnly, Same
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request
 
@@ -17,6 +18,8 @@ from app.services import accounts, device
 from app.services.device import DEFAULT_SCOPES
 
 bp = Blueprint("web", __name__)
+_DEFAULT_NEXT = "/api/v3/"
+_MAX_NEXT = 2048
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
@@ -29,9 +32,24 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: ``//evil.example`` and ``/\\evil.example`` are other sites to a browser."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/api/v3/"
+    """Only same-origin paths, else the default: never another site, never a 500.
+
+    A browser reads ``//evil.example`` and ``/\\evil.example`` as other sites, and drops tabs and
+    newlines inside a URL, so ``/<TAB>/evil.example`` becomes ``//evil.example``; a newline in the
+    Location header is a server error. So control characters and backslashes are refused outright
+    (also once percent-decoded again), and the ``//`` test runs on the target without its whitespace.
+    """
+    if not target or not target.startswith("/") or len(target) > _MAX_NEXT:
+        return _DEFAULT_NEXT
+    for form in (target, unquote(target)):
+        if "\\" in form or any(unicodedata.category(ch)[0] == "C" for ch in form):
+            return _DEFAULT_NEXT
+        squeezed = "".join(form.split())
+        if not squeezed.startswith("/") or squeezed.startswith("//"):
+            return _DEFAULT_NEXT
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return _DEFAULT_NEXT
     return target
 
 

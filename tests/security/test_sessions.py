@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -140,3 +141,24 @@ def test_password_change_ends_every_session_of_the_user(app):
     for browser in browsers:
         assert_error(browser.get("/api/v3/projects/"), 401, "auth_required")
 
+
+@pytest.mark.parametrize(
+    "query",
+    ["/%09/evil.example/", "/%0a/", "/%0d%0a/evil.example", "%09//evil.example", "/%5Cevil.example",
+     "/%2509/evil.example", "/%252F/evil.example", "https:evil.example", "/%00", "/%E2%80%8E/evil.example",
+     "//evil.example/", " //evil.example/"],
+)
+def test_login_next_is_a_same_origin_path_or_the_default(client, query):
+    create_user("alice", password=PASSWORD)
+    page = client.get(f"/login?next={query}")
+    assert page.status_code == 200 and 'value="/api/v3/"' in page.get_data(as_text=True)
+    token = csrf_from(page)
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+    response = client.post(f"/login?next={query}", data=form)
+    assert response.status_code == 303 and response.headers["Location"] == "/api/v3/"
+
+
+def test_login_next_keeps_ordinary_paths(client):
+    create_user("alice", password=PASSWORD)
+    target = "/docs/pip/en/latest/some page.html?q=a#part"
+    assert login(client, next_=target).headers["Location"] == "/docs/pip/en/latest/some%20page.html?q=a#part"
