@@ -156,6 +156,11 @@ SETTINGS: list[Setting] = [
     Setting("RATE_LIMIT_USER", "60/minute", "API requests per authenticated user."),
     Setting("RATE_LIMIT_BUILD_TRIGGER", "10/minute", "Accepted build triggers per project."),
     Setting("RATE_LIMIT_LOGIN", "10/minute", "Failed logins per client IP on the login page."),
+    Setting(
+        "RATE_LIMIT_WEBHOOK_FAILURES",
+        "10/minute",
+        "Incoming webhooks with a wrong secret, per client IP and per integration; then 429 (see Behaviour).",
+    ),
     Setting("MAX_PROJECTS_PER_USER", 100, "Projects a non-admin user may maintain; 0 means no limit.", int),
     Setting(
         "MAX_ACTIVE_BUILDS_PER_USER",

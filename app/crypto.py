@@ -40,7 +40,10 @@ def new_api_key() -> str:
 
 
 #: Secrets shared with another system (webhook signing keys, integration tokens): stored encrypted,
-#: shown once, and bounded so they fit the headers and forms that carry them.
+#: shown once, and bounded so they fit the headers and forms that carry them. Anyone may send a
+#: webhook with a guess, so a chosen secret has at least 32 characters (a generated one has 43; a
+#: one-character secret was accepted before issue 13).
+MIN_SHARED_SECRET_LENGTH = 32
 MAX_SHARED_SECRET_LENGTH = 255
 
 
@@ -50,8 +53,9 @@ def new_shared_secret() -> str:
 
 def shared_secret_error(secret: str) -> str | None:
     """Why a caller-chosen shared secret is refused (never echoing it: errors end up in logs), or None."""
-    if not secret.strip() or len(secret) > MAX_SHARED_SECRET_LENGTH:
-        return f"The secret must have between 1 and {MAX_SHARED_SECRET_LENGTH} characters, not only spaces."
+    if len(secret.strip()) < MIN_SHARED_SECRET_LENGTH or len(secret) > MAX_SHARED_SECRET_LENGTH:
+        return (f"The secret must have between {MIN_SHARED_SECRET_LENGTH} and {MAX_SHARED_SECRET_LENGTH} "
+                "characters (leave it out to have one generated).")
     return None
 
 

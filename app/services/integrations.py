@@ -138,11 +138,24 @@ def _secret(integration: Integration) -> str:
     return decrypt(integration.secret_encrypted)
 
 
+def _usable_secret(integration: Integration) -> str:
+    """The clear secret; one set before secrets had a minimum length is refused until it is replaced,
+    since a short secret can be guessed even at the rate the failure limit allows."""
+    secret = _secret(integration)
+    if shared_secret_error(secret):
+        raise PermissionDenied(
+            "This integration's secret is too short to be safe; a maintainer must regenerate it "
+            "(POST .../regenerate_secret/) or set one of at least 32 characters.",
+            code="weak_secret",
+        )
+    return secret
+
+
 def check_github_signature(integration: Integration, body: bytes, header: str | None) -> None:
     """``X-Hub-Signature-256: sha256=<hex HMAC of the raw body>``, compared in constant time."""
     if not header:
         raise AuthRequired("Missing X-Hub-Signature-256 header: set the webhook's secret in GitHub.")
-    expected = hub_signature(_secret(integration), body)
+    expected = hub_signature(_usable_secret(integration), body)
     if not hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace")):
         raise PermissionDenied("Invalid X-Hub-Signature-256: the payload was not signed with this secret.")
 
@@ -153,7 +166,7 @@ def check_token(integration: Integration, token: str | None) -> None:
         raise AuthRequired(
             f"Missing {PROOF[integration.integration_type]}: it must be the integration's secret."
         )
-    if not hmac.compare_digest(_secret(integration).encode(), token.encode("utf-8", "replace")):
+    if not hmac.compare_digest(_usable_secret(integration).encode(), token.encode("utf-8", "replace")):
         raise PermissionDenied(f"Invalid {PROOF[integration.integration_type]}.")
 
 

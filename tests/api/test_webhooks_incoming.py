@@ -28,7 +28,7 @@ from tests import factories
 from tests.api.helpers import assert_error
 from tests.workers.conftest import Repo, fresh, sphinx_files, work
 
-SECRET = "webhook-secret-for-tests"
+SECRET = "webhook-secret-for-tests-0123456789abcdef"
 SHA = "9f2c1e4b7a6d5c3b2a1908f7e6d5c4b3a2910f8e"
 ZERO = "0" * 40
 

@@ -57,7 +57,7 @@ class IntegrationCreateSchema(Schema):
     integration_type = fields.String(required=True, validate=validate.OneOf(INTEGRATION_TYPES))
     secret = fields.String(
         load_only=True,
-        metadata={"description": "Write-only; generated when left out. Stored encrypted."},
+        metadata={"description": "Write-only, 32-255 characters, stored encrypted; generated when left out."},
     )
     build_new_versions = fields.Boolean(
         load_default=False,
@@ -69,7 +69,9 @@ class IntegrationUpdateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    secret = fields.String(load_only=True, metadata={"description": "Write-only; never returned."})
+    secret = fields.String(
+        load_only=True, metadata={"description": "Write-only, 32 to 255 characters; never returned."}
+    )
     build_new_versions = fields.Boolean()
 
 

@@ -3,7 +3,8 @@
 The sender proves it knows the integration's secret (GitHub: an HMAC of the raw body; GitLab and
 the generic API: the secret itself), so these routes skip the seam's maintainer check
 (``allow_anonymous_writes``) and the per-IP anonymous rate limit (GitHub and GitLab send every
-customer's hooks from a few shared addresses). GitHub and the generic API may send
+customer's hooks from a few shared addresses); wrong secrets have a limit of their own
+(:mod:`app.security.webhook_guard`). GitHub and the generic API may send
 ``application/x-www-form-urlencoded`` bodies (``accept_form_bodies``).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +23,7 @@ from app.api.access import allow_anonymous_writes
 from app.api.base import Blueprint, accept_form_bodies
 from app.api.integrations.schemas import GenericWebhookSchema, WebhookResponseSchema
 from app.errors import ValidationError
+from app.security.webhook_guard import failures_limited
 from app.services import integration_events as events
 from app.services import integrations as service
 
@@ -34,6 +37,11 @@ blp = Blueprint(
 _DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
 _FORM = "application/x-www-form-urlencoded"
 _REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def _guarded(integration: Any) -> AbstractContextManager[None]:
+    """Wrong secrets are counted per client address and per integration (app.security.webhook_guard)."""
+    return failures_limited(integration.id, request.remote_addr or "unknown")
 
 
 def _delivery_id(*headers: str) -> str | None:
@@ -96,9 +104,10 @@ class GitHubWebhook(MethodView):
     def post(self, project_slug: str, integration_id: int) -> Any:
         """Receive a GitHub webhook (push, create, delete, ping), signed with the integration's secret"""
         project, integration = service.find_for_delivery(project_slug, integration_id, "github_webhook")
-        service.check_github_signature(
-            integration, request.get_data(cache=True), request.headers.get("X-Hub-Signature-256")
-        )
+        with _guarded(integration):
+            service.check_github_signature(
+                integration, request.get_data(cache=True), request.headers.get("X-Hub-Signature-256")
+            )
         event = request.headers.get("X-GitHub-Event", "")
         changes, note = events.github_changes(event, _github_payload())
         return _receive(project, integration, event, _delivery_id("X-GitHub-Delivery"), changes, note)
@@ -112,7 +121,8 @@ class GitLabWebhook(MethodView):
     def post(self, project_slug: str, integration_id: int) -> Any:
         """Receive a GitLab webhook (push and tag push), authenticated by X-Gitlab-Token"""
         project, integration = service.find_for_delivery(project_slug, integration_id, "gitlab_webhook")
-        service.check_token(integration, request.headers.get("X-Gitlab-Token"))
+        with _guarded(integration):
+            service.check_token(integration, request.headers.get("X-Gitlab-Token"))
         payload = _object(request.get_json(silent=True))
         event = request.headers.get("X-Gitlab-Event") or str(payload.get("object_kind") or "")
         changes, note = events.gitlab_changes(event, payload)
@@ -136,7 +146,8 @@ class GenericWebhook(MethodView):
         """Trigger builds from any CI: the secret as `token`, optional `branches` and `default_branch`"""
         project, integration = service.find_for_delivery(project_slug, integration_id, "generic_api_incoming")
         token, branches, default_branch = _generic_body()
-        service.check_token(integration, token)
+        with _guarded(integration):
+            service.check_token(integration, token)
         changes = events.generic_changes(project, branches, default_branch)
         delivery = _delivery_id("X-Delivery-ID", "Idempotency-Key")
         return _receive(project, integration, "generic", delivery, changes, None, default_branch)

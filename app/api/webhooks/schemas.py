@@ -62,7 +62,8 @@ class WebhookCreateSchema(Schema):
         metadata={"description": "Template with {{ build.id }}-style variables; empty sends the default."},
     )
     secret = fields.String(
-        load_only=True, metadata={"description": "Write-only HMAC secret; generated when left out."}
+        load_only=True,
+        metadata={"description": "Write-only HMAC secret, 32 to 255 characters; generated when left out."},
     )
     active = fields.Boolean(load_default=True)
 
