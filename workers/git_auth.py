@@ -2,16 +2,18 @@
 
 The secret never goes into a URL, a command line or a file git keeps: a token reaches git through a
 credential helper (a script in a private temporary directory that prints it from this process's
-environment), configured by ``GIT_CONFIG_*`` environment variables for the repository's origin only,
-so git asks for it only when that origin answers 401 and never hands it to another host (a
-submodule's, a redirect's). An SSH key is written mode 0600 into the same private directory and named
-by an ssh config that offers it to the repository's host only. The directory is removed when the
-block ends; everything here runs before the build's sandbox is entered, and the build's environment
-is composed from scratch (``Pipeline.compose_env``), so neither the variables nor the files reach it.
+environment), configured by ``GIT_CONFIG_*`` environment variables for the repository's origin only, so
+git asks for it only when that origin answers 401 and never hands it to another host (a submodule's, a
+redirect's). An SSH key is written mode 0600 into the same private directory and named by an ssh config
+that offers it to the repository's host only. The directory is removed when the block ends (and, should
+the process be killed first, by the next clone on the machine); everything here runs before the build's
+sandbox is entered, and the build's environment is composed from scratch (``Pipeline.compose_env``), so
+neither the variables nor the files reach it.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shlex
 import shutil
@@ -27,6 +29,8 @@ from workers.recorder import BuildFailed
 
 #: The ssh client git runs (tests put a checking stand-in here: there is no sshd to test against).
 SSH = "ssh"
+#: Private directories are named after the process that made them, so leftovers of a dead one are found.
+PREFIX = "docshelf-git-auth-"
 SSH_OPTIONS = "-o BatchMode=yes -o StrictHostKeyChecking=accept-new"
 
 HELPER = '''import os, sys
@@ -81,6 +85,24 @@ def _ssh_env(creds: RepositoryCredentials, url: str, private: str) -> dict[str, 
     return {"GIT_SSH_COMMAND": f"{SSH} -F {shlex.quote(config)} {SSH_OPTIONS}", "GIT_SSH_VARIANT": "ssh"}
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale() -> None:
+    """Remove private directories (a key, maybe) left by a process killed mid-clone."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
+        pid = os.path.basename(path)[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextmanager
 def credentials_env(creds: RepositoryCredentials | None, url: str, rules: RepositoryRules,
                     ) -> Iterator[dict[str, str]]:
@@ -97,7 +119,8 @@ def credentials_env(creds: RepositoryCredentials | None, url: str, rules: Reposi
     if problem:
         raise BuildFailed(f"The repository credentials were not used: {problem}")
     assert origin is not None
-    private = tempfile.mkdtemp(prefix="docshelf-git-auth-")  # 0700
+    remove_stale()
+    private = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")  # 0700
     try:
         yield _token_env(creds, origin, private) if creds.kind == "token" else _ssh_env(creds, url, private)
     finally:

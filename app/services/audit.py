@@ -34,6 +34,8 @@ ACTIONS = (
     "envvar.deleted",
     "project.created",
     "project.deleted",
+    "repository.credentials_set",
+    "repository.credentials_removed",
     "device.approved",
     "device.denied",
     "login.succeeded",

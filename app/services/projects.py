@@ -19,7 +19,7 @@ from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
 from app.models.security import ProjectReadGrant
 from app.services.queueing import enqueue_sync_versions
-from app.services.repositories import apply_repository
+from app.services.repositories import apply_repository, record_change
 
 _SIMPLE_FIELDS = (
     "name",
@@ -91,7 +91,7 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
     if user.role == "viewer":
         raise PermissionDenied("Viewers cannot import projects.")
     project = Project(slug="", tags=[])
-    apply_repository(project, data["repository"], creating=True)  # URL rules and credentials first
+    credentials_change = apply_repository(project, data["repository"], creating=True)  # URL rules first
     from app.services.quotas import check_new_project
 
     check_new_project(user)
@@ -120,13 +120,14 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
         )
     ]
     db.session.add(project)
+    record_change(project, credentials_change)
     db.session.commit()  # the unique slug constraint settles a concurrent create (IntegrityError → 409)
     return project
 
 
 def update_project(project: Project, data: dict[str, Any]) -> Project:
     if "repository" in data:
-        apply_repository(project, data["repository"])
+        record_change(project, apply_repository(project, data["repository"]))
     _apply(project, data)
     db.session.commit()
     return project

@@ -26,6 +26,7 @@ from app.models import Project
 from app.security import url_credentials
 from app.security.local_repositories import RepositoryRules
 from app.security.urlcheck import check_repository_url, current_rules
+from app.services import audit
 
 KINDS = ("token", "ssh_key")
 #: GitHub's name for a token login; GitLab and Bitbucket want their own (``oauth2``, ``x-token-auth``).
@@ -140,8 +141,9 @@ def describe(project: Project) -> dict[str, Any]:
     return {"kind": kind, "set": kind is not None}
 
 
-def apply_repository(project: Project, data: Mapping[str, Any], *, creating: bool = False) -> None:
-    """Set ``repository`` fields from a request body (``url``, ``type``, ``credentials``)."""
+def apply_repository(project: Project, data: Mapping[str, Any], *, creating: bool = False) -> str | None:
+    """Set ``repository`` fields from a request body (``url``, ``type``, ``credentials``); returns the
+    audit action when the credentials changed (the caller records it once the project has its slug)."""
     rules = current_rules()
     current = None if creating else project.repository_url
     url = data.get("url", current)
@@ -171,5 +173,13 @@ def apply_repository(project: Project, data: Mapping[str, Any], *, creating: boo
     project.repository_url = url
     if "type" in data or creating:
         project.repository_type = data.get("type", "git")
-    if not keep:
-        store(project, credentials)
+    if keep or (credentials is None and not project.repository_credentials_kind):
+        return None
+    store(project, credentials)
+    return "repository.credentials_set" if credentials else "repository.credentials_removed"
+
+
+def record_change(project: Project, action: str | None) -> None:
+    """Audit who set or removed a project's credentials (their kind, never the secret)."""
+    if action:
+        audit.record(action, project=project.slug, target=project.repository_credentials_kind)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.crypto import decrypt
 from app.extensions import db
-from app.models import Project
+from app.models import AuditEvent, Project
 from tests import factories
 from tests.api.helpers import assert_error
 
@@ -64,6 +64,11 @@ def test_a_token_is_write_only_and_encrypted(client, headers, project):
     assert _patch(client, headers, {"credentials": None}).status_code == 204
     assert client.get("/api/v3/projects/priv/").json["repository"]["credentials"] == NONE
     assert _stored().repository_credentials_encrypted is None
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("repository.%")))
+    assert [(e.action, e.actor, e.project, e.target) for e in events] == [
+        ("repository.credentials_set", "alice", "priv", "token"),
+        ("repository.credentials_removed", "alice", "priv", None)]
+    assert TOKEN not in json.dumps([e.details for e in db.session.scalars(select(AuditEvent))])
 
 
 def test_create_with_an_ssh_key(client, headers, tmp_path):

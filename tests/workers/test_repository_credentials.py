@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -232,6 +233,25 @@ def test_an_ssh_deploy_key_is_offered_to_the_repository_host_only_and_removed(
     for name in ("env.txt", "gitconfig.txt", "gitconfig-list.txt", "tmp.txt"):
         text = read(os.path.join(published, name))
         assert secret_line not in text and "GIT_SSH" not in text and "deploy-key" not in text, name
+
+
+def test_a_killed_workers_leftover_key_is_removed_by_the_next_clone(tmp_path):
+    from workers import git_auth
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    leftover = Path(tempfile.gettempdir()) / f"{git_auth.PREFIX}{dead.pid}-x"
+    leftover.mkdir(mode=0o700)
+    (leftover / "deploy-key").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    mine = Path(tempfile.mkdtemp(prefix=f"{git_auth.PREFIX}{os.getpid()}-"))  # a live process's: kept
+    try:
+        creds = repositories.RepositoryCredentials("token", TOKEN)
+        with git_auth.credentials_env(creds, "https://git.example.org/x.git", RepositoryRules()):
+            pass
+        assert not leftover.exists() and mine.exists()
+    finally:
+        shutil.rmtree(mine, ignore_errors=True)
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def test_the_ssh_config_names_the_key_for_one_host(tmp_path):
