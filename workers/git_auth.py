@@ -22,8 +22,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from app.models import Project
 from app.security import url_credentials
 from app.security.local_repositories import RepositoryRules
+from app.services import repositories
 from app.services.repositories import RepositoryCredentials, fit_problem
 from workers.recorder import BuildFailed
 
@@ -125,6 +127,15 @@ def credentials_env(creds: RepositoryCredentials | None, url: str, rules: Reposi
         yield _token_env(creds, origin, private) if creds.kind == "token" else _ssh_env(creds, url, private)
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def for_project(project: Project) -> tuple[str, RepositoryCredentials | None]:
+    """:func:`split_url` for the project's URL and stored credentials (BuildFailed when unreadable)."""
+    try:
+        stored = repositories.load(project)
+    except ValueError as exc:
+        raise BuildFailed(f"The project's {exc}.") from exc
+    return split_url(project.repository_url, stored)
 
 
 def split_url(url: str, stored: RepositoryCredentials | None) -> tuple[str, RepositoryCredentials | None]:

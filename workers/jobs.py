@@ -17,7 +17,7 @@ from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
 from app.security.local_repositories import rules_from_config
-from app.services import build_control, build_health, notifications, repositories, webhook_delivery
+from app.services import build_control, build_health, notifications, webhook_delivery
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs
 from workers import git_auth, vcs
@@ -85,10 +85,7 @@ def sync_versions(project_id: int) -> dict[str, list[str]]:
             problem = vcs.check_url(project.repository_url, rules)
             if problem:
                 raise BuildFailed(problem)
-            try:
-                url, credentials = git_auth.split_url(project.repository_url, repositories.load(project))
-            except ValueError as exc:
-                raise BuildFailed(f"The project's {exc}.") from exc
+            url, credentials = git_auth.for_project(project)
             cache = storage.repository_cache(project.id, config["DATA_DIR"])
             with tempfile.TemporaryDirectory(prefix="docshelf-sync-") as home, \
                     git_auth.credentials_env(credentials, url, rules) as auth:

@@ -206,8 +206,3 @@ def check_outgoing_url(
 def current_rules() -> RepositoryRules:
     """The app's repository rules (production's outside an app context)."""
     return rules_from_config(current_app.config) if has_app_context() else RepositoryRules()
-
-
-def repository_url_error(url: str, *, strict: bool = False) -> str | None:
-    """:func:`check_repository_url` with the app's settings."""
-    return check_repository_url(url, current_rules(), strict=strict)
