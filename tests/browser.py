@@ -51,15 +51,28 @@ def require_browser() -> Any:
     return sync_api
 
 
+def docs_origin(server: str) -> str:
+    """The live server's docs origin: the same port under another host name (``localhost``)."""
+    return server.replace("//127.0.0.1:", "//localhost:")
+
+
 @contextmanager
 def serve(app: Flask, name: str = "live-server") -> Iterator[str]:
-    """The real WSGI app over HTTP in a thread (each request gets its own app context); yields its URL."""
+    """The real WSGI app over HTTP in a thread (each request gets its own app context); yields its URL.
+
+    It is the app origin at ``127.0.0.1:<port>`` and, as ``make run`` does, the docs origin at
+    ``localhost:<port>`` (:func:`docs_origin`) while it runs.
+    """
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    saved = {key: app.config.get(key) for key in ("PUBLIC_URL", "DOCS_URL")}
+    app.config.update(PUBLIC_URL=url, DOCS_URL=docs_origin(url))
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
+        app.config.update(saved)
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
@@ -67,21 +80,21 @@ def serve(app: Flask, name: str = "live-server") -> Iterator[str]:
 
 @contextmanager
 def open_page(server: str, width: int = 1200, height: int = 900) -> Iterator[Any]:
-    """A chromium page that may only talk to ``server``."""
+    """A chromium page that may only talk to ``server`` (the app and the docs origin of it)."""
     sync_api = require_browser()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.route("**/*", lambda route: _loopback_only(route, server))
+            page.route("**/*", lambda route: _loopback_only(route, server, docs_origin(server)))
             page.set_default_timeout(15_000)
             yield page
         finally:
             browser.close()
 
 
-def _loopback_only(route: Any, server: str) -> None:
-    if route.request.url.startswith(server + "/"):
+def _loopback_only(route: Any, *servers: str) -> None:
+    if any(route.request.url.startswith(server + "/") for server in servers):
         route.continue_()
     else:
         route.abort()

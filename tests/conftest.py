@@ -82,6 +82,21 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         control.delete(f"docshelf-test-db:{number}")
 
 
+#: The docs origin in tests: another host than the test client's default (``localhost``).
+DOCS_ORIGIN = "http://docs.localhost"
+
+
+class OriginClient(FlaskClient):
+    """A test client that sends docs paths to the docs origin, as a browser following the app
+    origin's redirect does; a request naming its own ``base_url`` (or a full URL) goes where it says."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        path = args[0] if args and isinstance(args[0], str) else None
+        if path is not None and "base_url" not in kwargs and path.startswith(("/docs/", "/_/")):
+            kwargs["base_url"] = DOCS_ORIGIN
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     data_dir = tmp_path_factory.mktemp("data")
@@ -96,7 +111,10 @@ def app(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
         WEBHOOKS_ALLOW_LOCAL=True,  # receivers in tests listen on 127.0.0.1
         TESTING=True,
         RATE_LIMITS_ENABLED=False,  # tests/security turn them on where they test them
+        DOCS_URL=DOCS_ORIGIN,
+        PUBLIC_URL="http://localhost",  # the app origin (the docs origin links back to it)
     )
+    application.test_client_class = OriginClient
     # No DNS in tests: names resolve through this table (tests add entries), others do not resolve.
     application.extensions["docshelf.resolver"] = offline_resolver
     with application.app_context():

@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from app.api import response_cache
 from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
 from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, current_spec, expanded
-from app.api.links import api_url, docs_url, public_base, site_url
+from app.api.links import api_url, docs_site_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
 from app.api.response_cache import cacheable
 from app.security.scopes import requires_scope
@@ -40,6 +40,7 @@ __all__ = [
     "UTCDateTimeField",
     "api_url",
     "current_spec",
+    "docs_site_url",
     "docs_url",
     "expanded",
     "paginate_query",
@@ -117,6 +118,7 @@ _REQUEST_KEYS = (
     "current_principal",
     "current_user",
     "current_token",
+    "docs_viewer",
     "flex_spec",
     "public_base",
     "request_id",

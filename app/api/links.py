@@ -44,6 +44,14 @@ def site_url(*parts: object) -> str:
     return f"{public_base()}/{path}/" if path else f"{public_base()}/"
 
 
+def docs_site_url(*parts: object) -> str:
+    """A URL on the docs origin (``DOCS_URL``; downloads, addons), which serves what projects wrote."""
+    configured = current_app.config.get("DOCS_URL")
+    base = str(configured).rstrip("/") if configured else public_base()
+    path = "/".join(str(p) for p in parts)
+    return f"{base}/{path}/" if path else f"{base}/"
+
+
 def docs_url(project: Project, version_slug: str) -> str:
     """Where a version's built docs are served: asked of the docs server's own resolver, so the API
     advertises exactly the URL that serves (versioning scheme, subprojects, translations, docs domain)."""

@@ -2,35 +2,40 @@
 
 The rules are :mod:`app.auth`'s (admin, maintainer or read grant for private projects and versions);
 this module only adapts them to serving: a bad credential on a public page is ignored rather than
-failing the page, a browser without a session is sent to the login page, an API client (JSON
+failing the page, a browser without a docs credential is sent to the app origin to get one
+(:mod:`app.serving.docs_auth`, which asks it to log in first if needed), an API client (JSON
 ``Accept`` or credentials in a header) gets the error contract's 401, and a signed-in reader without
 access sees the same 404 as for a missing page, so private slugs do not leak.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import current_app, redirect, request, url_for
-from werkzeug.routing import BuildError
+from flask import g, redirect, request
 from werkzeug.wrappers import Response
 
 from app import auth
 from app.api.errors import problem
 from app.errors import DocshelfError
 from app.models import Project, User, Version
-
-LOGIN_PATH = "/login"
+from app.serving import docs_auth
 
 
 def viewer() -> User | None:
-    """The reader: a token (header) or the browser session; an invalid credential reads as anonymous."""
+    """The reader: a token (header), or this origin's own docs credential (never the app's session);
+    an invalid credential reads as anonymous."""
+    if "docs_viewer" in g:
+        return g.docs_viewer
+    g.docs_viewer = None
+    if auth.header_key() is None:
+        g.docs_viewer = docs_auth.grant_user()
+        return g.docs_viewer
     try:
         user = auth.load_user()
         if user is not None:
             auth.check_scope("projects:read")
     except DocshelfError:
         return None
+    g.docs_viewer = user
     return user
 
 
@@ -57,20 +62,8 @@ def wants_json() -> bool:
 
 
 def login_url() -> str:
-    """The login page with ``next`` pointing back here (the login view decides which targets it trusts)."""
-    try:
-        base = url_for("web.login")
-    except BuildError:
-        base = LOGIN_PATH
-    target = request.full_path if request.query_string else request.path
-    if current_app.config.get("DOCS_DOMAIN") and request.host_url.rstrip("/") != _public_url():
-        target = request.url  # another host: the login page needs the whole URL to come back
-        base = _public_url() + base
-    return f"{base}?next={quote(target, safe='/')}"
-
-
-def _public_url() -> str:
-    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    """The app origin's credential handover, which brings the reader back to this very URL."""
+    return docs_auth.handover_url(request.url)
 
 
 def deny(not_found: Response) -> Response:

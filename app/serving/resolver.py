@@ -162,7 +162,9 @@ def top_root_url(project: Project) -> str:
     if domain:
         scheme = urlsplit(public_base()).scheme or (request.scheme if has_request_context() else "https")
         return f"{scheme}://{project.slug}.{domain}"
-    return f"{public_base()}{docs_prefix()}/{project.slug}"
+    configured = current_app.config.get("DOCS_URL")  # the docs origin (app.serving.origin)
+    base = str(configured).rstrip("/") if configured else public_base()
+    return f"{base}{docs_prefix()}/{project.slug}"
 
 
 def canonical_root(project: Project) -> tuple[str, Project]:

@@ -433,10 +433,10 @@ def test_delete_removes_the_repository_cache(app, client, user, headers):
 def test_documentation_urls_follow_the_versioning_scheme(client, user):
     make_pip(user, versioning_scheme="multiple_versions_without_translations")
     factories.ProjectFactory(name="Solo", versioning_scheme="single_version_without_translations")
-    assert client.get("/api/v3/projects/pip/").json["urls"]["documentation"] == "http://localhost/docs/pip/latest/"
+    assert client.get("/api/v3/projects/pip/").json["urls"]["documentation"] == "http://docs.localhost/docs/pip/latest/"
     assert client.get("/api/v3/projects/pip/versions/latest/").json["urls"]["documentation"] == (
-        "http://localhost/docs/pip/latest/")
-    assert client.get("/api/v3/projects/solo/").json["urls"]["documentation"] == "http://localhost/docs/solo/"
+        "http://docs.localhost/docs/pip/latest/")
+    assert client.get("/api/v3/projects/solo/").json["urls"]["documentation"] == "http://docs.localhost/docs/solo/"
 
 
 def test_a_write_looks_the_project_up_once(client, user, headers, count_queries):

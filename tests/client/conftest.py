@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,23 +12,20 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
-from werkzeug.serving import make_server
 
 from app.cli import main
 from tests import factories
+from tests.browser import serve
 
 DOCSHELF = os.path.join(os.path.dirname(sys.executable), "docshelf")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def live_url(app: Flask) -> Iterator[str]:
-    """The real WSGI app served over HTTP in a thread; each request gets its own app context."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    """The real WSGI app served over HTTP in a thread, the app origin and (as ``localhost``) the docs
+    origin of itself while the test runs (tests/browser.py)."""
+    with serve(app, "client-live-server") as url:
+        yield url
 
 
 @pytest.fixture

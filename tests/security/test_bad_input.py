@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Notification
 from app.services.integrations import create_integration
+from app.services.invitations import invite
 from app.services.webhooks import create_webhook
 from tests import factories
 from tests.api.helpers import CONTRACT_KEYS
@@ -67,6 +68,7 @@ def world(user) -> dict[str, Any]:
     integration, _secret = create_integration(project, integration_type="github_webhook")
     webhook = create_webhook(project, {"url": "https://hooks.example.com/x", "events": ["build:passed"]})
     factories.RelationshipFactory(parent=project, child=factories.ProjectFactory(name="Child"), alias="child")
+    invitation = invite(project, user, factories.UserFactory(username="invitee").username)
     return {
         "project_slug": "pip",
         "version_slug": "latest",
@@ -79,6 +81,7 @@ def world(user) -> dict[str, Any]:
         "alias_slug": "child",
         "username": user.username,
         "token_id": 1,
+        "invitation_id": invitation.id,
     }
 
 

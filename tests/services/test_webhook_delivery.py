@@ -19,7 +19,7 @@ import pytest
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import select
 
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, WEBHOOKS_QUEUE, db, get_queue, get_redis
@@ -27,7 +27,7 @@ from app.models import Build, Webhook, WebhookDelivery
 from app.services import build_control, webhook_delivery
 from tests import factories
 from tests.conftest import TEST_DNS
-from tests.workers.conftest import Repo, fresh, sphinx_files, wait_for
+from tests.workers.conftest import BurstWorker, Repo, fresh, sphinx_files, wait_for
 
 ALL_EVENTS = ["build:triggered", "build:passed", "build:failed"]
 
@@ -101,7 +101,7 @@ def fast_retries(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def work(with_scheduler: bool = False) -> None:
     queues = [get_queue(BUILDS_QUEUE), get_queue(DEFAULT_QUEUE), get_queue(WEBHOOKS_QUEUE)]
-    SimpleWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=with_scheduler)
+    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=with_scheduler)
 
 
 def create_webhook(client: Any, headers: Any, receiver: Receiver, slug: str = "hooked", **fields: Any) -> int:
@@ -158,7 +158,7 @@ def test_a_passing_build_sends_triggered_then_passed_signed(client, user, header
         },
     }
     assert passed["project"] == {"slug": "hooked", "name": "Hooked"}
-    assert passed["docs_url"].startswith("http://localhost/docs/hooked/")
+    assert passed["docs_url"].startswith("http://docs.localhost/docs/hooked/")
     rows = deliveries(client, headers, webhook_id)
     for request, row in zip(receiver.requests, rows, strict=True):
         assert request["path"] == "/hook?source=docshelf"
@@ -274,7 +274,7 @@ def test_payload_template_is_rendered_with_json_escaping(client, user, headers, 
     assert body["when"] == build.started.replace(tzinfo=None, microsecond=0).isoformat()
     assert body["links"][:2] == [f"http://localhost/projects/hooked/builds/{build.id}/",
                                  "http://localhost/projects/hooked/"]
-    assert body["links"][2].startswith("http://localhost/docs/hooked/")
+    assert body["links"][2].startswith("http://docs.localhost/docs/hooked/")
     assert body["id"] == build.id and body["other"] == "{{ unknown.var }}"
     assert receiver.requests[0]["verified"]
     assert deliveries(client, headers, webhook_id)[0]["state"] == "delivered"

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from rq import SimpleWorker
 
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, db, get_queue, get_redis
 from app.models import Build, Project, Version
 from tests import factories
+from tests.workers.conftest import BurstWorker
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Docshelf Tests",
@@ -110,7 +110,7 @@ def make_repo(path: Path, pages: Any) -> Path:
 
 
 def work() -> None:
-    SimpleWorker([get_queue(BUILDS_QUEUE), get_queue(DEFAULT_QUEUE)], connection=get_redis()).work(burst=True)
+    BurstWorker([get_queue(BUILDS_QUEUE), get_queue(DEFAULT_QUEUE)], connection=get_redis()).work(burst=True)
 
 
 @dataclass

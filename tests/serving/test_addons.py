@@ -18,14 +18,14 @@ def addons(client, **query: str) -> dict[str, Any]:
 
 
 def test_shape_for_a_page_url(client, sites):
-    data = addons(client, **{"api-version": "1", "url": f"http://localhost{SPHINX}/en/1.0/sub/page.html"})
+    data = addons(client, **{"api-version": "1", "url": f"http://docs.localhost{SPHINX}/en/1.0/sub/page.html"})
     assert set(data) == {"api_version", "projects", "versions", "builds", "domains", "readthedocs", "addons"}
     assert data["api_version"] == "1"
     assert data["projects"]["current"]["slug"] == "shelf-sphinx" and data["projects"]["translations"] == []
     assert "_links" not in data["projects"]["current"]
     current = data["versions"]["current"]
     assert (
-        current["slug"] == "1.0" and current["urls"]["documentation"] == f"http://localhost{SPHINX}/en/1.0/"
+        current["slug"] == "1.0" and current["urls"]["documentation"] == f"http://docs.localhost{SPHINX}/en/1.0/"
     )
     assert set(current["downloads"]) == {"htmlzip", "epub"} and "_links" not in current
     assert [v["slug"] for v in data["versions"]["active"]] == ["latest", "1.0"]
@@ -38,11 +38,11 @@ def test_shape_for_a_page_url(client, sites):
     assert data["addons"]["search"]["default_filter"] == "project:shelf-sphinx/1.0"
     warning = data["addons"]["non-latest-version-warning"]
     assert warning["show"] is True
-    assert warning["latest"] == {"slug": "latest", "url": f"http://localhost{SPHINX}/en/latest/sub/page.html"}
+    assert warning["latest"] == {"slug": "latest", "url": f"http://docs.localhost{SPHINX}/en/latest/sub/page.html"}
 
 
 def test_keys_are_sorted_and_etags_revalidate(client, sites):
-    response = client.get("/_/addons/", query_string={"url": f"http://localhost{SPHINX}/en/latest/"})
+    response = client.get("/_/addons/", query_string={"url": f"http://docs.localhost{SPHINX}/en/latest/"})
     text = response.get_data(as_text=True)
     assert (
         text.index('"addons"')
@@ -53,7 +53,7 @@ def test_keys_are_sorted_and_etags_revalidate(client, sites):
     assert response.json["addons"]["non-latest-version-warning"]["show"] is False
     again = client.get(
         "/_/addons/",
-        query_string={"url": f"http://localhost{SPHINX}/en/latest/"},
+        query_string={"url": f"http://docs.localhost{SPHINX}/en/latest/"},
         headers={"If-None-Match": response.headers["ETag"]},
     )
     assert again.status_code == 304
@@ -62,12 +62,12 @@ def test_keys_are_sorted_and_etags_revalidate(client, sites):
 def test_project_and_version_slugs_give_canonical_links(client, sites):
     data = addons(client, **{"project-slug": "shelf-mkdocs", "version-slug": "1.0"})
     assert (
-        data["versions"]["current"]["urls"]["documentation"] == "http://localhost/docs/shelf-mkdocs/en/1.0/"
+        data["versions"]["current"]["urls"]["documentation"] == "http://docs.localhost/docs/shelf-mkdocs/en/1.0/"
     )
     assert data["readthedocs"]["resolver"]["filename"] is None
     assert (
         data["addons"]["non-latest-version-warning"]["latest"]["url"]
-        == "http://localhost/docs/shelf-mkdocs/en/latest/"
+        == "http://docs.localhost/docs/shelf-mkdocs/en/latest/"
     )
 
 
@@ -90,20 +90,20 @@ def test_translations_and_subprojects(client, sites):
     spanish = sites.restore(
         "shelf-sphinx", "shelf-sphinx-es", language="es", main_language_project=sites.sphinx
     )
-    data = addons(client, url=f"http://localhost{SPHINX}/en/1.0/guide.html")
+    data = addons(client, url=f"http://docs.localhost{SPHINX}/en/1.0/guide.html")
     [translation] = data["projects"]["translations"]
     assert translation["slug"] == spanish.slug and translation["language"]["code"] == "es"
-    assert translation["urls"]["documentation"] == f"http://localhost{SPHINX}/es/1.0/"
-    from_spanish = addons(client, url=f"http://localhost{SPHINX}/es/latest/")
+    assert translation["urls"]["documentation"] == f"http://docs.localhost{SPHINX}/es/1.0/"
+    from_spanish = addons(client, url=f"http://docs.localhost{SPHINX}/es/latest/")
     assert from_spanish["projects"]["current"]["slug"] == "shelf-sphinx-es"
     assert [p["slug"] for p in from_spanish["projects"]["translations"]] == ["shelf-sphinx"]
     child = sites.restore("shelf-mkdocs", "child-docs")
     factories.RelationshipFactory(parent=sites.sphinx, child=child, alias="extra")
-    nested = addons(client, url=f"http://localhost{SPHINX}/projects/extra/en/1.0/guide/")
+    nested = addons(client, url=f"http://docs.localhost{SPHINX}/projects/extra/en/1.0/guide/")
     assert nested["projects"]["current"]["slug"] == "child-docs"
     assert (
         nested["versions"]["current"]["urls"]["documentation"]
-        == f"http://localhost{SPHINX}/projects/extra/en/1.0/"
+        == f"http://docs.localhost{SPHINX}/projects/extra/en/1.0/"
     )
     canonical = addons(client, **{"project-slug": "child-docs", "version-slug": "latest"})
     assert canonical["versions"]["current"]["urls"]["documentation"].endswith(
@@ -114,9 +114,9 @@ def test_translations_and_subprojects(client, sites):
 def test_single_version_projects_list_their_one_version(client, sites):
     sites.mkdocs.versioning_scheme = "single_version_without_translations"
     db.session.commit()
-    data = addons(client, url="http://localhost/docs/shelf-mkdocs/guide/")
+    data = addons(client, url="http://docs.localhost/docs/shelf-mkdocs/guide/")
     assert [v["slug"] for v in data["versions"]["active"]] == ["latest"]
-    assert data["versions"]["current"]["urls"]["documentation"] == "http://localhost/docs/shelf-mkdocs/"
+    assert data["versions"]["current"]["urls"]["documentation"] == "http://docs.localhost/docs/shelf-mkdocs/"
     assert data["readthedocs"]["resolver"]["filename"] == "/guide/"
 
 
@@ -135,7 +135,7 @@ def test_bad_requests(client, sites):
     unknown = client.get("/_/addons/?project-slug=nobody&version-slug=latest")
     assert unknown.status_code == 404 and unknown.json["code"] == "not_found"
     assert client.get("/_/addons/?url=http://localhost/elsewhere/").status_code == 404
-    partial = addons(client, url=f"http://localhost{SPHINX}/en/9.9/")  # a project, no such version
+    partial = addons(client, url=f"http://docs.localhost{SPHINX}/en/9.9/")  # a project, no such version
     assert partial["versions"]["current"] is None and partial["builds"]["current"] is None
 
 

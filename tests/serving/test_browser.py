@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from tests import browser
-from tests.browser import open_page, screenshot, serve
+from tests.browser import docs_origin, open_page, screenshot, serve
 
 
 @pytest.fixture
@@ -40,13 +40,15 @@ def browser_page(live_server: str) -> Iterator[Any]:
 )
 def test_flyout_and_banner_on_an_older_version(browser_page, live_server, name, old_page, latest_page):
     page = browser_page
-    page.goto(live_server + old_page)
+    docs = docs_origin(live_server)
+    page.goto(live_server + old_page)  # the app origin sends it to the docs origin
+    assert page.url == docs + old_page
     page.wait_for_selector("html[data-docshelf-addons=ready]")
 
     banner = page.locator("#docshelf-banner")
     assert banner.is_visible()
     assert "1.0" in banner.inner_text()
-    assert banner.locator("a").get_attribute("href") == live_server + latest_page
+    assert banner.locator("a").get_attribute("href") == docs + latest_page
 
     page.click("#docshelf-flyout button")
     flyout = page.locator("#docshelf-flyout")
@@ -55,12 +57,12 @@ def test_flyout_and_banner_on_an_older_version(browser_page, live_server, name, 
     assert versions.all_inner_texts()[:2] == ["latest", "1.0"]
     assert flyout.locator("a[aria-current=page]").first.inner_text() == "1.0"
     assert flyout.locator("a", has_text="htmlzip").get_attribute("href") == (
-        f"{live_server}/_/downloads/shelf-{name}/en/1.0/htmlzip/"
+        f"{docs}/_/downloads/shelf-{name}/en/1.0/htmlzip/"
     )
     screenshot(page, f"serving-{name}-1.0")
 
     banner.locator("a").click()
-    page.wait_for_url(live_server + latest_page)
+    page.wait_for_url(docs + latest_page)
     page.wait_for_selector("html[data-docshelf-addons=ready]")
     assert page.locator("#docshelf-banner").count() == 0
     assert page.locator("#docshelf-flyout button").inner_text() == "v: latest"

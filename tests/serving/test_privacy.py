@@ -1,8 +1,10 @@
-"""Private projects and versions: login page for browsers, 401 for API clients, 404 for outsiders."""
+"""Private projects and versions: the credential handover for browsers, 401 for API clients, 404 for
+outsiders; the docs origin never accepts the app's session."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from flask import session
@@ -16,13 +18,25 @@ SPHINX = "/docs/shelf-sphinx"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
+DOCS = "http://docs.localhost"
+
+
 def log_in(app, client, user) -> None:
-    """A browser session made by the real login helper, handed to the test client's cookie."""
+    """A browser session on the app origin, made by the real login helper, in the client's cookies."""
     with app.test_request_context():
         sessions.login(user)
         data = dict(session)
     with client.session_transaction() as browser_session:
         browser_session.update(data)
+
+
+def docs_log_in(app, client, user, page: str = f"{SPHINX}/en/latest/") -> None:
+    """Log in on the app origin, then follow the handover that gives the docs origin its credential."""
+    log_in(app, client, user)
+    handover = client.get(f"/auth/docs/?next={quote(DOCS + page, safe='')}", base_url="http://localhost")
+    assert handover.status_code == 302 and handover.headers["Location"].startswith(f"{DOCS}/_/auth/?ticket=")
+    accepted = client.get(handover.headers["Location"])
+    assert accepted.status_code == 302 and accepted.headers["Location"] == page
 
 
 @pytest.fixture
@@ -40,8 +54,8 @@ def test_anonymous_browsers_are_sent_to_the_login_page(client, private_project):
     for path in (f"{SPHINX}/", f"{SPHINX}/en/latest/guide.html?x=1", f"{SPHINX}/en/latest/missing.html"):
         response = client.get(path, headers=BROWSER)
         assert response.status_code == 302, path
-        target = path.replace("?", "%3F").replace("=", "%3D")
-        assert response.headers["Location"] == f"/login?next={target}"
+        handover = f"http://localhost/auth/docs/?next={quote(DOCS + path, safe='')}"
+        assert response.headers["Location"] == handover
         assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -64,7 +78,9 @@ def test_maintainers_grants_and_sessions_may_read(app, client, sites, private_pr
     db.session.add(ProjectReadGrant(project=private_project, user=reader))
     db.session.commit()
     assert client.get(f"{SPHINX}/en/latest/", headers=token_headers(reader)).status_code == 200
-    log_in(app, client, reader)
+    log_in(app, client, reader)  # the app's session alone opens nothing on the docs origin
+    assert client.get(f"{SPHINX}/en/latest/", headers=BROWSER).status_code == 302
+    docs_log_in(app, client, reader)
     assert client.get(f"{SPHINX}/en/latest/", headers=BROWSER).status_code == 200
     assert client.get("/_/downloads/shelf-sphinx/en/latest/htmlzip/", headers=BROWSER).status_code == 200
 
@@ -73,7 +89,7 @@ def test_signed_in_outsiders_see_a_plain_404(app, client, private_project):
     outsider = factories.UserFactory(username="outsider")
     as_api = client.get(f"{SPHINX}/en/latest/", headers=token_headers(outsider))
     assert as_api.status_code == 404 and as_api.json["code"] == "not_found"
-    log_in(app, client, outsider)
+    docs_log_in(app, client, outsider)
     as_browser = client.get(f"{SPHINX}/en/latest/", headers=BROWSER)
     assert as_browser.status_code == 404 and "Page not found" in as_browser.text
 
@@ -85,7 +101,8 @@ def test_private_versions_of_public_projects(client, sites):
     assert client.get(f"{SPHINX}/en/latest/", headers=BROWSER).status_code == 200
     assert client.get(f"{SPHINX}/en/latest/").headers["Cache-Control"].startswith("public")
     refused = client.get(f"{SPHINX}/en/1.0/guide.html", headers=BROWSER)
-    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login?next=")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("http://localhost/auth/docs/?next=")
     assert client.get(f"{SPHINX}/en/1.0/", headers={"Accept": "application/json"}).status_code == 401
     assert client.get(f"{SPHINX}/en/1.0/", headers=token_headers(sites.owner)).status_code == 200
     anonymous = client.get(
@@ -109,7 +126,7 @@ def test_hidden_versions_are_served_but_not_listed(client, sites):
     db.session.commit()
     assert client.get(f"{SPHINX}/en/1.0/guide.html").status_code == 200
     addons = client.get(
-        "/_/addons/", query_string={"url": f"http://localhost{SPHINX}/en/1.0/guide.html"}
+        "/_/addons/", query_string={"url": f"http://docs.localhost{SPHINX}/en/1.0/guide.html"}
     ).json
     assert addons["versions"]["current"]["slug"] == "1.0"  # the page's own version is still described
     assert [v["slug"] for v in addons["versions"]["active"]] == ["latest"]
@@ -125,7 +142,8 @@ def test_private_projects_hide_redirects_sitemaps_and_addons(client, sites, priv
     )
     assert response.status_code == 201
     assert (
-        client.get(f"{SPHINX}/en/latest/old.html", headers=BROWSER).headers["Location"].startswith("/login")
+        client.get(f"{SPHINX}/en/latest/old.html", headers=BROWSER).headers["Location"]
+        .startswith("http://localhost/auth/docs/")
     )
     assert client.get(f"{SPHINX}/en/latest/old.html", headers=owner_headers).status_code == 302
     assert client.get(f"{SPHINX}/sitemap.xml", headers={"Accept": "application/json"}).status_code == 401
@@ -140,3 +158,56 @@ def test_private_projects_hide_redirects_sitemaps_and_addons(client, sites, priv
 def test_an_invalid_credential_does_not_break_public_pages(client, sites):
     response = client.get(f"{SPHINX}/en/latest/", headers={"Authorization": "Token not-a-token", **BROWSER})
     assert response.status_code == 200
+
+
+def test_the_handover_asks_the_app_origin_to_log_in_first(client, private_project):
+    page = f"{DOCS}{SPHINX}/en/latest/"
+    response = client.get(f"/auth/docs/?next={quote(page, safe='')}", base_url="http://localhost")
+    assert response.status_code == 302
+    login = urlsplit(response.headers["Location"])
+    assert login.path == "/login"
+    assert parse_qs(login.query)["next"] == [f"/auth/docs/?next={quote(page, safe='')}"]
+
+
+@pytest.mark.parametrize("target", ["http://evil.example/", "//docs.localhost/x", "javascript:alert(1)",
+                                    "http://localhost/api/v3/", ""])
+def test_the_handover_only_goes_to_the_docs_origin(app, client, sites, target):
+    log_in(app, client, sites.owner)
+    response = client.get(f"/auth/docs/?next={quote(target, safe='')}", base_url="http://localhost")
+    assert response.status_code == 400 and response.json["code"] == "invalid_next"
+
+
+def test_a_ticket_works_once_and_logout_ends_the_docs_credential(app, client, sites, private_project):
+    log_in(app, client, sites.owner)
+    page = f"{SPHINX}/en/latest/"
+    handover = client.get(f"/auth/docs/?next={quote(DOCS + page, safe='')}", base_url="http://localhost")
+    ticket_url = handover.headers["Location"]
+    assert client.get(ticket_url).status_code == 302
+    assert client.get(ticket_url).json["code"] == "invalid_ticket"  # replayed
+    assert client.get(page, headers=BROWSER).status_code == 200
+    with client.session_transaction() as browser_session:
+        csrf = browser_session["csrf"]
+    out = client.post("/logout", data={"csrf_token": csrf}, base_url="http://localhost")
+    assert out.status_code == 303
+    assert client.get(page, headers=BROWSER).status_code == 302  # the docs credential died with the session
+
+
+def test_the_docs_credential_is_worthless_against_the_api(app, client, sites, private_project):
+    docs_log_in(app, client, sites.owner)
+    cookie = client.get_cookie("docshelf_docs", domain="docs.localhost")
+    assert cookie is not None
+    stranger = app.test_client()  # holds nothing but the docs credential, sent to the app origin
+    api = stranger.get("/api/v3/projects/shelf-sphinx/", base_url="http://localhost",
+                       headers={"Cookie": f"docshelf_docs={cookie.value}"})
+    assert api.status_code in (401, 404)  # anonymous: the private project is not even named
+    on_docs = client.get("/api/v3/projects/shelf-sphinx/", base_url=DOCS)
+    assert on_docs.status_code == 404 and on_docs.json["code"] == "not_on_docs_origin"
+
+
+def test_the_app_origin_sends_docs_paths_to_the_docs_origin(client, sites):
+    for path in (f"{SPHINX}/en/latest/guide.html?x=1", "/_/addons/?project-slug=shelf-sphinx",
+                 "/_/downloads/shelf-sphinx/en/latest/htmlzip/"):
+        response = client.get(path, base_url="http://localhost")
+        assert response.status_code == 302 and response.headers["Location"] == DOCS + path
+    for path in ("/login", "/api/v3/", "/device"):
+        assert client.get(path, base_url=DOCS).status_code == 404

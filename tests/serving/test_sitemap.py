@@ -21,7 +21,7 @@ def test_sitemap_lists_public_active_built_visible_versions(client, sites):
     assert response.status_code == 200 and response.mimetype == "application/xml"
     root = ET.fromstring(response.data)
     locs = [u.findtext("s:loc", namespaces=NS) for u in root.findall("s:url", NS)]
-    assert locs == [f"http://localhost{SPHINX}/en/latest/", f"http://localhost{SPHINX}/en/1.0/"]
+    assert locs == [f"http://docs.localhost{SPHINX}/en/latest/", f"http://docs.localhost{SPHINX}/en/1.0/"]
     first = root.find("s:url", NS)
     assert first is not None and first.findtext("s:priority", namespaces=NS) == "1.0"
     assert first.findtext("s:lastmod", namespaces=NS)
@@ -34,8 +34,8 @@ def test_sitemap_links_translations(client, sites):
     assert first is not None
     links = {link.get("hreflang"): link.get("href") for link in first.findall("x:link", NS)}
     assert links == {
-        "en": f"http://localhost{SPHINX}/en/latest/",
-        "es": f"http://localhost{SPHINX}/es/latest/",
+        "en": f"http://docs.localhost{SPHINX}/en/latest/",
+        "es": f"http://docs.localhost{SPHINX}/es/latest/",
     }
 
 
@@ -49,7 +49,7 @@ def test_generated_robots_txt(client, sites):
         "User-agent: *",
         f"Disallow: {SPHINX}/en/1.0/",
         "",
-        f"Sitemap: http://localhost{SPHINX}/sitemap.xml",
+        f"Sitemap: http://docs.localhost{SPHINX}/sitemap.xml",
     ]
     plain = client.get("/docs/shelf-mkdocs/robots.txt").text
     assert "Disallow:\n" in plain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.base import BoolArg, ExpandNested, FlexSchema, api_url, docs_url, site_url
+from app.api.base import BoolArg, ExpandNested, FlexSchema, api_url, docs_site_url, docs_url, site_url
 from app.api.builds.schemas import BuildSchema
 from app.models import Version
 from app.models.project import PRIVACY_LEVELS
@@ -35,7 +35,7 @@ class VersionSchema(FlexSchema):
     def get_downloads(self, version: Version) -> dict[str, str]:
         p = version.project
         return {
-            fmt: site_url("_", "downloads", p.slug, p.language, version.slug, fmt)
+            fmt: docs_site_url("_", "downloads", p.slug, p.language, version.slug, fmt)
             for fmt in DOWNLOAD_FORMATS
             if fmt in (version.built_formats or [])
         }

@@ -1,0 +1,91 @@
+"""Two origins: the app's (API, browsable API, login, device pages) and the docs' (built sites).
+
+A project's content (its HTML, scripts, SVG, downloads) is written by whoever can push to its
+repository. Served from the app's origin, a script in it would run with a logged-in reader's session:
+read the browsable API's CSRF token, list another project's secrets, create a token. So built docs
+are served only from the docs origin (``DOCS_URL``, or ``<project>.<DOCS_DOMAIN>`` hosts), which
+holds no session, CSRF token or API; the app's origin answers docs paths with a redirect there.
+
+:func:`split_origins` runs before every other request hook, so nothing of the app (authentication,
+rate limits, the read cache) runs for a request it is going to refuse or send away.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, request
+from werkzeug.wrappers import Response
+
+from app.api.errors import problem
+from app.serving.resolver import docs_prefix, host_project_slug
+
+#: Paths of the docs origin besides the docs prefix: addons, downloads, the client script, the
+#: credential handover (``/_/auth/``).
+DOCS_ROOT_PREFIX = "/_/"
+
+
+def docs_base() -> str | None:
+    """The docs origin's base URL (``DOCS_URL``) without a trailing slash, or None when not configured."""
+    configured = current_app.config.get("DOCS_URL")
+    return str(configured).rstrip("/") if configured else None
+
+
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def is_docs_host(host: str) -> bool:
+    """Whether a request's ``Host`` is the docs origin's (path-based) or a ``<project>.<DOCS_DOMAIN>``."""
+    base = docs_base()
+    if base is not None and host.lower() == _netloc(base):
+        return True
+    return host_project_slug(host) is not None
+
+
+def is_docs_url(url: str) -> bool:
+    """Whether an absolute URL points at the docs origin (the credential handover's ``next``)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and is_docs_host(parts.netloc)
+
+
+def is_docs_path(path: str) -> bool:
+    prefix = docs_prefix()
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        return True
+    return path.startswith(DOCS_ROOT_PREFIX)
+
+
+def configured() -> bool:
+    return docs_base() is not None or bool(current_app.config.get("DOCS_DOMAIN"))
+
+
+def split_origins() -> Response | None:
+    """Docs only on the docs origin, the app only on the app origin; docs paths on the app origin
+    are redirected (same path and query), other paths on the docs origin are not found."""
+    path = request.path
+    if is_docs_host(request.host):
+        if host_project_slug(request.host) is not None or is_docs_path(path):
+            return None
+        return problem(404, "Not found. This is the documentation origin: the API and the dashboard "
+                            "are served from the app's own URL.", code="not_on_docs_origin")
+    if not is_docs_path(path):
+        return None
+    base = docs_base()
+    if base is None:
+        if current_app.config.get("DOCS_DOMAIN"):
+            return None  # host-based docs only: the resolver's URLs already point there
+        return problem(404, "Built documentation is not served: no documentation origin is configured "
+                            "(set DOCSHELF_DOCS_URL to a URL on another host).", code="no_docs_origin")
+    target = base + request.full_path if request.query_string else base + path
+    response = redirect(target, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: object) -> None:
+    """Register :func:`split_origins` ahead of every other ``before_request`` hook."""
+    from flask import Flask
+
+    assert isinstance(app, Flask)
+    app.before_request_funcs.setdefault(None, []).insert(0, split_origins)
