@@ -5,7 +5,6 @@ Every resource package imports from here and nowhere else for these concerns.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, cur
 from app.api.links import api_url, docs_site_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
 from app.api.response_cache import cacheable
+from app.security.logging import assign_request_id
 from app.security.scopes import requires_scope
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "site_url",
 ]
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -132,8 +131,7 @@ def _before_request() -> None:
     request_globals = g._get_current_object().__dict__  # one proxy lookup, not one per key
     for key in _REQUEST_KEYS:
         request_globals.pop(key, None)
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    assign_request_id()
     if not request.path.startswith("/api/"):
         return
     if response_cache.begin():

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from typing import Any
 
-from flask import g, has_app_context
+from flask import g, has_app_context, request
 
 _installed = False
 
@@ -25,3 +27,13 @@ def install_record_factory() -> None:
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def assign_request_id() -> str:
+    """This request's id: the client's ``X-Request-ID`` when well formed, else a new one (on ``g``)."""
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return str(g.request_id)

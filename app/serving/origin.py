@@ -18,6 +18,7 @@ from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
 from app.api.errors import problem
+from app.security.logging import assign_request_id
 from app.serving.resolver import docs_prefix, host_project_slug
 
 #: Paths of the docs origin besides the docs prefix: addons, downloads, the client script, the
@@ -64,6 +65,7 @@ def split_origins() -> Response | None:
     """Docs only on the docs origin, the app only on the app origin; docs paths on the app origin
     are redirected (same path and query), other paths on the docs origin are not found."""
     path = request.path
+    assign_request_id()  # refusals below are in the error contract, request id included
     if is_docs_host(request.host):
         if host_project_slug(request.host) is not None or is_docs_path(path):
             return None

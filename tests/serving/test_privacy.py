@@ -210,4 +210,6 @@ def test_the_app_origin_sends_docs_paths_to_the_docs_origin(client, sites):
         response = client.get(path, base_url="http://localhost")
         assert response.status_code == 302 and response.headers["Location"] == DOCS + path
     for path in ("/login", "/api/v3/", "/device"):
-        assert client.get(path, base_url=DOCS).status_code == 404
+        refused = client.get(path, base_url=DOCS, headers={"X-Request-ID": "req-docs-1"})
+        assert refused.status_code == 404 and refused.json["code"] == "not_on_docs_origin"
+        assert refused.json["request_id"] == refused.headers["X-Request-ID"] == "req-docs-1"
