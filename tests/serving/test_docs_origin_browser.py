@@ -94,3 +94,29 @@ def test_a_hostile_docs_page_reads_nothing_in_an_admins_browser(app, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == tokens_before
     assert db.session.scalar(select(ApiToken).where(ApiToken.name.like("pwned%"))) is None
     assert admin.is_admin if hasattr(admin, "is_admin") else admin.role == "admin"
+
+
+def test_private_docs_in_the_browser_after_login_and_not_after_logout(app, sites):
+    """A maintainer reads private docs on the docs origin after logging in on the app origin; after
+    logging out there, the same docs page sends them back to log in."""
+    reader = create_user("reader", password=PASSWORD)
+    sites.sphinx.users.append(reader)
+    sites.sphinx.privacy_level = "private"
+    db.session.commit()
+    page_path = "/docs/shelf-sphinx/en/latest/guide.html"
+    with serve(app, "private-docs-live-server") as app_url, open_page(app_url) as page:
+        docs_url = docs_origin(app_url)
+        page.goto(docs_url + page_path)  # no credential: the app origin asks to log in
+        page.wait_for_url(f"{app_url}/login**")
+        page.fill("#username", "reader")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(docs_url + page_path)  # back through the handover, on the docs origin
+        assert "The guide of Main branch" in page.content()
+        screenshot(page, "private-docs-after-login")
+        page.goto(f"{app_url}/logout")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{app_url}/login**")
+        page.goto(docs_url + page_path)
+        page.wait_for_url(f"{app_url}/login**")  # the docs credential ended with the session
+        assert "The guide of Main branch" not in page.content()
