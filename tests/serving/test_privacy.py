@@ -213,3 +213,20 @@ def test_the_app_origin_sends_docs_paths_to_the_docs_origin(client, sites):
         refused = client.get(path, base_url=DOCS, headers={"X-Request-ID": "req-docs-1"})
         assert refused.status_code == 404 and refused.json["code"] == "not_on_docs_origin"
         assert refused.json["request_id"] == refused.headers["X-Request-ID"] == "req-docs-1"
+
+
+def test_the_session_cookie_is_host_only_on_the_app_origin(app, client, sites):
+    """No Domain attribute: the app's session never reaches another host, the docs origin included."""
+    user = factories.UserFactory(username="cookie-check")
+    from app.services.accounts import set_password
+
+    set_password(user, "a long enough password 123")
+    page = client.get("/login", base_url="http://localhost")
+    csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post("/login", base_url="http://localhost",
+                           data={"username": "cookie-check", "password": "a long enough password 123",
+                                 "csrf_token": csrf})
+    assert response.status_code == 303
+    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("docshelf_session=")]
+    assert cookies and all("domain=" not in h.lower() for h in cookies)
+    assert all("httponly" in h.lower() and "samesite=lax" in h.lower() for h in cookies)
