@@ -26,17 +26,13 @@ from app.services.build_env import api_base_url, build_variables
 from app.services.builds import build_timeout
 from app.services.sync import sync_versions
 from workers import buildfs, environment, git_auth, publish, vcs
+from workers.build_sandbox import BuildSandbox, open_build_sandbox
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
-from workers.forwarding import PortForward, loopback_target
 from workers.process import Limits, base_environment
 from workers.recorder import BuildCancelled, BuildFailed, BuildTimeout, Recorder
-from workers.sandbox import Forward, Sandbox, SandboxUnavailable
+from workers.sandbox import Sandbox
 from workers.submodules import update as update_submodules
-
-SANDBOX_OFF = ("WARNING: this build ran WITHOUT a sandbox (DOCSHELF_BUILD_SANDBOX=off): the project's code "
-               "ran as the worker's own user and could read the server's secrets and other projects' files. "
-               "Only turn the sandbox off on an install where every user is trusted.\n")
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +61,7 @@ class Pipeline:
         self.rec = Recorder(build.id, self.timeout, limits)
         self.rec.disk_path, self.rec.disk_limit = self.workdir, disk_limit
         self.sandbox: Sandbox | None = None
-        self.forwards: list[PortForward] = []
+        self.box: BuildSandbox | None = None
         self.env: dict[str, str] = {}
         self.config: BuildConfig | None = None
         self.python = sys.executable  # replaced by the build virtualenv's interpreter
@@ -100,45 +96,16 @@ class Pipeline:
 
     def open_sandbox(self) -> None:
         """Refuse the build when this worker cannot sandbox it (unless an admin turned the sandbox off)."""
-        config = current_app.config
         os.makedirs(os.path.dirname(self.workdir), exist_ok=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
         for sub in ("home", "tmp"):
             os.makedirs(os.path.join(self.workdir, sub))
-        if not config["BUILD_SANDBOX"]:
-            self.rec.note("# DOCSHELF_BUILD_SANDBOX=off", SANDBOX_OFF, description="Sandbox")
-            return
-        network = str(config["BUILD_NETWORK"]).strip().lower()
-        box = Sandbox(workdir=self.workdir, network="none" if network == "none" else "public",
-                      build_uid=int(config["BUILD_UID"]), bwrap=config.get("BUILD_BWRAP") or None)
-        for url in (api_base_url(), config.get("BUILD_PIP_INDEX_URL")):
-            target = loopback_target(url)
-            if target and all((f.host, f.port) != target for f in box.forwards):
-                path = os.path.join(box.run_dir, f"fwd{len(box.forwards)}.sock")
-                box.forwards.append(Forward(target[0], target[1], path))
-        try:
-            box.open()
-            for forward in box.forwards:
-                self.forwards.append(PortForward(forward.socket_path, (forward.host, forward.port)))
-        except SandboxUnavailable as exc:
-            box.close()
-            message = (f"This worker cannot run builds in a sandbox: {exc} Builds are refused until it can; "
-                       "an admin of a trusted single-team install may set DOCSHELF_BUILD_SANDBOX=off.")
-            self.rec.note("# sandbox", message + "\n", description="Sandbox", exit_code=1)
-            raise BuildFailed(message) from exc
-        self.sandbox = box
-        shown = {"public": "the public internet through slirp4netns; no private or host address",
-                 "none": "none"}[box.network]
-        forwarded = ", ".join(f"{f.host}:{f.port}" for f in box.forwards) or "none"
-        self.rec.note("# sandbox", "".join(n + "\n" for n in box.notes) + f"Every step runs in a bubblewrap "
-                      f"sandbox. Network: {shown}. Host ports forwarded: {forwarded}.\n",
-                      description="Sandbox")
+        self.box = open_build_sandbox(self.workdir, self.rec, current_app.config, api_base_url())
+        self.sandbox = self.box.sandbox
 
     def close_sandbox(self) -> None:
-        for forward in self.forwards:
-            forward.close()
-        if self.sandbox is not None:
-            self.sandbox.close()
+        if self.box is not None:
+            self.box.close()
 
     def _finish(self, success: bool, error: str | None, state: str = "finished",
                 formats: list[str] | None = None) -> None:

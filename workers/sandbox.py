@@ -29,23 +29,15 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import cache
 
 from workers.sandbox_mounts import parents, system_mounts
+from workers.sandbox_net import PROHIBITED, SLIRP_DNS, SLIRP_MISSING, attach_slirp, host_addresses
 
 BUILD_UID = 1000  # the build user inside the sandbox (``docs`` in /etc/passwd, as on Read the Docs)
 INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_init.py")
 INIT_INSIDE = "/run/docshelf/init.py"
-SLIRP_DNS = "10.0.2.3"
 TMP_SIZE = 256 * 1024**2
-#: What a build may never reach through the user-mode network: loopback, private, shared, link-local
-#: (cloud metadata), benchmarking, multicast and reserved ranges. slirp's own /24 stays reachable (DNS).
-PROHIBITED = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-              "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4")
 _CLONE_NEWUSER = 0x10000000
-SLIRP_MISSING = ("slirp4netns is not installed on this worker, so builds run without network "
-                 "(installs from a package index and intersphinx fail). Install it (Debian: apt install "
-                 "slirp4netns) or set DOCSHELF_BUILD_NETWORK=none to silence this note.")
 
 
 class SandboxUnavailable(Exception):
@@ -261,7 +253,7 @@ class Prepared:
             raw = _read_all(self.info_r)
             child = json.loads(raw).get("child-pid") if raw.strip() else None
             if child and self.network == "public":
-                self.slirp = _attach_slirp(int(child))
+                self.slirp = attach_slirp(int(child))
             os.write(self.block_w, b"1")
         except (OSError, ValueError):
             pass  # bubblewrap failed to start: its own message is in the command's output
@@ -290,31 +282,3 @@ def _read_all(fd: int) -> bytes:
             break
         data += chunk
     return data
-
-
-def _attach_slirp(pid: int) -> subprocess.Popen[bytes]:
-    ready_r, ready_w = os.pipe()
-    try:
-        proc = subprocess.Popen(
-            ["slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-             "--enable-seccomp", "--ready-fd", str(ready_w), str(pid), "tap0"],
-            pass_fds=(ready_w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-    finally:
-        os.close(ready_w)
-    try:
-        os.read(ready_r, 1)  # "1" once tap0 is configured; EOF if slirp4netns died
-    finally:
-        os.close(ready_r)
-    return proc
-
-
-@cache
-def host_addresses() -> tuple[str, ...]:
-    """The worker host's own IPv4 addresses: prohibited too, whatever their range."""
-    try:
-        out = subprocess.run(["ip", "-j", "-4", "addr", "show"], capture_output=True, text=True, timeout=10)
-        entries = json.loads(out.stdout or "[]")
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return ()
-    return tuple(sorted({a["local"] for e in entries for a in e.get("addr_info", []) if a.get("local")}))
