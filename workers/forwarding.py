@@ -16,6 +16,8 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from workers.sandbox_init import pump  # the same relay as the sandbox's end (stdlib only)
+
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -36,21 +38,6 @@ def loopback_target(url: str | None) -> tuple[str, int] | None:
     except ValueError:
         return None
     return (host, port) if address.version == 4 and address.is_loopback else None
-
-
-def _pump(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class PortForward:
@@ -80,8 +67,8 @@ class PortForward:
             except OSError:
                 inside.close()
                 continue
-            threading.Thread(target=_pump, args=(inside, outside), daemon=True).start()
-            threading.Thread(target=_pump, args=(outside, inside), daemon=True).start()
+            threading.Thread(target=pump, args=(inside, outside), daemon=True).start()
+            threading.Thread(target=pump, args=(outside, inside), daemon=True).start()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

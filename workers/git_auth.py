@@ -26,6 +26,7 @@ from app.models import Project
 from app.security import url_credentials
 from app.security.local_repositories import RepositoryRules
 from app.services import repositories
+from app.services.build_health import pid_alive
 from app.services.repositories import RepositoryCredentials, fit_problem
 from workers.recorder import BuildFailed
 
@@ -87,21 +88,11 @@ def _ssh_env(creds: RepositoryCredentials, url: str, private: str) -> dict[str, 
     return {"GIT_SSH_COMMAND": f"{SSH} -F {shlex.quote(config)} {SSH_OPTIONS}", "GIT_SSH_VARIANT": "ssh"}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale() -> None:
     """Remove private directories (a key, maybe) left by a process killed mid-clone."""
     for path in glob.glob(os.path.join(tempfile.gettempdir(), PREFIX + "*")):
         pid = os.path.basename(path)[len(PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 

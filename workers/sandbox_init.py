@@ -46,7 +46,7 @@ def add_routes(cidrs: list[str]) -> None:
             _fail(f"could not close the network to {cidr}: {result.stderr.strip()}")
 
 
-def _pump(src: socket.socket, dst: socket.socket) -> None:
+def pump(src: socket.socket, dst: socket.socket) -> None:
     try:
         while True:
             data = src.recv(65536)
@@ -74,8 +74,8 @@ def _relay(listener: socket.socket, path: str) -> None:
             inside.close()
             outside.close()
             continue
-        threading.Thread(target=_pump, args=(inside, outside), daemon=True).start()
-        threading.Thread(target=_pump, args=(outside, inside), daemon=True).start()
+        threading.Thread(target=pump, args=(inside, outside), daemon=True).start()
+        threading.Thread(target=pump, args=(outside, inside), daemon=True).start()
 
 
 def listen(forwards: list[list]) -> list[tuple[socket.socket, str]]:

@@ -52,7 +52,7 @@ def last_beat(build_id: int) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Alive and not a zombie: a killed horse whose parent died too may linger unreaped as a zombie."""
     try:
         os.kill(pid, 0)
@@ -73,7 +73,7 @@ def is_dead(build: Build, heartbeat: dict[str, Any] | None, stale_after: float) 
     if heartbeat is None:
         started = build.started or build.created
         return (utcnow() - started).total_seconds() > stale_after
-    if heartbeat.get("host") == socket.gethostname() and not _pid_alive(int(heartbeat.get("pid", 0))):
+    if heartbeat.get("host") == socket.gethostname() and not pid_alive(int(heartbeat.get("pid", 0))):
         return True
     return now - float(heartbeat.get("ts", 0)) > stale_after
 

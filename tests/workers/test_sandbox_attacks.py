@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db, get_redis
-from app.models import BuildCommand
+from app.models import Build, BuildCommand
 from tests import factories
 from tests.workers.conftest import fresh, sphinx_files, work
 from tests.workers.test_end_to_end import site as site_path
@@ -149,6 +149,15 @@ def _log(build_id: int) -> str:
     return "\n".join(f"$ {c.command}\n{c.output}" for c in commands)
 
 
+def build_once(client, headers, user, repo_url: str, slug: str) -> tuple[Build, str]:
+    """Import ``repo_url`` as ``user``'s project ``slug``, build its latest with the real engine in this
+    process; returns the finished build and its log."""
+    factories.ProjectFactory(name=slug.title(), slug=slug, repository_url=repo_url, maintainers=[user])
+    build_id = trigger(client, headers, slug, "latest")
+    work()
+    return fresh(build_id), _log(build_id)
+
+
 def _processes_with(token: str) -> list[int]:
     found = []
     for pid in os.listdir("/proc"):
@@ -263,11 +272,7 @@ def test_a_fork_bomb_and_a_daemon_end_with_their_step(app, client, user, headers
     files = sphinx_files("Bomb")
     files[".readthedocs.yaml"] = config
     repo = make_repo(files)
-    factories.ProjectFactory(name="Bomb", slug="bomb", repository_url=repo.url, maintainers=[user])
-    build_id = trigger(client, headers, "bomb", "latest")
-    work()
-    build = fresh(build_id)
-    log = _log(build_id)
+    build, log = build_once(client, headers, user, repo.url, "bomb")
     assert (build.state, build.success) == ("finished", True), (build.error, log[-3000:])
     refused = [line for line in log.splitlines() if line.startswith("fork refused after")]
     assert refused, log[-3000:]
@@ -285,191 +290,24 @@ def test_filling_the_disk_stops_the_build(app, client, user, headers, make_repo,
     files = sphinx_files("Fill")
     files[".readthedocs.yaml"] = config
     repo = make_repo(files)
-    factories.ProjectFactory(name="Fill", slug="fill", repository_url=repo.url, maintainers=[user])
-    build_id = trigger(client, headers, "fill", "latest")
-    work()
-    build = fresh(build_id)
+    build, log = build_once(client, headers, user, repo.url, "fill")
     assert (build.state, build.success) == ("finished", False)
     assert "disk limit of 40 MiB" in (build.error or "")
-    assert "[Docshelf stopped this command" in _log(build_id)
-    assert not os.path.exists(os.path.join(app.config["DATA_DIR"], "builds", str(build_id)))
+    assert "[Docshelf stopped this command" in log
+    assert not os.path.exists(os.path.join(app.config["DATA_DIR"], "builds", str(build.id)))
 
 
 def test_a_worker_that_cannot_sandbox_refuses_builds(app, client, user, headers, sphinx_repo, monkeypatch):
     monkeypatch.setitem(app.config, "BUILD_BWRAP", "/nonexistent/bwrap")
-    factories.ProjectFactory(name="Refused", slug="refused", repository_url=sphinx_repo.url,
-                             maintainers=[user])
-    build_id = trigger(client, headers, "refused", "latest")
-    work()
-    build = fresh(build_id)
+    build, log = build_once(client, headers, user, sphinx_repo.url, "refused")
     assert (build.state, build.success) == ("finished", False)
     assert "cannot run builds in a sandbox" in build.error and "DOCSHELF_BUILD_SANDBOX=off" in build.error
-    log = _log(build_id)
     assert "git clone" not in log  # refused before anything of the project was fetched or run
     assert not os.path.exists(site_path(app, "refused", "latest"))
 
 
 def test_sandbox_off_builds_with_a_warning_first(app, client, user, headers, sphinx_repo, monkeypatch):
     monkeypatch.setitem(app.config, "BUILD_SANDBOX", False)
-    factories.ProjectFactory(name="Trusted", slug="trusted", repository_url=sphinx_repo.url,
-                             maintainers=[user])
-    build_id = trigger(client, headers, "trusted", "latest")
-    work()
-    build = fresh(build_id)
+    build, log = build_once(client, headers, user, sphinx_repo.url, "trusted")
     assert (build.state, build.success) == ("finished", True), build.error
-    first = db.session.scalars(select(BuildCommand).where(BuildCommand.build_id == build_id)
-                               .order_by(BuildCommand.id)).first()
-    assert first is not None and first.output.startswith("WARNING: this build ran WITHOUT a sandbox")
-
-
-def test_the_api_port_alone_is_forwarded_into_the_sandbox(app, client, user, headers, make_repo, monkeypatch):
-    """A build reaches the API at its loopback public URL (forwarded), and nothing else on the host."""
-    import http.server
-    import threading
-
-    seen: list[str] = []
-
-    class Api(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            seen.append(self.headers.get("Authorization", ""))
-            body = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    for server in (api, other):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setitem(app.config, "PUBLIC_URL", f"http://127.0.0.1:{api.server_port}")
-        probe = ("python - <<'PY'\nimport os, urllib.request\n"
-                 "print('api', urllib.request.urlopen(os.environ['DOCSHELF_API_URL'], timeout=5).status)\n"
-                 f"try:\n    urllib.request.urlopen('http://127.0.0.1:{other.server_port}/', timeout=3)\n"
-                 "    print('other port SUCCEEDED')\nexcept Exception as exc:\n"
-                 "    print('other port blocked', exc)\n"
-                 "PY")
-        files = sphinx_files("Forward")
-        files[".readthedocs.yaml"] = ("version: 2\nsphinx:\n  configuration: docs/conf.py\nbuild:\n  jobs:\n"
-                                      f"    pre_build:\n      - {json.dumps(probe)}\n")
-        repo = make_repo(files)
-        factories.ProjectFactory(name="Forward", slug="forward", repository_url=repo.url, maintainers=[user])
-        build_id = trigger(client, headers, "forward", "latest")
-        work()
-        build = fresh(build_id)
-        log = _log(build_id)
-        assert (build.state, build.success) == ("finished", True), (build.error, log[-2000:])
-        assert "api 200" in log and "other port blocked" in log, log[-2000:]
-        assert seen and all(not h for h in seen)  # the request came from the build (no server token added)
-    finally:
-        api.shutdown()
-        other.shutdown()
-
-
-def _wheel(name: str, version: str, module_text: str) -> tuple[str, bytes]:
-    import base64
-    import hashlib
-    import io
-
-    dist = f"{name}-{version}"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    wheel = "Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    files = {f"{name}/__init__.py": module_text.encode(), f"{dist}.dist-info/METADATA": metadata.encode(),
-             f"{dist}.dist-info/WHEEL": wheel.encode()}
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    files[f"{dist}.dist-info/RECORD"] = ("\n".join([*record, f"{dist}.dist-info/RECORD,,"]) + "\n").encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-    return f"{dist}-py3-none-any.whl", buffer.getvalue()
-
-
-def test_python_install_fetches_a_requirement_from_the_package_index(app, client, user, headers, make_repo,
-                                                                      monkeypatch):
-    """A requirement comes from a package index (a PyPI mirror on the host's loopback, forwarded in)."""
-    import http.server
-    import threading
-
-    wheel_name, wheel = _wheel("docshelf_index_fixture", "2.5", "GREETING = 'from the index'\n")
-    served: list[str] = []
-
-    class Index(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            served.append(self.path)
-            if self.path.rstrip("/") == "/simple/docshelf-index-fixture":
-                body = f'<a href="/files/{wheel_name}">{wheel_name}</a>'.encode()
-                kind = "text/html"
-            elif self.path == f"/files/{wheel_name}":
-                body, kind = wheel, "application/octet-stream"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    index = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
-    threading.Thread(target=index.serve_forever, daemon=True).start()
-    try:
-        index_url = f"http://127.0.0.1:{index.server_port}/simple/"
-        monkeypatch.setitem(app.config, "BUILD_PIP_INDEX_URL", index_url)
-        conf = ("import docshelf_index_fixture\n"
-                "rst_epilog = '.. |greeting| replace:: ' + docshelf_index_fixture.GREETING\n")
-        files = sphinx_files("Indexed", extra=conf)
-        files["docs/index.rst"] = "Indexed\n=======\n\nSays |greeting|.\n"
-        files["docs/requirements.txt"] = "docshelf-index-fixture==2.5\n"
-        files[".readthedocs.yaml"] = ("version: 2\nsphinx:\n  configuration: docs/conf.py\n"
-                                      "python:\n  install:\n    - requirements: docs/requirements.txt\n")
-        repo = make_repo(files)
-        factories.ProjectFactory(name="Indexed", slug="indexed", repository_url=repo.url,
-                                 maintainers=[user])
-        build_id = trigger(client, headers, "indexed", "latest")
-        work()
-        build = fresh(build_id)
-        assert (build.state, build.success) == ("finished", True), (build.error, _log(build_id)[-3000:])
-        assert f"/files/{wheel_name}" in served  # the index really served it, through the forwarded port
-        with open(site_path(app, "indexed", "latest", "html", "index.html")) as fh:
-            assert "from the index" in fh.read()
-    finally:
-        index.shutdown()
-
-
-def test_without_slirp4netns_builds_run_offline_and_say_so(app, client, user, headers, make_repo, monkeypatch,
-                                                          tmp_path):
-    """A worker host without slirp4netns (here: not on the worker's PATH) builds with no network."""
-    import shutil
-
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("sleep", "ip", "git"):
-        (bin_dir / tool).symlink_to(shutil.which(tool))
-    monkeypatch.setenv("PATH", str(bin_dir))
-    probe = ("python - <<'PY'\nimport socket\ntry:\n    socket.getaddrinfo('pypi.org', 443)\n"
-             "    print('resolved')\nexcept OSError as exc:\n    print('offline', exc)\nPY")
-    files = sphinx_files("Offline")
-    files[".readthedocs.yaml"] = ("version: 2\nsphinx:\n  configuration: docs/conf.py\nbuild:\n  jobs:\n"
-                                  f"    pre_build:\n      - {json.dumps(probe)}\n")
-    repo = make_repo(files)
-    factories.ProjectFactory(name="Offline", slug="offline", repository_url=repo.url, maintainers=[user])
-    build_id = trigger(client, headers, "offline", "latest")
-    work()
-    build = fresh(build_id)
-    log = _log(build_id)
-    assert (build.state, build.success) == ("finished", True), (build.error, log[-2000:])
-    assert "slirp4netns is not installed" in log and "apt install slirp4netns" in log
-    lines = log.splitlines()
-    assert "Network: none." in log
-    assert "resolved" not in lines and any(line.startswith("offline ") for line in lines), log[-1500:]
+    assert log.startswith("$ # DOCSHELF_BUILD_SANDBOX=off\nWARNING: this build ran WITHOUT a sandbox")
