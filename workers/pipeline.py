@@ -205,7 +205,8 @@ class Pipeline:
         env = self.base_env(path_prefix=[os.path.join(self.venv, "bin")])
         env["VIRTUAL_ENV"] = self.venv
         try:
-            env.update(build_variables(self.project, version, commit=commit, output_dir=self.output + os.sep))
+            env.update(build_variables(self.project, version, commit=commit, output_dir=self.output + os.sep,
+                                       repository_path=self.checkout, virtualenv_path=self.venv))
         except ValueError as exc:  # an env var encrypted with another secret key
             raise BuildFailed(f"The project's environment variables cannot be read: {exc}.") from exc
         env.update(self.api_access())
@@ -246,7 +247,8 @@ class Pipeline:
         custom = self.config.tool == "commands"
         if not custom:
             self.hooks("pre_build")
-        buildfs.real_dir(self.workdir, self.output)
+        if not custom:  # build.commands make $READTHEDOCS_OUTPUT themselves, as on Read the Docs
+            buildfs.real_dir(self.workdir, self.output)
         ctx = BuildContext(rec=self.rec, checkout=self.checkout, output=self.output, workdir=self.workdir,
                            python=self.python, env=self.env, project_slug=self.project.slug,
                            version_slug=self.build.version_slug, language=self.project.language)

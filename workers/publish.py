@@ -39,6 +39,7 @@ class Published:
 
     path: str
     files: int = 0
+    pages: int = 0  # the HTML pages among the files (Sphinx also writes sources, assets, search index)
     downloads: list[str] = field(default_factory=list)  # the formats actually published
     skipped: Skipped = field(default_factory=Skipped)
 
@@ -47,7 +48,8 @@ class Published:
 
     def summary(self) -> str:
         """A line for the build log; names what was left out so the author can find it."""
-        text = f"Published {self.files} HTML files; downloads: {', '.join(self.downloads) or 'none'}."
+        text = (f"Published {self.pages} pages ({self.files} files with their assets); downloads: "
+                f"{', '.join(self.downloads) or 'none'}.")
         if self.skipped.count:
             shown = ", ".join(self.skipped.examples)
             more = ", ..." if self.skipped.count > len(self.skipped.examples) else ""
@@ -142,6 +144,8 @@ def _copy_html(source: int, target: str, result: Published) -> None:
         finally:
             os.close(out)
         result.files += 1
+        if relative.endswith((".html", ".htm")):
+            result.pages += 1
 
 
 def _copy_download(path: str, target: str, root: str | None) -> bool:

@@ -34,7 +34,8 @@ def git_identifier(version: Version) -> str:
     return version.identifier or version.verbose_name
 
 
-def rtd_variables(project: Project, version: Version, *, commit: str, output_dir: str) -> dict[str, str]:
+def rtd_variables(project: Project, version: Version, *, commit: str, output_dir: str,
+                  repository_path: str = "", virtualenv_path: str = "") -> dict[str, str]:
     values = {
         "VERSION": version.slug,
         "VERSION_TYPE": version.type,
@@ -46,6 +47,11 @@ def rtd_variables(project: Project, version: Version, *, commit: str, output_dir
         "GIT_IDENTIFIER": git_identifier(version),
         "CANONICAL_URL": canonical_url(project, version),
     }
+    # Where the build runs (Read the Docs' build environment contract): known only inside a build.
+    if repository_path:
+        values["REPOSITORY_PATH"] = repository_path
+    if virtualenv_path:
+        values["VIRTUALENV_PATH"] = virtualenv_path
     env = {"READTHEDOCS": "True", "DOCSHELF": "True"}
     for name, value in values.items():
         env[f"READTHEDOCS_{name}"] = value
@@ -62,7 +68,9 @@ def project_variables(project: Project, *, public_only: bool) -> dict[str, str]:
     return {var.name: decrypt(var.value_encrypted, secret_key) for var in db.session.scalars(stmt)}
 
 
-def build_variables(project: Project, version: Version, *, commit: str, output_dir: str) -> dict[str, str]:
-    env = rtd_variables(project, version, commit=commit, output_dir=output_dir)
+def build_variables(project: Project, version: Version, *, commit: str, output_dir: str,
+                    repository_path: str = "", virtualenv_path: str = "") -> dict[str, str]:
+    env = rtd_variables(project, version, commit=commit, output_dir=output_dir,
+                        repository_path=repository_path, virtualenv_path=virtualenv_path)
     env.update(project_variables(project, public_only=version.type == "external"))
     return env

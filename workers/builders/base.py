@@ -80,7 +80,13 @@ class Builder(ABC):
         for fmt in FORMATS:
             if fmt in self.config.formats:
                 self.ctx.rec.checkpoint()
-                path = self.build_format(fmt)
+                try:
+                    path = self.build_format(fmt)
+                except BuildFailed as exc:  # an optional format never costs the HTML that built
+                    self.ctx.rec.note(f"# {fmt} failed", f"The {fmt} download could not be built "
+                                      f"({exc.message}); the HTML and the other formats are published "
+                                      "without it.\n", description=f"{fmt} failed", exit_code=1)
+                    continue
                 if path:
                     downloads[fmt] = path
         return downloads
