@@ -58,6 +58,8 @@ class BuildConfig:
     fail_on_warning: bool = False
     formats: list[str] = field(default_factory=list)
     python_install: list[dict[str, Any]] = field(default_factory=list)
+    #: build.jobs that replace a step: create_environment, install, and build → {html|<format>: commands}
+    overrides: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, list[str]] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
     submodules: Submodules = field(default_factory=Submodules)
@@ -71,7 +73,8 @@ class BuildConfig:
         out.update({
             "version": "2",
             "formats": list(self.formats),
-            "build": {**self.extra.get("build", {}), "jobs": {n: self.jobs.get(n, []) for n in JOB_NAMES},
+            "build": {**self.extra.get("build", {}), "jobs": {**{n: self.jobs.get(n, []) for n in JOB_NAMES},
+                                                                  **self.overrides},
                       "commands": list(self.commands)},
             "python": {"install": list(self.python_install)},
             "sphinx": {**tool, "builder": self.builder} if self.tool == "sphinx" else None,
@@ -166,7 +169,7 @@ def _parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
         raise ConfigError(f"Invalid configuration key 'build.jobs.{unknown[0]}': "
                           f"expected one of {', '.join(JOB_NAMES + OVERRIDE_JOBS)}.")
     jobs = {name: _commands(jobs_raw[name], f"build.jobs.{name}") for name in JOB_NAMES if jobs_raw.get(name)}
-    _override_jobs(jobs_raw)
+    overrides = _override_jobs(jobs_raw)
     commands = _commands(build.get("commands"), "build.commands")
 
     formats_raw = raw.get("formats", [])
@@ -180,6 +183,7 @@ def _parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
     install = _python_install(_mapping(raw, "python"), checkout)
     extra = {k: v for k, v in raw.items() if k not in ("version", "formats", "python", "sphinx", "mkdocs")}
     base: dict[str, Any] = {"formats": formats, "python_install": install, "jobs": jobs, "commands": commands,
+                            "overrides": overrides,
                             "submodules": _submodules(raw), "extra": extra}
     if commands:
         return BuildConfig(tool="commands", configuration=None, **base)
@@ -207,16 +211,23 @@ def _parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
     return BuildConfig(tool=tool, configuration=configuration, **base)
 
 
-def _override_jobs(jobs_raw: dict[str, Any]) -> None:
-    """Validate the step-replacing jobs' shape; Docshelf does not run them (a warning says so)."""
+def _override_jobs(jobs_raw: dict[str, Any]) -> dict[str, Any]:
+    """The jobs that replace Docshelf's own step, as Read the Docs runs them: ``create_environment``
+    instead of making the virtualenv, ``install`` instead of ``python.install``, ``build.<format>``
+    instead of building that format (whose output is then read from ``$READTHEDOCS_OUTPUT/<format>/``)."""
+    overrides: dict[str, Any] = {}
     for name in ("create_environment", "install"):
-        _commands(jobs_raw.get(name), f"build.jobs.{name}")
+        commands = _commands(jobs_raw.get(name), f"build.jobs.{name}")
+        if commands:
+            overrides[name] = commands
     per_format = jobs_raw.get("build") or {}
     if not isinstance(per_format, dict) or not set(per_format) <= {"html", *FORMATS}:
         raise ConfigError("Invalid configuration key 'build.jobs.build': expected a mapping of html, "
                           "htmlzip, pdf or epub to commands.")
-    for fmt, commands in per_format.items():
-        _commands(commands, f"build.jobs.build.{fmt}")
+    built = {fmt: _commands(commands, f"build.jobs.build.{fmt}") for fmt, commands in per_format.items()}
+    if any(built.values()):
+        overrides["build"] = {fmt: commands for fmt, commands in built.items() if commands}
+    return overrides
 
 
 def _submodules(raw: dict[str, Any]) -> Submodules:

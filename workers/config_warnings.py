@@ -33,11 +33,6 @@ NO_SYSTEM_STEP = "not run: Docshelf has no system-dependencies step (it installs
 NOT_RUN_JOBS = {
     "pre_system_dependencies": NO_SYSTEM_STEP,
     "post_system_dependencies": NO_SYSTEM_STEP,
-    "create_environment": "not run: Docshelf creates the build virtualenv itself; use "
-                          "post_create_environment.",
-    "install": "not run: Docshelf installs python.install itself; use pre_install or post_install.",
-    "build": "not run: Docshelf builds with Sphinx or MkDocs itself; to build your own way use "
-             "build.commands.",
 }
 OBSOLETE = {
     "build.image": "obsolete (Read the Docs replaced it by build.os); Docshelf builds on the build "
@@ -142,6 +137,10 @@ def _jobs(jobs: dict[str, Any], config: BuildConfig, warn: Warn) -> None:
         path = f"build.jobs.{name}"
         if name in NOT_RUN_JOBS:
             warn(path, NOT_RUN_JOBS[name])
+        elif name == "build" and isinstance(commands, dict) and config.tool != "commands":
+            for fmt in commands:
+                if fmt != "html" and fmt not in config.formats:
+                    warn(f"{path}.{fmt}", f"not run: '{fmt}' is not in formats.")
         elif config.tool == "commands" and name != "post_checkout":
             warn(path, f"{COMMANDS_REPLACE} but post_checkout (Read the Docs refuses build.jobs together "
                        "with build.commands).")

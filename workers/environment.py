@@ -48,10 +48,23 @@ def create_venv(rec: Recorder, venv_dir: str) -> str:
         # addsitedir (not plain path lines) also runs the worker's own .pth files, so an editable
         # install of Docshelf is importable in the build (the Sphinx extension, the MkDocs plugin).
         fh.write("import site; " + "; ".join(f"site.addsitedir({d!r})" for d in dirs) + "\n")
+    _pip_commands(venv_dir)
     rec.note("python -m venv --without-pip $VIRTUAL_ENV",
              f"Created {venv_dir} on Python {sys.version.split()[0]}; the worker's packages are visible from "
              f"{', '.join(dirs)}.\n", description="Creating the environment")
     return venv_python(venv_dir)
+
+
+def _pip_commands(venv_dir: str) -> None:
+    """``pip`` and ``pip3`` in the venv's bin, running the visible pip as this venv's: without them a
+    ``pip install`` in a job or ``build.commands`` would find the system's pip instead."""
+    script = (f"#!{venv_python(venv_dir)}\nimport sys\nfrom pip._internal.cli.main import main\n"
+              "sys.exit(main())\n")
+    for name in ("pip", "pip3"):
+        path = os.path.join(venv_dir, "bin", name)
+        with open(path, "w") as fh:
+            fh.write(script)
+        os.chmod(path, 0o755)
 
 
 def install_commands(python: str, install: list[dict[str, Any]]) -> list[list[str]]:

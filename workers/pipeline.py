@@ -229,17 +229,31 @@ class Pipeline:
         self.set_state("installing")
         self.enter_sandbox()
         custom = self.config.tool == "commands"  # build.commands replaces every other step, as on RTD
+        overrides = self.config.overrides
         if not custom:
             self.hooks("pre_create_environment")
-        self.python = environment.create_venv(self.rec, self.venv)
+        if "create_environment" in overrides and not custom:  # the project makes its own environment
+            self.run_override("create_environment", overrides["create_environment"])
+            self.python = environment.venv_python(self.venv)
+        else:
+            self.python = environment.create_venv(self.rec, self.venv)
         if custom:
             return
         self.hooks("post_create_environment")
         self.hooks("pre_install")
-        for argv in environment.install_commands(self.python, self.config.python_install):
-            self.rec.run(argv, cwd=self.checkout, env=self.env, description="Installing",
-                         display="python " + " ".join(argv[1:]))
+        if "install" in overrides:
+            self.run_override("install", overrides["install"])
+        else:
+            for argv in environment.install_commands(self.python, self.config.python_install):
+                self.rec.run(argv, cwd=self.checkout, env=self.env, description="Installing",
+                             display="python " + " ".join(argv[1:]))
         self.hooks("post_install")
+
+    def run_override(self, name: str, commands: list[str]) -> None:
+        """``build.jobs.<name>`` replacing Docshelf's own step: shell strings, like every job."""
+        for command in commands:
+            self.rec.run(["bash", "-c", command], cwd=self.checkout, env=self.env,
+                         description=f"build.jobs.{name}", display=command)
 
     def build_docs(self) -> dict[str, str]:
         assert self.config is not None

@@ -63,3 +63,43 @@ def test_the_publish_note_counts_pages(app, client, user, headers, make_repo):
     html = [n for _d, _s, names in os.walk(site(app, "counted", "latest", "html")) for n in names
             if n.endswith(".html")]
     assert pages == len(html) and "files with their assets" in note
+
+
+def test_build_jobs_replace_the_steps_they_name(app, client, user, headers, make_repo):
+    """install, build.html and build.pdf as Read the Docs runs them: instead of Docshelf's own step."""
+    config = {
+        "version": 2, "formats": ["pdf"], "sphinx": {"configuration": "docs/conf.py"},
+        "python": {"install": [{"requirements": "docs/requirements.txt"}]},
+        "build": {"jobs": {
+            "install": ["echo installing my own way"],
+            "build": {
+                "html": ["mkdir -p $READTHEDOCS_OUTPUT/html",
+                         "echo '<p>html of my own</p>' > $READTHEDOCS_OUTPUT/html/index.html"],
+                "pdf": ["mkdir -p $READTHEDOCS_OUTPUT/pdf",
+                        "echo -n '%PDF-1.4 mine' > $READTHEDOCS_OUTPUT/pdf/x.pdf"],
+            },
+        }},
+    }
+    files = sphinx_files("Own")
+    files["docs/requirements.txt"] = "this-package-does-not-exist-anywhere==0\n"  # never installed
+    files[".readthedocs.yaml"] = json.dumps(config)
+    build, log = build_once(client, headers, user, make_repo(files).url, "own")
+    assert (build.state, build.success) == ("finished", True), (build.error, log[-3000:])
+    assert "installing my own way" in log and "this-package-does-not-exist" not in log.split("$ echo")[-1]
+    assert "-m sphinx" not in log and "Configuration warnings" not in log
+    with open(site(app, "own", "latest", "html", "index.html")) as fh:
+        assert "html of my own" in fh.read()
+    with open(site(app, "own", "latest", "downloads", "own.pdf"), "rb") as fh:
+        assert fh.read() == b"%PDF-1.4 mine"
+
+
+def test_pip_in_build_commands_is_the_build_environments(app, client, user, headers, make_repo):
+    commands = ["command -v pip", "pip --version", "mkdir -p $READTHEDOCS_OUTPUT/html",
+                "echo ok > $READTHEDOCS_OUTPUT/html/index.html"]
+    files = {".readthedocs.yaml": "version: 2\nbuild:\n  commands:\n"
+             + "".join(f"    - {json.dumps(c)}\n" for c in commands)}
+    build, log = build_once(client, headers, user, make_repo(files).url, "pipped")
+    assert (build.state, build.success) == ("finished", True), (build.error, log[-2000:])
+    lines = log.splitlines()
+    assert any(x.endswith("/venv/bin/pip") for x in lines), log[-2000:]
+    assert "externally-managed-environment" not in log

@@ -127,7 +127,7 @@ python:
     assert "only used together with 'path'" in warnings["python.install.0.method"]
 
 
-def test_jobs_docshelf_does_not_run(tmp_path):
+def test_jobs_docshelf_does_not_run_and_the_steps_it_replaces(tmp_path):
     config = _load(tmp_path, """version: 2
 sphinx: {configuration: docs/conf.py}
 build:
@@ -138,11 +138,14 @@ build:
     install: [echo d]
     build:
       html: [echo e]
+      epub: [echo f]
     post_build: [echo ran]
 """)
     assert _keys(config.warnings) == [f"build.jobs.{name}" for name in (
-        "pre_system_dependencies", "post_system_dependencies", "create_environment", "install", "build")]
+        "pre_system_dependencies", "post_system_dependencies", "build.epub")]  # epub is not in formats
     assert set(config.jobs) == {"pre_system_dependencies", "post_system_dependencies", "post_build"}
+    assert config.overrides == {"create_environment": ["echo c"], "install": ["echo d"],
+                                "build": {"html": ["echo e"], "epub": ["echo f"]}}
 
 
 def test_build_commands_make_the_other_steps_unused(tmp_path):

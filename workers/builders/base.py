@@ -72,8 +72,16 @@ class Builder(ABC):
         return type(self).__name__.removesuffix("Builder")
 
     def build(self) -> dict[str, str]:
-        """HTML first (it must succeed), then each requested format; returns format → file."""
-        self.build_html()
+        """HTML first (it must succeed), then each requested format; returns format → file.
+
+        ``build.jobs.build.<format>`` replaces a format's step: its commands write
+        ``$READTHEDOCS_OUTPUT/<format>/``, which is read back as Read the Docs does.
+        """
+        own = self.config.overrides.get("build", {})
+        if "html" in own:
+            self.run_commands(own["html"], "build.jobs.build.html")
+        else:
+            self.build_html()
         if not buildfs.real_file_or_dir(self.ctx.workdir, self.html_dir) or not os.listdir(self.html_dir):
             raise BuildFailed("The build produced no HTML.")
         downloads: dict[str, str] = {}
@@ -81,7 +89,11 @@ class Builder(ABC):
             if fmt in self.config.formats:
                 self.ctx.rec.checkpoint()
                 try:
-                    path = self.build_format(fmt)
+                    if fmt in own:
+                        self.run_commands(own[fmt], f"build.jobs.build.{fmt}")
+                        path = self.collected(fmt)
+                    else:
+                        path = self.build_format(fmt)
                 except BuildFailed as exc:  # an optional format never costs the HTML that built
                     self.ctx.rec.note(f"# {fmt} failed", f"The {fmt} download could not be built "
                                       f"({exc.message}); the HTML and the other formats are published "
@@ -90,6 +102,22 @@ class Builder(ABC):
                 if path:
                     downloads[fmt] = path
         return downloads
+
+    def run_commands(self, commands: list[str], description: str) -> None:
+        for command in commands:
+            self.ctx.rec.run(["bash", "-c", command], cwd=self.ctx.checkout, env=self.ctx.env,
+                             description=description, display=command)
+
+    def collected(self, fmt: str) -> str | None:
+        """The one file the project's own commands left in ``$READTHEDOCS_OUTPUT/<format>/``."""
+        folder = os.path.join(self.ctx.output, fmt)
+        files = sorted(os.listdir(folder)) if buildfs.real_file_or_dir(self.ctx.workdir, folder) else []
+        if len(files) == 1 and buildfs.real_file(self.ctx.workdir, os.path.join(folder, files[0])):
+            return os.path.join(folder, files[0])
+        if files:
+            raise BuildFailed(f"$READTHEDOCS_OUTPUT/{fmt}/ holds {len(files)} entries; a download is "
+                              "one file.")
+        return None
 
     def run(self, argv: list[str], description: str, cwd: str | None = None) -> None:
         self.ctx.rec.run(argv, cwd=cwd or self.ctx.checkout, env=self.ctx.env, description=description,
@@ -100,9 +128,7 @@ class CommandsBuilder(Builder):
     """``build.commands``: the user's commands produce ``$READTHEDOCS_OUTPUT/html`` (and format folders)."""
 
     def build_html(self) -> None:
-        for command in self.config.commands:
-            self.ctx.rec.run(["bash", "-c", command], cwd=self.ctx.checkout, env=self.ctx.env,
-                             description="build.commands", display=command)
+        self.run_commands(self.config.commands, "build.commands")
         if not buildfs.real_file_or_dir(self.ctx.workdir, self.html_dir):
             raise BuildFailed("build.commands finished without writing $READTHEDOCS_OUTPUT/html (a real "
                               "directory: links are not followed).")
@@ -111,8 +137,11 @@ class CommandsBuilder(Builder):
         self.build_html()
         downloads: dict[str, str] = {}
         for fmt in FORMATS:  # whatever the commands left in $READTHEDOCS_OUTPUT/<format>/ is offered
-            folder = os.path.join(self.ctx.output, fmt)
-            files = sorted(os.listdir(folder)) if buildfs.real_file_or_dir(self.ctx.workdir, folder) else []
-            if len(files) == 1 and buildfs.real_file(self.ctx.workdir, os.path.join(folder, files[0])):
-                downloads[fmt] = os.path.join(folder, files[0])
+            try:
+                path = self.collected(fmt)
+            except BuildFailed as exc:
+                self.ctx.rec.note(f"# {fmt} not offered", exc.message + "\n", description=f"{fmt} skipped")
+                continue
+            if path:
+                downloads[fmt] = path
         return downloads
