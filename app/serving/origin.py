@@ -12,6 +12,7 @@ rate limits, the read cache) runs for a request it is going to refuse or send aw
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request
@@ -85,9 +86,25 @@ def split_origins() -> Response | None:
     return response
 
 
+def check_origins(public_url: str | None, docs_url: str | None) -> None:
+    """Refuse a docs origin that is the app's own (docs would then be served where sessions live);
+    warn when only the port differs (browsers share cookies across ports)."""
+    if not public_url or not docs_url:
+        return
+    app_parts, docs_parts = urlsplit(public_url), urlsplit(docs_url)
+    if app_parts.netloc.lower() == docs_parts.netloc.lower():
+        raise RuntimeError(f"DOCSHELF_DOCS_URL ({docs_url}) must not be the app's own origin "
+                           f"(DOCSHELF_PUBLIC_URL {public_url}): built docs need a host of their own.")
+    if (app_parts.hostname or "").lower() == (docs_parts.hostname or "").lower():
+        logging.getLogger(__name__).warning(
+            "the docs origin %s differs from the app's %s only by its port: browsers share cookies across "
+            "ports, so give the docs another host name", docs_url, public_url)
+
+
 def init_app(app: object) -> None:
-    """Register :func:`split_origins` ahead of every other ``before_request`` hook."""
+    """Check the two origins, then register :func:`split_origins` ahead of every other hook."""
     from flask import Flask
 
     assert isinstance(app, Flask)
+    check_origins(app.config.get("PUBLIC_URL"), app.config.get("DOCS_URL"))
     app.before_request_funcs.setdefault(None, []).insert(0, split_origins)

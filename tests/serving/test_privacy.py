@@ -230,3 +230,11 @@ def test_the_session_cookie_is_host_only_on_the_app_origin(app, client, sites):
     cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("docshelf_session=")]
     assert cookies and all("domain=" not in h.lower() for h in cookies)
     assert all("httponly" in h.lower() and "samesite=lax" in h.lower() for h in cookies)
+
+
+def test_the_docs_origin_may_not_be_the_apps_own():
+    from app import create_app
+
+    with pytest.raises(RuntimeError, match="must not be the app's own origin"):
+        create_app(PUBLIC_URL="https://docs.example.org", DOCS_URL="https://docs.example.org/",
+                   SECRET_KEY="x" * 40, DATABASE_URL="sqlite://", REDIS_URL="redis://127.0.0.1:1/0")
