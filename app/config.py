@@ -130,6 +130,21 @@ SETTINGS: list[Setting] = [
         "A package index (PyPI mirror) builds install from (`PIP_INDEX_URL`); on the host's loopback it is "
         "forwarded into the sandbox like the API.",
     ),
+    # --- build tools (issue 21) ---
+    Setting(
+        "BUILD_PYTHONS",
+        None,
+        "Interpreters builds may ask for with `build.tools.python`, as `3.12=/usr/local/bin/python3.12,"
+        "3.13=/opt/py313/bin/python3`; default: the `python3.X` executables on the worker's PATH. The "
+        "worker's own Python is always offered (and is the fastest: its packages need no install).",
+    ),
+    Setting(
+        "BUILD_PYTHON_STRICT",
+        False,
+        "Fail a build whose `build.tools.python` is not offered, instead of using the nearest version with "
+        "a warning.",
+        _bool,
+    ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting(

@@ -37,8 +37,8 @@ NOT_RUN_JOBS = {
 OBSOLETE = {
     "build.image": "obsolete (Read the Docs replaced it by build.os); Docshelf builds on the build "
                    "server's own system.",
-    "python.version": "obsolete (Read the Docs replaced it by build.tools.python); Docshelf builds with the "
-                      "worker's Python {python}.",
+    "python.version": "obsolete (Read the Docs replaced it by build.tools.python, which Docshelf uses); "
+                      "without that key Docshelf builds with the worker's Python {python}.",
     "python.system_packages": "obsolete (Read the Docs removed it); Docshelf's build environment always sees "
                               "the worker's packages (Sphinx, MkDocs, pip).",
 }
@@ -106,14 +106,13 @@ def _build(section: dict[str, Any], config: BuildConfig, warn: Warn) -> None:
         path = f"build.{key}"
         if key == "os":
             warn(path, f"Docshelf does not build on Read the Docs' images ({_shown(value)}); it builds "
-                       f"on the build server's own system with the worker's Python {_python()}.")
+                       "on the build server's own system, with the Python build.tools.python selects among "
+                       "those it offers.")
         elif key == "tools":
             tools = value if isinstance(value, dict) else {}
             for tool, version in tools.items():
-                if tool == "python":
-                    asked = "the version asked for" if str(version) == _python() else f"not {_shown(version)}"
-                    warn("build.tools.python", "Docshelf does not install Python versions; it builds with "
-                                               f"the worker's Python {_python()} ({asked}).")
+                if tool == "python":  # acted on (workers.tools), which warns when it uses another version
+                    continue
                 else:
                     warn(f"build.tools.{tool}", f"Docshelf does not install {tool} {_shown(version)}; "
                                                 + NOTHING_INSTALLED)

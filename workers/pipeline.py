@@ -25,7 +25,7 @@ from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.builds import build_timeout
 from app.services.sync import sync_versions
-from workers import buildfs, environment, git_auth, publish, vcs
+from workers import buildfs, environment, git_auth, other_python, publish, tools, vcs
 from workers.build_sandbox import BuildSandbox, open_build_sandbox
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
@@ -65,6 +65,7 @@ class Pipeline:
         self.env: dict[str, str] = {}
         self.config: BuildConfig | None = None
         self.python = sys.executable  # replaced by the build virtualenv's interpreter
+        self.tools: tools.BuildTools | None = None  # build.tools.python's choice, asdf and uv
 
     # -- orchestration -------------------------------------------------------------------------------
 
@@ -192,6 +193,7 @@ class Pipeline:
         else:
             self.rec.note("# no .readthedocs.yaml", f"No configuration file; using {config.tool} with "
                           f"{config.configuration}.\n", description="Reading the configuration")
+        self.tools = tools.for_build(self.rec, config, current_app.config, self.workdir, self.sandbox)
         if config.warnings:  # right after the file, so a key that does nothing is the first thing read
             count = len(config.warnings)
             self.rec.note(f"# {count} configuration key{'s' if count > 1 else ''} not used",
@@ -202,7 +204,8 @@ class Pipeline:
         db.session.commit()
 
     def compose_env(self, version: Version, commit: str) -> dict[str, str]:
-        env = self.base_env(path_prefix=[os.path.join(self.venv, "bin")])
+        assert self.tools is not None
+        env = self.base_env(path_prefix=[os.path.join(self.venv, "bin"), *self.tools.path])
         env["VIRTUAL_ENV"] = self.venv
         try:
             env.update(build_variables(self.project, version, commit=commit, output_dir=self.output + os.sep,
@@ -235,6 +238,9 @@ class Pipeline:
         if "create_environment" in overrides and not custom:  # the project makes its own environment
             self.run_override("create_environment", overrides["create_environment"])
             self.python = environment.venv_python(self.venv)
+        elif self.tools is not None and not self.tools.choice.is_worker:  # build.tools.python, another one
+            self.python = other_python.create_venv(self.rec, self.venv, self.tools.choice, self.tools.lib,
+                                                   self.checkout, self.env)
         else:
             self.python = environment.create_venv(self.rec, self.venv)
         if custom:
@@ -247,6 +253,8 @@ class Pipeline:
             for argv in environment.install_commands(self.python, self.config.python_install):
                 self.rec.run(argv, cwd=self.checkout, env=self.env, description="Installing",
                              display="python " + " ".join(argv[1:]))
+            if self.tools is not None and not self.tools.choice.is_worker:
+                other_python.install_tool(self.rec, self.python, self.config.tool, self.checkout, self.env)
         self.hooks("post_install")
 
     def run_override(self, name: str, commands: list[str]) -> None:

@@ -81,6 +81,8 @@ class Sandbox:
     forwards: list[Forward] = field(default_factory=list)
     run_dir: str = ""  # generated /etc files and forwarding sockets, outside the writable workdir
     notes: list[str] = field(default_factory=list)
+    #: read-only (host path, sandbox path) mounts of the tools a build asked for (workers.tools)
+    binds: list[tuple[str, str]] = field(default_factory=list)
     bwrap: str | None = None
     owner: int = -1
     _userns_fd: int | None = None
@@ -211,12 +213,15 @@ class Sandbox:
                "--cap-add", "CAP_NET_ADMIN", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                "--cap-add", "CAP_SETPCAP", "--die-with-parent", "--new-session",
                "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
-               *parents([*system_mounts()[2::3], self.workdir]),
+               *parents([*system_mounts()[2::3], *(d for _, d in self.binds if not d.startswith("/run/")),
+                         self.workdir]),
                *system_mounts(),
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--dir", "/run/docshelf",
                "--ro-bind", INIT, INIT_INSIDE]
         for name in ("passwd", "group", "hosts", "resolv.conf", "hostname"):
             cmd += ["--ro-bind", os.path.join(self.run_dir, name), f"/etc/{name}"]
+        for source, target in self.binds:
+            cmd += ["--ro-bind", source, target]
         for i, forward in enumerate(self.forwards):
             cmd += ["--ro-bind", forward.socket_path, f"/run/docshelf/fwd{i}.sock"]
         # /tmp (above) is small and in memory: $TMPDIR (the build's own tmp/, counted against its disk

@@ -11,6 +11,7 @@ from tests import factories
 from tests.workers.conftest import fresh, sphinx_files, work
 from tests.workers.test_end_to_end import trigger
 from workers.config import ALL, ConfigError, Submodules, load
+from workers.tools import worker_base_python
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -87,11 +88,12 @@ search:
   ranking: {api/*: -1}
   ignore: [404.html]
 """)
-    assert _keys(config.warnings) == ["build.os", "build.tools.python", "build.tools.nodejs",
+    # build.tools.python is acted on: the build warns when it uses another version (test_build_tools).
+    assert _keys(config.warnings) == ["build.os", "build.tools.nodejs",
                                       "build.apt_packages", "python.version", "python.system_packages",
                                       "search.ranking", "search.ignore"]
     text = "\n".join(config.warnings)
-    assert "ubuntu-22.04" in text and f"worker's Python {PYTHON} (not 2.7)" in text
+    assert "ubuntu-22.04" in text and f"worker's Python {PYTHON}" in text
     assert "does not install nodejs 20" in text and "graphviz, plantuml" in text
     assert "python.version: obsolete" in text and "python.system_packages: obsolete" in text
     # Unused keys are still shown in the resolved configuration, as Read the Docs shows them.
@@ -212,7 +214,10 @@ def test_submodule_and_job_errors_name_the_key(tmp_path, yaml_text, key):
         _load(tmp_path, "version: 2\n" + yaml_text)
 
 
-def test_warnings_come_right_after_the_file_in_the_build_log(app, client, user, headers, make_repo):
+def test_warnings_come_right_after_the_file_in_the_build_log(app, client, user, headers, make_repo,
+                                                          monkeypatch):
+    # Only the worker's Python on offer: 3.13 is then the nearest-version warning, on any host.
+    monkeypatch.setitem(app.config, "BUILD_PYTHONS", f"{PYTHON}={worker_base_python()}")
     config = ("version: 2\nbuild:\n  os: ubuntu-24.04\n  tools: {python: '3.13'}\n"
               "sphinx:\n  configuration: docs/conf.py\nsphnix: {}\n")
     repo = make_repo({".readthedocs.yaml": config, **sphinx_files("Warned")})
