@@ -216,6 +216,7 @@ class Pipeline:
         index = current_app.config.get("BUILD_PIP_INDEX_URL")
         if index:
             env["PIP_INDEX_URL"] = index
+        env.update(tools.uv_env(index))
         return env
 
     def api_access(self) -> dict[str, str]:

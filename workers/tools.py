@@ -161,6 +161,15 @@ def uv_binary() -> str | None:
         return os.path.realpath(found) if found else None
 
 
+def uv_env(index_url: str | None) -> dict[str, str]:
+    """uv's settings for a build: the host's certificate store (mounted read-only, as pip and git use
+    it; uv's own roots fail behind a TLS-inspecting proxy) and the package mirror pip is given."""
+    env = {"UV_SYSTEM_CERTS": "1"}
+    if index_url:
+        env["UV_DEFAULT_INDEX"] = index_url
+    return env
+
+
 def write_tools_dir(tools: str, pythons: dict[str, str], build_version: str,
                     inside: bool = True) -> list[str]:
     """Fill the build's tools directory (``asdf``, ``uv``, ``tools.json``); returns the host directories

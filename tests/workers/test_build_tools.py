@@ -104,3 +104,8 @@ def test_an_unsupported_asdf_plugin_fails_clearly(app, client, user, headers, ma
     build, log = build_once(client, headers, user, make_repo(_files(["asdf plugin add ruby"])).url, "ruby")
     assert (build.state, build.success) == ("finished", False)
     assert "asdf: no ruby here" in log and "cannot download or build ruby" in log
+
+
+def test_uv_uses_the_hosts_certificates_and_the_builds_mirror():
+    assert tools.uv_env(None) == {"UV_SYSTEM_CERTS": "1"}
+    assert tools.uv_env("http://127.0.0.1:3141/simple")["UV_DEFAULT_INDEX"] == "http://127.0.0.1:3141/simple"
