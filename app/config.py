@@ -59,6 +59,9 @@ SETTINGS: list[Setting] = [
         "are served path-based; the app's origin redirects docs paths there. `docshelf up` sets one.",
     ),
     Setting(
+        "SESSION_LIFETIME", 14 * 86400, "Seconds a browser session lasts after login, on the server too.", int
+    ),
+    Setting(
         "DOCS_SESSION_LIFETIME", 8 * 3600, "Seconds a private-docs credential of the docs origin lasts.", int
     ),
     # --- docs hosting (issue 4) ---

@@ -16,7 +16,7 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import Flask, session
+from flask import Flask, current_app, session
 from flask.sessions import SecureCookieSessionInterface
 
 from app.errors import PermissionDenied
@@ -52,7 +52,8 @@ def current_session() -> UserSession | None:
     uid, key = session.get(_UID), session.get(_KEY)
     if not isinstance(uid, int):
         return None  # not signed in (an anonymous session may still hold the login form's CSRF token)
-    row = accounts.find_session(key) if isinstance(key, str) else None
+    max_age = int(current_app.config["SESSION_LIFETIME"])
+    row = accounts.find_session(key, max_age) if isinstance(key, str) else None
     if (
         row is None
         or row.user_id != uid

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import joinedload
@@ -80,10 +80,20 @@ def start_session(user: User) -> str:
     return key
 
 
-def find_session(key: str) -> UserSession | None:
-    """The live session a cookie's key names (with its user loaded), None once it was ended."""
+def find_session(key: str, max_age: int) -> UserSession | None:
+    """The live session a cookie's key names (with its user loaded), None once it ended or is older
+    than ``max_age`` seconds (a copied cookie stops working then, whatever the browser keeps)."""
     stmt = select(UserSession).options(joinedload(UserSession.user))
-    return db.session.scalar(stmt.where(UserSession.key_hash == _session_hash(key)))
+    return db.session.scalar(stmt.where(UserSession.key_hash == _session_hash(key),
+                                        UserSession.created > utcnow() - timedelta(seconds=max_age)))
+
+
+def purge_sessions(max_age: int) -> int:
+    """Delete the rows of sessions past ``max_age`` (browsers that never logged out); returns how many."""
+    result = db.session.execute(quiet_write(delete(UserSession).where(
+        UserSession.created <= utcnow() - timedelta(seconds=max_age))))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def end_session(key: str) -> None:

@@ -162,3 +162,28 @@ def test_login_next_keeps_ordinary_paths(client):
     create_user("alice", password=PASSWORD)
     target = "/docs/pip/en/latest/some page.html?q=a#part"
     assert login(client, next_=target).headers["Location"] == "/docs/pip/en/latest/some%20page.html?q=a#part"
+
+
+def test_a_session_ends_on_the_server_after_its_lifetime_and_housekeeping_purges_it(app, client):
+    """A browser that never logs out: its session still ends after SESSION_LIFETIME, and its row goes."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from app.models import UserSession
+    from app.models.base import utcnow
+    from workers.jobs import housekeeping
+
+    create_user("alice", password=PASSWORD)
+    login(client)
+    assert client.get("/api/v3/projects/").status_code == 200
+    lifetime = app.config["SESSION_LIFETIME"]
+    db.session.execute(update(UserSession).values(created=utcnow() - timedelta(seconds=lifetime - 60)))
+    db.session.commit()
+    assert client.get("/api/v3/projects/").status_code == 200  # a minute left
+    db.session.execute(update(UserSession).values(created=utcnow() - timedelta(seconds=lifetime + 1)))
+    db.session.commit()
+    assert_error(client.get("/api/v3/projects/"), 401, "auth_required")
+    housekeeping()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
