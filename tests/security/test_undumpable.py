@@ -69,18 +69,21 @@ def _descendants(root: int) -> dict[int, str]:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports() -> tuple[int, int]:
+    """Two free ports (the app's and the docs origin's), both held until both are chosen."""
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        second.bind(("127.0.0.1", 0))
+        return first.getsockname()[1], second.getsockname()[1]
 
 
 def test_docshelf_processes_are_not_dumpable_and_gunicorn_has_no_control_socket(tmp_path):
-    port = _free_port()
+    port, docs_port = _free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSHELF_") and k != "XDG_RUNTIME_DIR"}
     env.update(DOCSHELF_DATA_DIR=str(tmp_path / "data"), HOME=str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
-    proc = subprocess.Popen([DOCSHELF, "up", "--port", str(port), "--workers", "1"], env=env,
+    command = [DOCSHELF, "up", "--port", str(port), "--docs-port", str(docs_port), "--workers", "1"]
+    proc = subprocess.Popen(command, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             preexec_fn=_as_nogroup)
     ordinary = subprocess.Popen(["sleep", "60"], preexec_fn=_as_nogroup)  # the control: dumpable
