@@ -37,6 +37,7 @@ revision: $(VENV)/.installed  ## make revision m="what changed"
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app workers tests
 	$(BIN)/mypy app workers
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed-test  ## benchmarks; each figure a ratio against a baseline of the same run
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -19,7 +19,7 @@ from app.errors import DocshelfError
 from app.extensions import db
 from app.models import Build, Version
 from app.security.local_repositories import rules_from_config
-from app.security.url_credentials import without_userinfo
+from app.security.url_credentials import masked, without_userinfo
 from app.services import build_health, tokens
 from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
@@ -149,7 +149,7 @@ class Pipeline:
         url = self.project.repository_url
         problem = vcs.check_url(url, self.rules)
         if problem:
-            self.rec.note(f"git clone {vcs.mask_url(url)}", problem + "\n", description="Cloning",
+            self.rec.note(f"git clone {masked(url)}", problem + "\n", description="Cloning",
                           exit_code=1)
             raise BuildFailed(problem)
         url, credentials = git_auth.for_project(self.project)

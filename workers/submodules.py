@@ -18,9 +18,10 @@ import subprocess
 from dataclasses import dataclass
 
 from app.security.local_repositories import RepositoryRules
+from app.security.url_credentials import masked
 from workers.config import ALL, Submodules
 from workers.recorder import BuildFailed, Recorder
-from workers.vcs import check_url, mask_url
+from workers.vcs import check_url
 
 #: Levels of nested submodules followed with ``recursive: true`` (a repository can include itself).
 MAX_DEPTH = 5
@@ -106,7 +107,7 @@ def resolve_url(base: str, url: str) -> str:
             elif sep >= 0:
                 remote, colon = remote[:sep], True
             else:
-                raise ValueError(f"cannot resolve it against {mask_url(base)}")
+                raise ValueError(f"cannot resolve it against {masked(base)}")
         elif url.startswith("./"):
             url = url[2:]
         else:
@@ -195,13 +196,13 @@ def _update_repo(rec: Recorder, checkout: str, repo_dir: str, base_url: str, sub
             except ValueError as exc:
                 problem = f"its relative url {sub.url!r} is not usable: {exc}"
         if problem:
-            message = (f"The submodule '{shown[sub.path]}' cannot be checked out from {mask_url(url)}: "
+            message = (f"The submodule '{shown[sub.path]}' cannot be checked out from {masked(url)}: "
                        f"{problem}")
             rec.note(f"# git submodule {shown[sub.path]}", "\n".join([*lines, message]) + "\n",
                      description="Submodules", exit_code=1)
             raise BuildFailed(message)
         ready.append((sub, url))
-        lines.append(f"{shown[sub.path]}: {mask_url(url)}")
+        lines.append(f"{shown[sub.path]}: {masked(url)}")
     rec.note("# git submodule", "\n".join(lines) + "\n", description="Submodules")
     if not ready:
         return []

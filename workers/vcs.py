@@ -56,11 +56,6 @@ def check_url(url: str, rules: RepositoryRules) -> str | None:
     return check_repository_url(url.strip(), rules, strict=True)
 
 
-def mask_url(url: str) -> str:
-    """Hide credentials (``https://user:token@host``) before a URL reaches the build log."""
-    return masked(url)
-
-
 def git_env(base: dict[str, str], local_paths: bool) -> dict[str, str]:
     """git's environment for the worker's own fetches; ``file`` only where local roots are configured."""
     env = dict(base)
@@ -106,7 +101,7 @@ def cache_lock(cache_dir: str, wait: Callable[[], None] | None = None,
 
 def update_cache(rec: Runner, url: str, cache_dir: str, env: dict[str, str], workdir: str) -> None:
     """Clone the repository into the bare cache, or fetch (pruning vanished branches and tags)."""
-    shown = mask_url(url)
+    shown = masked(url)
     if os.path.exists(os.path.join(cache_dir, "HEAD")):
         _git(["remote", "set-url", "origin", url], env, cwd=cache_dir)
         fetch = ["git", "fetch", "--quiet", "--prune", "--force", "origin",
@@ -167,7 +162,7 @@ def checkout(rec: Runner, cache_dir: str, sha: str, dest: str, url: str, env: di
     # files with it, and a build could rewrite them under every later build of the project.
     rec.run(["git", "clone", "--quiet", "--no-checkout", "--no-hardlinks", "--", cache_dir, dest],
             cwd=os.path.dirname(dest),
-            env=local, description="Cloning", display=f"git clone {mask_url(url)} .")
+            env=local, description="Cloning", display=f"git clone {masked(url)} .")
     rec.run(["git", "checkout", "--quiet", "--force", sha], cwd=dest, env=local, description="Checking out")
     # Hooks that run ``git fetch`` should reach the real repository, as on Read the Docs; the build
     # may read .git/config, so the origin carries no user information (credentials never reach it).

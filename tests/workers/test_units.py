@@ -8,10 +8,11 @@ import time
 import pytest
 
 from app.security.local_repositories import RepositoryRules
+from app.security.url_credentials import masked
 from workers import publish
 from workers.config import ConfigError, load
 from workers.process import Limits, OutputBuffer, base_environment, run_command
-from workers.vcs import check_url, mask_url
+from workers.vcs import check_url
 
 ENV = base_environment(home="/tmp", tmpdir="/tmp")
 
@@ -95,8 +96,8 @@ def test_clone_time_check_refuses_a_name_rebound_to_a_private_address(app, monke
 
 
 def test_credentials_are_masked():
-    assert mask_url("https://user:tok@github.com/a/b.git") == "https://***@github.com/a/b.git"
-    assert mask_url("/srv/x") == "/srv/x"
+    assert masked("https://user:tok@github.com/a/b.git") == "https://***@github.com/a/b.git"
+    assert masked("/srv/x") == "/srv/x"
 
 
 def _write(root, files: dict[str, str]) -> str:
