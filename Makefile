@@ -11,12 +11,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install -q -e .
+# The client (client/, its own distribution) owns the `docshelf` script; a venv made before it had one
+# loses the script when pip replaces the old server distribution, hence the second line.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml client/pyproject.toml
+	$(BIN)/pip install -q -e ./client -e .
+	test -x $(BIN)/docshelf || $(BIN)/pip install -q --force-reinstall --no-deps -e ./client
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[test,dev]'
+	$(BIN)/pip install -q -e ./client -e '.[test,dev]'
 	touch $@
 
 run: $(VENV)/.installed  ## start the API and a build worker on embedded defaults
@@ -35,8 +38,8 @@ revision: $(VENV)/.installed  ## make revision m="what changed"
 	$(BIN)/docshelf db migrate -m "$(m)"
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check app workers tests
-	$(BIN)/mypy app workers
+	$(BIN)/ruff check app workers client tests
+	$(BIN)/mypy app workers client/docshelf_client
 	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed-test  ## benchmarks; each figure a ratio against a baseline of the same run

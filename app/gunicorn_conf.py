@@ -15,5 +15,16 @@ control_socket_disable = True
 
 
 def on_starting(server: Any) -> None:
-    """The master holds the same secrets as its workers, which inherit the flag through fork."""
+    """The master holds the same secrets as its workers, which inherit the flag through fork.
+
+    It also checks for the database and Redis before forking any worker (app/preflight.py), so a
+    missing one stops gunicorn with one paragraph instead of a traceback from each worker.
+    """
     make_undumpable()
+    from app.config import ConfigurationError
+    from app.preflight import require_services
+
+    try:
+        require_services()
+    except ConfigurationError as exc:
+        raise SystemExit(f"Error: {exc}") from None

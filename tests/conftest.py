@@ -60,9 +60,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("DOCSHELF_TEST_REDIS_URL")
     if not base:
-        from app.extensions import start_embedded_redis
+        from app.dev import open_embedded_redis
 
-        yield start_embedded_redis(str(tmp_path_factory.mktemp("redis")))
+        server, url = open_embedded_redis(str(tmp_path_factory.mktemp("redis")))
+        yield url
+        server.shutdown()
         return
     from redis import Redis
 

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from redis import Redis
 
-from app.extensions import PASSWORD_FILE, get_redis, open_embedded_redis
+from app.dev import PASSWORD_FILE, open_embedded_redis
+from app.extensions import get_redis
 
 
 def _raw(socket_path: str, command: bytes) -> bytes:

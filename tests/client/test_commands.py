@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.client.config import load_config, resolve_profile, store_profile
+from docshelf_client.config import load_config, resolve_profile, store_profile
+
 from app.extensions import db
 from app.models import EnvironmentVariable, Project, Version
 from tests import factories

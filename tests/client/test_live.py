@@ -7,7 +7,8 @@ import re
 import tarfile
 from pathlib import Path
 
-from app.client.config import load_config
+from docshelf_client.config import load_config
+
 from app.models import Build
 from app.services import device
 from tests import factories

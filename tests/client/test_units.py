@@ -6,13 +6,13 @@ import importlib
 import tomllib
 from typing import Any
 
-from app.client.commands.builds import settled_lines
-from app.client.config import Profile, dump_config
-from app.client.http import ApiError
-from app.client.output import Ctx
+from docshelf_client.commands.builds import settled_lines
+from docshelf_client.config import Profile, dump_config
+from docshelf_client.http import ApiError
+from docshelf_client.output import Ctx
 
 # The package re-exports the ``login`` command under the module's name; fetch the module itself.
-login_module = importlib.import_module("app.client.commands.login")
+login_module = importlib.import_module("docshelf_client.commands.login")
 
 
 class FakeClient:

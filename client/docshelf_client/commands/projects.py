@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from app.client.output import Ctx, client_command
+from docshelf_client.output import Ctx, client_command
 
 
 @click.group("projects")

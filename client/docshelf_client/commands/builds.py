@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from app.client.output import Ctx, client_command
+from docshelf_client.output import Ctx, client_command
 
 FINAL_STATES = frozenset({"finished", "cancelled"})
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
 
-from app.client.config import Profile
+from docshelf_client.config import Profile
 
 USER_AGENT = "docshelf-cli/0.1"
 

@@ -11,7 +11,7 @@ import shutil
 
 import click
 
-from app.client.output import Ctx, client_command, fail
+from docshelf_client.output import Ctx, client_command, fail
 
 FORMATS = ("htmlzip", "epub", "pdf", "tar.gz")
 EXTENSIONS = {"htmlzip": "zip", "epub": "epub", "pdf": "pdf", "tar.gz": "tar.gz"}

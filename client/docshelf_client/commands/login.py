@@ -10,9 +10,9 @@ import time
 
 import click
 
-from app.client.config import store_profile
-from app.client.http import ApiError
-from app.client.output import Ctx, client_command, fail
+from docshelf_client.config import store_profile
+from docshelf_client.http import ApiError
+from docshelf_client.output import Ctx, client_command, fail
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 #: What the client's commands need; the user sees and approves this list.

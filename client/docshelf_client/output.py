@@ -17,8 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from app.client.config import Profile, resolve_profile
-from app.client.http import ApiError, Client
+from docshelf_client.config import Profile, resolve_profile
+from docshelf_client.http import ApiError, Client
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import yaml
 
-from app.client.output import Ctx, client_command, fail
+from docshelf_client.output import Ctx, client_command, fail
 
 _ABSOLUTE = re.compile(r"^https?://", re.IGNORECASE)
 FIELDS = ("type", "from_url", "to_url", "http_status", "force", "enabled", "description")

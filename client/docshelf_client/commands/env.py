@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from app.client.output import Ctx, client_command, fail
+from docshelf_client.output import Ctx, client_command, fail
 
 
 @click.group("env")
