@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import click
-from flask import current_app
+from flask import current_app, has_app_context
 from flask.cli import with_appcontext
 from rq import Queue, Worker
 from rq.job import Job
@@ -29,15 +30,21 @@ log = logging.getLogger(__name__)
 #: the horse's whole life (it ends with ``os._exit``), so no driver finaliser in the horse can end
 #: a connection that belongs to the worker.
 _inherited_pools: list[Pool] = []
+_at_fork_registered = False
 
 
 class DocshelfWorker(Worker):
     """RQ's forking worker, which claims builds before it forks and keeps the housekeeping chain alive.
 
     Claiming a build in this long-lived process uses its warm database connection and interpreter;
-    the work horse would first fork, open a new connection and fault in its copy-on-write pages. A
-    build leaves ``triggered`` twice as soon for it (``make bench``, figure 4: from ~2.9x RQ's own
-    job start latency to ~1.4x on SQLite, from ~4x to ~1.6x on PostgreSQL).
+    the work horse would first fork, open a new connection and fault in its copy-on-write pages, so
+    a build leaves ``triggered`` sooner this way.
+
+    RQ documents subclassing the worker but not the methods a subclass overrides. This one overrides
+    two, both public and both called by RQ in the worker process: ``run_maintenance_tasks`` and
+    ``execute_job`` (which forks the horse; RQ's own ``SimpleWorker`` and ``SpawnWorker`` override it
+    too). The horse's side uses no RQ hook at all (``os.register_at_fork``). setup.cfg pins RQ's
+    major version and tests/workers/test_rq_contract.py fails if RQ stops calling either as used here.
     """
 
     housekeeping_interval = housekeeping.DEFAULT_INTERVAL
@@ -48,23 +55,17 @@ class DocshelfWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("serializer", JobSerializer)  # job data is decoded without running code
         super().__init__(*args, **kwargs)
+        set_aside_pools_in_children()
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         housekeeping.ensure_scheduled(self.connection, self.housekeeping_interval, self.stale_after)
 
-    def fork_work_horse(self, job: Job, queue: Queue) -> None:
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Claim the job's build, close what must not cross the fork, then let RQ fork and monitor."""
         self.claim_before_fork(job)
         release_before_fork()
-        super().fork_work_horse(job, queue)
-
-    def main_work_horse(self, job: Job, queue: Queue) -> None:
-        # The horse opens its own connections: the ones in the inherited pool are the worker's.
-        for engine in db.engines.values():
-            if _pooled(engine):
-                _inherited_pools.append(engine.pool)
-                engine.dispose(close=False)
-        super().main_work_horse(job, queue)
+        super().execute_job(job, queue)
 
     def claim_before_fork(self, job: Job) -> Claim | None:
         """Claim a ``run_build`` job's build here, under the job's id; the horse then finds it claimed.
@@ -90,8 +91,7 @@ def preload() -> None:
 
     RQ forks a fresh work horse per job: the job modules it imports, the ORM mapper configuration it
     triggers and the SQL it compiles are lost with it. Done here they are inherited through fork,
-    which takes tens of milliseconds off every build's trigger-to-start latency (``make bench``,
-    figure 4).
+    which shortens every build's trigger-to-start latency.
     """
     import workers.jobs  # loaded before fork, like the two below
     import workers.pipeline  # noqa: F401 - imported for its side effect: loaded before fork
@@ -106,14 +106,38 @@ def preload() -> None:
         db.session.rollback()
 
 
+def set_aside_pools_in_children() -> None:
+    """Have every child this process forks (work horses, RQ's scheduler) open connections of its own.
+
+    Registered once per process with ``os.register_at_fork``: the connections left in an inherited
+    pool are the worker's, so a child puts that pool aside untouched (``dispose(close=False)``).
+    """
+    global _at_fork_registered
+    if not _at_fork_registered:
+        os.register_at_fork(after_in_child=_set_aside_inherited_pools)
+        _at_fork_registered = True
+
+
+def _set_aside_inherited_pools() -> None:
+    try:
+        if not has_app_context():
+            return
+        for engine in db.engines.values():
+            if _pooled(engine):
+                _inherited_pools.append(engine.pool)
+                engine.dispose(close=False)
+    except Exception:  # an at-fork hook must not raise; the child then opens connections lazily anyway
+        log.warning("could not set the inherited database pools aside", exc_info=True)
+
+
 def release_before_fork() -> None:
     """Close what must not cross a fork: every pooled SQLite connection.
 
     SQLite keeps per-process lock bookkeeping for each open database file, which a forked child
     would inherit and get wrong even on connections of its own, so the worker holds no SQLite
-    connection when it forks (reconnecting to a local file costs well under a millisecond). A
-    server database's connections stay pooled and warm: the horse puts them aside untouched
-    (``DocshelfWorker.main_work_horse``).
+    connection when it forks (reconnecting to a local file is cheap). A server database's
+    connections stay pooled and warm: the horse puts them aside untouched
+    (:func:`set_aside_pools_in_children`).
     """
     for engine in db.engines.values():
         if engine.dialect.name == "sqlite" and _pooled(engine):

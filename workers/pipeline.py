@@ -23,7 +23,7 @@ from app.security.url_credentials import masked, without_userinfo
 from app.services import build_health, tokens
 from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
-from app.services.builds import build_timeout
+from app.services.queueing import build_timeout
 from app.services.sync import sync_versions
 from workers import buildfs, environment, git_auth, other_python, publish, tools, vcs
 from workers.build_sandbox import BuildSandbox, open_build_sandbox

@@ -18,8 +18,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, WEBHOOKS_QUEUE, get_queue, get_redis
-from app.security.jobdata import JobSerializer
-from app.services.queueing import DOCSHELF_JOBS
+from app.services.queueing import DOCSHELF_JOBS, HOUSEKEEPING_QUEUE
 
 __all__ = [
     "ALL_QUEUES",
@@ -30,14 +29,11 @@ __all__ = [
     "DocshelfJob",
     "RefusedJob",
     "connection",
-    "job_queue",
     "queues",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Housekeeping shares the ``default`` queue so a busy ``builds`` queue never delays crash recovery.
-HOUSEKEEPING_QUEUE = DEFAULT_QUEUE
 #: What ``docshelf worker`` listens to by default, in priority order.
 ALL_QUEUES = (BUILDS_QUEUE, DEFAULT_QUEUE, WEBHOOKS_QUEUE)
 
@@ -99,7 +95,3 @@ def connection(app: Flask | None = None) -> Redis:
 def queues(names: tuple[str, ...] = ALL_QUEUES, app: Flask | None = None) -> list[Queue]:
     return [get_queue(name, app) for name in names]
 
-
-def job_queue(name: str, redis: Redis) -> Queue:
-    """A queue on an explicit connection (outside an app context), with Docshelf's job data format."""
-    return Queue(name, connection=redis, serializer=JobSerializer)

@@ -3,31 +3,26 @@
 Every transition is a conditional UPDATE on the Build row (``WHERE state = ...``), so a worker
 claiming a build and a user cancelling it can race without either overwriting the other; the
 per-project slot count is checked under the project row's lock because it spans several rows.
+Every way a build ends goes through :func:`finish_build`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from datetime import timedelta
 from enum import StrEnum
 from typing import Any, cast
 
 from flask import current_app
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import CursorResult, Integer, String, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
+from app import locks
 from app.errors import Conflict
-from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
+from app.extensions import db
 from app.models import Build, Project, Version
 from app.models.base import UTCDateTime, utcnow
 from app.models.build import RUNNING_STATES
-from app.security.jobdata import JobSerializer
-from app.services import notifications, projects, webhook_delivery
-from app.services.builds import build_timeout
-from app.services.queueing import RUN_BUILD, build_job_id
+from app.services import notifications, queueing, webhook_delivery
 from app.services.tokens import revoke_build_tokens
 
 log = logging.getLogger(__name__)
@@ -37,6 +32,9 @@ log = logging.getLogger(__name__)
 WAIT_RETRY_SECONDS = 15
 #: The job id :func:`warm_up` claims with (no job has it; it only shapes the compiled statements).
 WARM_UP_JOB = "warm-up"
+#: The states a build can end from: every state but the final ones.
+UNFINISHED = ("triggered", *RUNNING_STATES)
+CANCELLED_BEFORE_START = "The build was cancelled before it started."
 
 
 class Claim(StrEnum):
@@ -66,7 +64,7 @@ def running_count(project_id: int) -> int:
 
 
 # The claim's statements are built once: it runs in the worker process between dequeuing a build's
-# job and forking its work horse, where every millisecond is start latency (``make bench``, fig. 4).
+# job and forking its work horse, where any delay is the build's start latency.
 _LOOKUP = (
     select(Build.state, Build.job_id, Build.cancel_requested, Build.project_id, Project.max_concurrent_builds)
     .join(Project, Project.id == Build.project_id)
@@ -94,7 +92,7 @@ _CLAIM = (
 def claim_build(build_id: int, job_id: str | None = None) -> Claim:
     """Move a ``triggered`` build to ``cloning`` if its project has a free slot.
 
-    The claim runs under the project row's lock (``projects.locked``), so two workers claiming
+    The claim runs under the project row's lock (``app.locks``), so two workers claiming
     builds of one project take turns and each counts the other's claim: the database that holds
     the slots is the one lock, and a build's start waits on no other service.
 
@@ -111,11 +109,10 @@ def claim_build(build_id: int, job_id: str | None = None) -> Claim:
     if row.state != "triggered":
         return Claim.GONE
     if row.cancel_requested:
-        cancel_triggered(build_id, "The build was cancelled before it started.")
+        cancel_triggered(build_id, CANCELLED_BEFORE_START)
         return Claim.GONE
     limit = _limit(row.max_concurrent_builds)
-    # locked() reads nothing but the id: a stand-in spares loading the project.
-    with projects.locked(Project(id=row.project_id)):  # commits on leaving
+    with locks.locked(Project, row.project_id):  # commits on leaving
         if _claim(build_id, row.project_id, limit, job_id):
             return Claim.STARTED
         full = running_count(row.project_id) >= limit  # no claim: find out why, still under the lock
@@ -132,22 +129,12 @@ def warm_up() -> None:
     """Run the claim's statements once, against no row, in the worker before it forks.
 
     SQLAlchemy caches compiled SQL on the engine; a work horse forked afterwards inherits the cache
-    and claims its build without compiling anything, and so does the worker's own first claim
-    (``make bench``, figure 4).
+    and claims its build without compiling anything, and so does the worker's own first claim.
     """
     claim_build(0, WARM_UP_JOB)  # there is no build 0: the lookup runs and the claim stops there
-    with projects.locked(Project(id=0)):  # no such project: the lock and the claim touch no row
+    with locks.locked(Project, 0):  # no such project: the lock and the claim touch no row
         running_count(0)
         _claim(0, 0, 1, WARM_UP_JOB)
-
-
-def attempt_job_id(build_id: int, current: str | None) -> str:
-    """``build-<id>``, then ``build-<id>-2``, ``-3``...: deterministic, and distinct per attempt."""
-    base = build_job_id(build_id)
-    if not current or not current.startswith(base):
-        return f"{base}-2"
-    suffix = current[len(base) + 1:]
-    return f"{base}-{int(suffix) + 1 if suffix.isdigit() else 2}"
 
 
 def enqueue_attempt(build: Build, delay: int = 0) -> str:
@@ -157,15 +144,8 @@ def enqueue_attempt(build: Build, delay: int = 0) -> str:
     meanwhile, the claim recorded that attempt's id, and overwriting it would let the new attempt
     take the build for its own (see :func:`claim_build`) and run it a second time.
     """
-    job_id = attempt_job_id(build.id, build.job_id)
-    queue = get_queue(BUILDS_QUEUE)
-    timeout = build_timeout(build.project) + 300
-    if delay:
-        queue.enqueue_in(timedelta(seconds=delay), RUN_BUILD, build.id, job_id=job_id, job_timeout=timeout,
-                         result_ttl=3600, failure_ttl=7 * 24 * 3600)
-    else:
-        queue.enqueue(RUN_BUILD, build.id, job_id=job_id, job_timeout=timeout, result_ttl=3600,
-                      failure_ttl=7 * 24 * 3600)
+    job_id = queueing.attempt_job_id(build.id, build.job_id)
+    queueing.enqueue_build(build.id, queueing.build_lifetime(build.project), job_id=job_id, delay=delay)
     db.session.execute(update(Build).where(Build.id == build.id, Build.state == "triggered")
                        .values(job_id=job_id))
     db.session.commit()
@@ -177,22 +157,6 @@ def defer_build(build_id: int) -> None:
     build = db.session.get(Build, build_id)
     if build is not None and build.state == "triggered":
         enqueue_attempt(build, delay=WAIT_RETRY_SECONDS)
-
-
-def job_status(job_id: str | None) -> JobStatus | None:
-    if not job_id:
-        return None
-    try:
-        return Job.fetch(job_id, connection=get_redis(), serializer=JobSerializer).get_status(refresh=False)
-    except NoSuchJobError:
-        return None
-
-
-def _drop_job(job_id: str | None) -> None:
-    if not job_id:
-        return
-    with contextlib.suppress(NoSuchJobError, InvalidJobOperation):
-        Job.fetch(job_id, connection=get_redis(), serializer=JobSerializer).cancel()
 
 
 def start_waiting_builds(project_id: int) -> list[int]:
@@ -211,49 +175,58 @@ def start_waiting_builds(project_id: int) -> list[int]:
     for build in waiting:
         if len(started) >= free:
             break
-        if job_status(build.job_id) in (JobStatus.QUEUED, JobStatus.STARTED):
+        if queueing.is_pending(build.job_id):
             continue  # already on its way; it takes a slot by itself
-        _drop_job(build.job_id)
+        queueing.drop_job(build.job_id)
         enqueue_attempt(build)
         started.append(build.id)
     return started
 
 
 def finish_build(build: Build, *, success: bool, error: str | None = None, state: str = "finished",
-                 formats: list[str] | None = None) -> None:
-    """Final state, duration, and on success the version's ``built`` flags; then free the slot."""
-    build.state = state
-    build.success = success
-    build.error = error
-    build.finished = utcnow()
-    revoke_build_tokens(build.id)  # the build's API token dies with it
+                 formats: list[str] | None = None, from_states: tuple[str, ...] = UNFINISHED) -> bool:
+    """The one way a build ends, whoever ends it: its worker, a cancel, housekeeping, a failed enqueue.
+
+    The final state is a conditional UPDATE (only from ``from_states``), so two parties ending the
+    same build at once (a worker finishing it while housekeeping reaps it, a cancel while a worker
+    claims it) never both do. The one that did then, in the same transaction, marks the version
+    built (on success), records the notification and revokes the build's API token; after the
+    commit it starts builds waiting for a slot and fires the project's webhooks. Returns False when
+    the build had already left ``from_states`` (or was deleted), rolling back the caller's transaction.
+    """
+    build_id = build.id
+    ended = _rowcount(
+        update(Build).where(Build.id == build_id, Build.state.in_(from_states))
+        .values(state=state, success=success, error=error, finished=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not ended:
+        db.session.rollback()  # with whatever the caller added for the ending it expected
+        return False
+    db.session.refresh(build)
     if success and build.version_id is not None:
         version = db.session.get(Version, build.version_id)
         if version is not None:
             version.built = True
             version.built_formats = sorted(formats or [])
     notifications.build_finished(build)
+    revoke_build_tokens(build_id)  # the build's API token dies with it (this commits all of the above)
     db.session.commit()
     try:
         start_waiting_builds(build.project_id)
     except Exception:  # Redis hiccup: the delayed retry or housekeeping starts them instead
         log.warning("could not start waiting builds of project %s", build.project_id, exc_info=True)
+        db.session.rollback()
     webhook_delivery.fire(build, webhook_delivery.finish_event(build))  # never raises
+    return True
 
 
 def cancel_triggered(build_id: int, error: str) -> bool:
     """``triggered`` → ``cancelled`` only if still triggered; False when a worker claimed it first."""
-    done = _rowcount(
-        update(Build).where(Build.id == build_id, Build.state == "triggered")
-        .values(state="cancelled", success=False, finished=utcnow(), error=error)
-    )
-    if done:
-        build = db.session.get(Build, build_id)
-        if build is not None:
-            db.session.refresh(build)
-            notifications.build_finished(build)
-    db.session.commit()
-    return bool(done)
+    build = db.session.get(Build, build_id)
+    if build is None:
+        return False
+    return finish_build(build, success=False, error=error, state="cancelled", from_states=("triggered",))
 
 
 def cancel_build(build: Build) -> Build:
@@ -261,8 +234,8 @@ def cancel_build(build: Build) -> Build:
     if build.is_final:
         raise Conflict(f"Build {build.id} has already finished ({build.state}); there is nothing to cancel.")
     build_id, job_id = build.id, build.job_id
-    if cancel_triggered(build_id, "The build was cancelled before it started."):
-        _drop_job(job_id)
+    if cancel_triggered(build_id, CANCELLED_BEFORE_START):
+        queueing.drop_job(job_id)
     else:  # it started meanwhile (or was already running): ask the pipeline to stop
         db.session.execute(
             update(Build).where(Build.id == build_id, Build.state.in_(RUNNING_STATES))

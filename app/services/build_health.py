@@ -16,21 +16,22 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from rq.job import JobStatus
 from sqlalchemy import select
 
 from app.extensions import db, get_redis
 from app.models import Build, BuildCommand
 from app.models.base import utcnow
 from app.models.build import RUNNING_STATES
-from app.services.build_control import cancel_triggered, enqueue_attempt, finish_build, job_status
+from app.services import queueing
+from app.services.build_control import CANCELLED_BEFORE_START, cancel_triggered, enqueue_attempt, finish_build
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = ("The build was interrupted: the worker running it stopped unexpectedly (killed or crashed) "
                "while it was {state}. Trigger the build again.")
-LOST_STATUSES = (None, JobStatus.FAILED, JobStatus.FINISHED, JobStatus.STOPPED, JobStatus.CANCELED)
 MAX_REQUEUES = 5
+#: Heartbeats and requeue counters outlive any build (its time limit is hours at most).
+KEY_TTL = 24 * 3600
 
 
 def _key(build_id: int) -> str:
@@ -40,7 +41,7 @@ def _key(build_id: int) -> str:
 def beat(build_id: int) -> None:
     """Record that this process is alive and working on the build."""
     payload = {"ts": time.time(), "pid": os.getpid(), "host": socket.gethostname()}
-    get_redis().set(_key(build_id), json.dumps(payload), ex=24 * 3600)
+    get_redis().set(_key(build_id), json.dumps(payload), ex=KEY_TTL)
 
 
 def clear(build_id: int) -> None:
@@ -93,9 +94,12 @@ def reap_dead_builds(stale_after: float) -> list[int]:
                                     description="Interrupted", output=message, exit_code=1, start_time=now,
                                     end_time=now))
         if build.cancel_requested:
-            finish_build(build, success=False, error="The build was cancelled.", state="cancelled")
+            ended = finish_build(build, success=False, error="The build was cancelled.", state="cancelled",
+                                 from_states=RUNNING_STATES)
         else:
-            finish_build(build, success=False, error=message)
+            ended = finish_build(build, success=False, error=message, from_states=RUNNING_STATES)
+        if not ended:  # its worker finished it after all, just now (the command above was rolled back)
+            continue
         clear(build.id)
         reaped.append(build.id)
         log.warning("build %s: its worker died while %s; finished as failed", build.id, state)
@@ -111,14 +115,14 @@ def requeue_lost_builds(grace: float) -> list[int]:
         select(Build).where(Build.state == "triggered", Build.created < cutoff).order_by(Build.id)
     ).all()
     for build in waiting:
-        if job_status(build.job_id) not in LOST_STATUSES:
+        if not queueing.is_lost(build.job_id):
             continue
         if build.cancel_requested:
-            cancel_triggered(build.id, "The build was cancelled before it started.")
+            cancel_triggered(build.id, CANCELLED_BEFORE_START)
             continue
         counter = f"docshelf:build:{build.id}:requeues"
         attempts = int(redis.incr(counter))
-        redis.expire(counter, 24 * 3600)
+        redis.expire(counter, KEY_TTL)
         if attempts > MAX_REQUEUES:
             finish_build(build, success=False,
                          error=f"The build could not be started after {MAX_REQUEUES} attempts; "

@@ -1,4 +1,4 @@
-"""Builds: trigger (row first, then the RQ job), cancel, and the queries behind the lists."""
+"""Builds: trigger (row first, then the RQ job), superseding older ones, and the queries behind the lists."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
+from app import locks
 from app.errors import NotFound, RetryableError, ValidationError
 from app.extensions import db
 from app.models import Build, BuildCommand, Project, User, Version
-from app.models.base import utcnow
-from app.models.build import FINAL_STATES
+from app.models.build import FINAL_STATES, RUNNING_STATES
 from app.services import webhook_delivery
-from app.services.queueing import build_job_id, enqueue_build
+from app.services.build_control import finish_build
+from app.services.queueing import build_job_id, build_lifetime, enqueue_build
+from app.services.quotas import check_active_builds
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +41,17 @@ def get_build(project: Project, build_id: int, version: Version | None = None) -
     return build
 
 
-def build_timeout(project: Project) -> int:
-    from flask import current_app
-
-    return project.build_timeout or current_app.config.get("BUILD_TIMEOUT", 900)
-
-
 def trigger_build(project: Project, version: Version, user: User | None = None) -> Build:
     """Create the Build row, commit, then enqueue ``build-<id>``; older unfinished builds are cancelled."""
+    if user is not None:  # a person's unfinished builds are capped; webhooks' and syncs' belong to nobody
+        check_active_builds(user)
     if not version.active:
         raise ValidationError(
             f"Version '{version.slug}' is not active; activate it to build it.", extra={"triggered": False}
         )
-    cancel_unfinished(version)
+    # Under the version's lock two simultaneous triggers take turns, so the later one gets the higher
+    # id and is the version's last build (READ COMMITTED on PostgreSQL).
+    locks.lock_rows(Version, [version.id])
     build = Build(
         project_id=project.id,
         version_id=version.id,
@@ -62,58 +62,40 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
     )
     db.session.add(build)
     db.session.flush()
-    build_id, timeout = build.id, build_timeout(project)  # read now: the commit expires both objects
+    build_id, version_id, lifetime = build.id, version.id, build_lifetime(project)  # the commit expires them
     build.job_id = build_job_id(build_id)
     version.last_build_id = build_id
     db.session.commit()
     try:
-        enqueue_build(build_id, timeout)  # straight from the commit to the queue: no query in between
+        enqueue_build(build_id, lifetime)  # straight from the commit to the queue: no query in between
     except Exception as exc:  # Redis down: the row must not pretend the build is on its way
         log.warning("could not enqueue build %s: %s", build_id, exc)
-        finish(
-            build,
-            success=False,
-            error="The build could not be queued (the queue is unavailable).",
-            state="cancelled",
-        )
+        finish_build(build, success=False, error="The build could not be queued (the queue is unavailable).",
+                     state="cancelled", from_states=("triggered",))
         raise RetryableError(
             "The build queue is unavailable; the build was not started. Retry shortly.",
             extra={"triggered": False},
             headers={"Retry-After": "5"},
         ) from exc
+    supersede_older(version_id, build_id)
     webhook_delivery.fire(build, "build:triggered", project)  # never raises; only once truly queued
     return build
 
 
-def cancel_unfinished(version: Version) -> None:
-    """Triggering a version supersedes its queued builds and asks running ones to stop.
+def supersede_older(version_id: int, build_id: int) -> None:
+    """A newer build of a version supersedes its queued builds and asks running ones to stop.
 
-    The version row is locked first, so two simultaneous triggers queue up: the second one sees (and
-    supersedes) the first one's build instead of both staying queued (READ COMMITTED on PostgreSQL).
+    Only builds older than ``build_id`` are touched, so two triggers racing each leave the newer
+    build alone and the newest one survives; each queued build ends through ``finish_build``.
     """
-    db.session.execute(select(Version.id).where(Version.id == version.id).with_for_update())
+    older = (Build.version_id == version_id, Build.id < build_id)
+    queued = select(Build).where(*older, Build.state == "triggered").order_by(Build.id)
+    for build in db.session.scalars(queued).all():
+        finish_build(build, success=False, error="Superseded by a newer build of the same version.",
+                     state="cancelled", from_states=("triggered",))
     db.session.execute(
-        update(Build)
-        .where(Build.version_id == version.id, Build.state == "triggered")
-        .values(
-            state="cancelled",
-            success=False,
-            finished=utcnow(),
-            error="Superseded by a newer build of the same version.",
-        )
+        update(Build).where(*older, Build.state.in_(RUNNING_STATES)).values(cancel_requested=True)
     )
-    db.session.execute(
-        update(Build)
-        .where(Build.version_id == version.id, Build.state.not_in(FINAL_STATES + ("triggered",)))
-        .values(cancel_requested=True)
-    )
-
-
-def finish(build: Build, *, success: bool, error: str | None = None, state: str = "finished") -> None:
-    build.state = state
-    build.success = success
-    build.error = error
-    build.finished = utcnow()
     db.session.commit()
 
 

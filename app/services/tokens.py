@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, select, update
 
 from app.crypto import hash_api_key, new_api_key
@@ -21,7 +20,7 @@ from app.extensions import db
 from app.models import ApiToken, Build, Project, User
 from app.models.base import utcnow
 from app.security.scopes import SCOPES, expand
-from app.services import audit
+from app.services import audit, queueing
 
 #: All a build's token may do: read its own project and builds.
 BUILD_SCOPES = ["builds:read", "projects:read"]
@@ -205,12 +204,11 @@ def create_build_token(build: Build) -> str:
     project = db.session.get(Project, build.project_id)
     if project is None:
         raise NotFound("No Project matches the given query.")
-    timeout = project.build_timeout or current_app.config.get("BUILD_TIMEOUT", 900)
     _token, key = create_token(
         None,
         f"build {build.id}",
         scopes=list(BUILD_SCOPES),
-        expires=utcnow() + timedelta(seconds=int(timeout) + 300),
+        expires=utcnow() + timedelta(seconds=queueing.build_lifetime(project)),
         project_ids=[project.id],
         build_id=build.id,
         audited=False,

@@ -15,29 +15,22 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 
 from app.crypto import decrypt, hub_signature
-from app.extensions import WEBHOOKS_QUEUE, db, get_queue, get_redis
+from app.extensions import db
 from app.models import Build, Project, Webhook, WebhookDelivery
 from app.models.base import utcnow
-from app.security.jobdata import JobSerializer
-from app.services.queueing import DELIVER_WEBHOOK
+from app.services import queueing
 from app.services.webhook_transport import Attempt, send
 from app.services.webhooks import payload_data, render_body
 
 log = logging.getLogger(__name__)
 
-DELIVER = DELIVER_WEBHOOK
 USER_AGENT = "Docshelf-Webhooks/1"
 QUEUE_ERROR = "The delivery could not be queued (the queue is unavailable)."
-#: A job in one of these states will never run the attempt it was queued for.
-_LOST = {None, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
 def finish_event(build: Build) -> str:
@@ -93,22 +86,11 @@ def _fire(build: Build, event: str, project: Project | None) -> list[int]:
     return ids
 
 
-def job_id_for(delivery_id: int, attempt: int) -> str:
-    return f"webhook-delivery-{delivery_id}-{attempt}"
-
-
 def schedule(delivery_id: int, attempt: int, delay: float = 0) -> bool:
     """Queue attempt number ``attempt``; when Redis refuses, the delivery is closed as failed."""
-    job_id = job_id_for(delivery_id, attempt)
     timeout = int(float(current_app.config.get("WEBHOOK_TIMEOUT", 10)) * 3) + 30
     try:
-        queue = get_queue(WEBHOOKS_QUEUE)
-        options: dict[str, Any] = {"job_id": job_id, "job_timeout": timeout, "result_ttl": 3600,
-                                   "failure_ttl": 7 * 24 * 3600}
-        if delay > 0:
-            queue.enqueue_in(timedelta(seconds=delay), DELIVER, delivery_id, **options)
-        else:
-            queue.enqueue(DELIVER, delivery_id, **options)
+        queueing.enqueue_webhook_attempt(delivery_id, attempt, timeout, delay)
     except Exception as exc:
         log.warning("could not queue webhook delivery %s: %s", delivery_id, exc)
         _close_unqueued([delivery_id])
@@ -183,13 +165,6 @@ def deliver(delivery_id: int) -> str:
     return state
 
 
-def _job_status(job_id: str) -> JobStatus | None:
-    try:
-        return Job.fetch(job_id, connection=get_redis(), serializer=JobSerializer).get_status(refresh=False)
-    except NoSuchJobError:
-        return None
-
-
 def requeue_stalled(grace: float) -> list[int]:
     """Housekeeping: re-queue pending deliveries whose next attempt's job is gone.
 
@@ -207,6 +182,6 @@ def requeue_stalled(grace: float) -> list[int]:
     requeued = []
     for delivery_id, attempts in stalled:
         attempt = attempts + 1
-        if _job_status(job_id_for(delivery_id, attempt)) in _LOST and schedule(delivery_id, attempt):
+        if queueing.is_lost(queueing.webhook_job_id(delivery_id, attempt)) and schedule(delivery_id, attempt):
             requeued.append(delivery_id)
     return requeued

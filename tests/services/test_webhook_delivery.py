@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, WEBHOOKS_QUEUE, db, get_queue, get_redis
 from app.models import Build, Webhook, WebhookDelivery
-from app.services import build_control, webhook_delivery
+from app.services import build_control, queueing, webhook_delivery
 from tests import factories
 from tests.conftest import TEST_DNS
 from tests.workers.conftest import BurstWorker, Repo, fresh, sphinx_files, wait_for
@@ -381,9 +381,9 @@ def test_webhook_queue_down_at_trigger_still_202(app, client, user, headers, rec
     """Only the webhooks queue is unreachable: the build is queued and answered 202 as usual."""
     factories.ProjectFactory(name="Hooked", slug="hooked", maintainers=[user])
     webhook_id = create_webhook(client, headers, receiver)
-    real_get_queue = webhook_delivery.get_queue
+    real_get_queue = queueing.get_queue  # every job is queued through app.services.queueing
     monkeypatch.setattr(
-        webhook_delivery,
+        queueing,
         "get_queue",
         lambda name: Queue(name, connection=dead_redis()) if name == WEBHOOKS_QUEUE else real_get_queue(name),
     )
