@@ -1,28 +1,48 @@
-"""The request's principal and the permission rules every resource shares.
+"""The request's principal, and the request-facing checks that apply :mod:`app.policy` to it.
 
-Who is asking is :mod:`app.security.principal`'s job (credentials → :class:`Principal`, built once
-per request and kept on ``g``); this module applies the rules: scopes, a token's project
-restriction, CSRF for sessions, and what a build's bot token may never do (act as a person).
+Who is asking is built once per request (credentials → :class:`Principal`, by
+:mod:`app.security.principal`) and kept on ``g``; what that principal may do is the policy's, which
+takes it explicitly. This module adds what only the request knows: the scope the route needs
+(declared on the view, else derived from its blueprint and method in :mod:`app.security.scopes`),
+CSRF for sessions, the 401/403/404 a refusal becomes, and the request's audit origin.
 
-Scopes: the helpers below (``require_user``, ``readable_project``, ``writable_project``) check the
-scope the request needs - declared on the view, else derived from its blueprint and method in
-:mod:`app.security.scopes` - and a token's project restriction; resource modules call them as
-before and get both for free.
+Resource modules call ``require_user``, ``readable_project`` and ``writable_project`` and get scope
+checks and the token's project restriction for free; services get ``current_principal()``.
 """
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
-from sqlalchemy import ColumnElement, Select, exists, select, true
+from flask import g, request
+from sqlalchemy import Select, select
 
+from app import policy
 from app.errors import AuthRequired, InsufficientScope, NotFound, PermissionDenied
 from app.extensions import db
-from app.models import ApiToken, Project, ProjectReadGrant, User
+from app.models import ApiToken, Project, User
 from app.security import principal as credentials
 from app.security import scopes, sessions
 from app.security.principal import LAST_USED_RESOLUTION, Principal, header_key
+from app.services import audit
 
 __all__ = ["LAST_USED_RESOLUTION", "Principal", "header_key"]
+
+
+def begin_request() -> None:
+    """Bind where this request's changes come from (request id, client address) for the audit log.
+
+    Called by the request pipeline once the request id is assigned; authentication adds the actor.
+    """
+    audit.bind_origin(audit.Origin(request_id=g.get("request_id"), ip=request.remote_addr))
+
+
+def end_request() -> None:
+    """An app context (tests, CLI) may outlive its request: what comes after is not this request's."""
+    audit.bind_origin(None)
+
+
+def audit_origin() -> audit.Origin:
+    """This request's origin, for a view that passes it to a service explicitly."""
+    return audit.bound_origin()
 
 
 def load_user() -> User | None:
@@ -57,6 +77,9 @@ def load_user() -> User | None:
 def _set_principal(principal: Principal) -> None:
     g.current_principal = principal
     g.current_user, g.current_token, g.auth_via = principal.user, principal.token, principal.via
+    if principal.user is not None:
+        origin = audit.bound_origin()
+        audit.bind_origin(audit.Origin(principal.user.username, origin.request_id, origin.ip))
 
 
 def current_principal() -> Principal | None:
@@ -72,6 +95,20 @@ def current_user() -> User | None:
 def current_token() -> ApiToken | None:
     load_user()
     return g.get("current_token")
+
+
+def principal_for(user: User | None) -> Principal | None:
+    """The principal to judge ``user`` by: the request's own when it is that user's (or the bot's,
+    when ``user`` is None), else that user's whole reach (a docs reader's cookie names a person)."""
+    principal = g.get("current_principal")
+    if principal is not None and principal.user is user:
+        return principal
+    return None if user is None else Principal.for_user(user)
+
+
+def has_private_access(user: User | None, project: Project) -> bool:
+    """Admin, maintainer or read grant (private projects and versions), within the credential's reach."""
+    return policy.has_private_access(principal_for(user), project)
 
 
 def check_scope(scope: str | None = None) -> None:
@@ -94,8 +131,8 @@ def _check_unbound_write() -> None:
         and scopes.required_scope() is not None
         and "project_slug" not in (request.view_args or {})
     ):
-        policy = scopes.declared_policy()
-        if policy is None or not policy.project_free:
+        declared = scopes.declared_policy()
+        if declared is None or not declared.project_free:
             raise PermissionDenied("This token is restricted to some projects and cannot act outside them.")
 
 
@@ -120,6 +157,12 @@ def require_user() -> User:
     return principal.user
 
 
+def require_principal() -> Principal:
+    """:func:`require_user`'s checks, returning the credential itself (what services take)."""
+    require_user()
+    return _authenticated()
+
+
 def require_token_manager() -> tuple[User, ApiToken | None]:
     """Listing, creating and revoking tokens: a session, or a person's token with the ``tokens`` scope.
 
@@ -130,65 +173,6 @@ def require_token_manager() -> tuple[User, ApiToken | None]:
     if not principal.manages_tokens:
         raise InsufficientScope("tokens")
     return user, principal.token
-
-
-def _restricted_out(user: User, project: Project) -> bool:
-    """True when the request's token does not cover this project (only for the request's own user)."""
-    if not has_request_context():
-        return False
-    principal = g.get("current_principal")
-    return (
-        principal is not None
-        and principal.token is not None
-        and principal.user is user
-        and not principal.covers(project.id)
-    )
-
-
-def _bot_reads(project: Project) -> bool:
-    """A build's token reads its own project, private or not (and only that one)."""
-    principal = g.get("current_principal") if has_request_context() else None
-    return principal is not None and principal.is_bot and principal.covers(project.id)
-
-
-def token_projects_filter() -> ColumnElement[bool]:
-    """SQL condition for list queries: only the projects the request's token is restricted to.
-
-    ``GET /projects/`` lists what the user maintains; with a restricted token it should add
-    ``.where(auth.token_projects_filter())`` so the listing matches what the token may act on.
-    """
-    principal = g.get("current_principal") if has_request_context() else None
-    if principal is None or principal.project_ids is None:
-        return true()
-    return Project.id.in_(principal.project_ids)
-
-
-def has_grant(user: User, project: Project) -> bool:
-    stmt = exists().where(ProjectReadGrant.project_id == project.id, ProjectReadGrant.user_id == user.id)
-    return bool(db.session.scalar(select(stmt)))
-
-
-def has_private_access(user: User | None, project: Project) -> bool:
-    """Admin, maintainer or read grant: what it takes to see a private project and private versions.
-
-    Without a user, only the request's own build token reading its own project.
-    """
-    if user is None:
-        return _bot_reads(project)
-    if _restricted_out(user, project):
-        return False
-    return user.is_admin or project.is_maintainer(user) or has_grant(user, project)
-
-
-def can_read(user: User | None, project: Project) -> bool:
-    return project.privacy_level == "public" or has_private_access(user, project)
-
-
-def can_write(user: User | None, project: Project) -> bool:
-    """Maintainers and admins; a viewer never writes, a read grant never allows writes."""
-    if user is None or user.role == "viewer" or _restricted_out(user, project):
-        return False
-    return user.is_admin or project.is_maintainer(user)
 
 
 def _find_project(slug: str, query: Select[Project] | None = None) -> Project | None:
@@ -206,7 +190,7 @@ def readable_project(slug: str, query: Select[Project] | None = None) -> Project
     if user is not None:
         check_scope()
     project = _find_project(slug, query)
-    if project is None or not can_read(user, project):
+    if project is None or not policy.can_read(current_principal(), project):
         raise NotFound("No Project matches the given query.")
     return project
 
@@ -215,21 +199,18 @@ def writable_project(slug: str) -> Project:
     """Authentication → scope → permission on the project, in Read the Docs' order (401, 403/404).
 
     The seam runs this before the body is parsed and the view asks again: the outcome is kept for
-    the request, so a write pays for the lookup (and the build quota query) once.
+    the request, so a write pays for the lookup once.
     """
     cached = g.get("writable_project")
     if cached is not None and cached.slug == slug:
         return cached
-    user = require_user()
+    require_user()
+    principal = current_principal()
     project = _find_project(slug)
-    if project is None or not can_read(user, project):
+    if project is None or not policy.can_read(principal, project):
         raise NotFound("No Project matches the given query.")
-    if not can_write(user, project):
+    if not policy.can_write(principal, project):
         raise PermissionDenied("You do not have permission to perform this action.")
-    if scopes.is_build_trigger():
-        from app.services.quotas import check_active_builds
-
-        check_active_builds(user)
     g.writable_project = project
     return project
 
@@ -240,7 +221,3 @@ def require_admin() -> User:
         raise PermissionDenied("Only administrators may do this.")
     check_scope("admin")
     return user
-
-
-def project_for(slug: str, method: str) -> Project:
-    return readable_project(slug) if method in scopes.SAFE_METHODS else writable_project(slug)

@@ -103,6 +103,7 @@ class Api(flask_smorest.Api):
         app.register_error_handler(Exception, _unhandled)
         app.before_request(_before_request)
         app.after_request(_after_request)
+        app.teardown_request(_teardown_request)
 
 
 def _unhandled(error: Exception) -> Response:
@@ -132,6 +133,9 @@ def _before_request() -> None:
     for key in _REQUEST_KEYS:
         request_globals.pop(key, None)
     assign_request_id()
+    from app.auth import begin_request
+
+    begin_request()  # the audit log's origin of this request's changes
     if not request.path.startswith("/api/"):
         return
     if response_cache.begin():
@@ -152,6 +156,12 @@ def _before_request() -> None:
         and not (request.is_json or _form_body_allowed())
     ):
         raise UnsupportedMediaType(f'Unsupported media type "{request.mimetype}"; send application/json.')
+
+
+def _teardown_request(error: BaseException | None) -> None:
+    from app.auth import end_request
+
+    end_request()
 
 
 def _after_request(response: Response) -> Response:

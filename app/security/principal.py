@@ -3,20 +3,14 @@
 Credentials, first match wins: ``Authorization: Token|Bearer <key>``, ``X-API-Key: <key>``, then the
 browser session cookie. A key in the query string is refused: it would end up in proxy and server logs.
 
-A principal is a *user* (a person's token or browser session) or a *bot* (a build's token). A bot
-belongs to no person: before, a build's token was owned by one of the project's maintainers, so a
-project that added an administrator as a maintainer handed that administrator's powers to its next
-build. A bot reads its own project and nothing else, and can never act as a person (``user`` is None).
-
-Every rule that depends on the credential rather than on the person - scopes, project restriction,
-expiry, whether it may manage tokens - reads the principal, so "narrower than itself" has one meaning.
+What a principal is, and what it may do, is policy (:mod:`app.policy`); this module only reads
+the request's credentials and checks that they are still good (unknown, revoked, expired, or the
+build they were made for is over: 401).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import timedelta
 
 from flask import request
 from sqlalchemy import select, update
@@ -29,69 +23,16 @@ from app.freshness import quiet_write
 from app.models import ApiToken, Build, User
 from app.models.base import utcnow
 from app.models.build import FINAL_STATES
-from app.security import scopes as scope_rules
+from app.policy.principal import Principal
+
+__all__ = ["LAST_USED_RESOLUTION", "Principal", "for_session", "for_token", "header_key",
+           "refuse_query_credentials"]
 
 _KEYWORDS = {"token", "bearer"}
 #: Query parameters that look like credentials; refused rather than silently ignored.
 _QUERY_CREDENTIALS = ("token", "api_key", "apikey", "access_token", "key")
 #: ``last_used`` is written at most this often, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """One request's credential: a user's token or session, or a build's bot token."""
-
-    kind: Literal["user", "bot"]
-    via: Literal["token", "session"]
-    #: The person acting; None for a bot, which acts for a build and never as anyone.
-    user: User | None
-    token: ApiToken | None = None
-    #: The server-side session row's id when the browser session authenticated the request.
-    session_id: int | None = None
-
-    @property
-    def is_bot(self) -> bool:
-        return self.kind == "bot"
-
-    @property
-    def scopes(self) -> list[str] | None:
-        """None: every scope (a session, or a token made without scopes)."""
-        return self.token.scopes if self.token is not None else None
-
-    @property
-    def project_ids(self) -> list[int] | None:
-        return self.token.project_ids if self.token is not None else None
-
-    @property
-    def expires(self) -> datetime | None:
-        return self.token.expires if self.token is not None else None
-
-    @property
-    def credential_id(self) -> str:
-        """Names this credential (not the person): per-credential state such as idempotency keys."""
-        if self.token is not None:
-            return f"token:{self.token.id}"
-        return f"session:{self.session_id}"
-
-    @property
-    def rate_key(self) -> str:
-        """Whose budget a request spends: a person's, or one build's."""
-        if self.user is not None:
-            return f"user:{self.user.id}"
-        return f"build:{self.token.build_id if self.token is not None else 0}"
-
-    def grants(self, scope: str) -> bool:
-        return scope_rules.grants(self.scopes, scope)
-
-    def covers(self, project_id: int) -> bool:
-        """Whether the credential's project restriction lets it act on this project at all."""
-        return self.project_ids is None or project_id in self.project_ids
-
-    @property
-    def manages_tokens(self) -> bool:
-        """A session, or a person's token with the ``tokens`` scope (full tokens have every scope)."""
-        return not self.is_bot and self.grants("tokens")
 
 
 def refuse_query_credentials() -> None:
@@ -150,4 +91,4 @@ def for_token(key: str) -> Principal:
 
 
 def for_session(user: User, session_id: int) -> Principal:
-    return Principal("user", "session", user, session_id=session_id)
+    return Principal.for_user(user, session_id)

@@ -1,4 +1,4 @@
-"""Token scopes and which one a request needs.
+"""Which scope a request needs (what each scope grants is :mod:`app.policy.scopes`).
 
 A view declares its policy with :func:`requires_scope` (``@requires_scope("tokens")`` on the method);
 views that declare nothing fall back to a scope derived from their blueprint and method, so resource
@@ -7,30 +7,17 @@ modules written without tokens in mind still get scope checks through ``app.auth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import current_app, request
 
-SCOPES = (
-    "projects:read",
-    "projects:write",
-    "builds:read",
-    "builds:trigger",
-    "redirects:write",
-    "envvars:read",
-    "envvars:write",
-    "tokens",
-    "admin",
-)
-#: A scope also grants these (``admin`` grants everything, see :func:`grants`).
-IMPLIES: dict[str, tuple[str, ...]] = {
-    "projects:write": ("projects:read",),
-    "builds:trigger": ("builds:read",),
-    "envvars:write": ("envvars:read",),
-}
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from app.policy.scopes import IMPLIES, SAFE_METHODS, SCOPES, expand, grants
+
+# What a scope grants is policy (app.policy.scopes); re-exported for the request layer's callers.
+__all__ = ["IMPLIES", "SAFE_METHODS", "SCOPES", "Policy", "declared_policy", "expand", "grants",
+           "is_build_trigger", "required_scope", "requires_scope"]
 
 #: Blueprints whose routes check credentials themselves (your own tokens, device login).
 _UNSCOPED = frozenset({"device", "root", "api-docs", "openapi_ui", "web"})
@@ -80,21 +67,6 @@ def declared_policy() -> Policy | None:
         view = getattr(view_class, "get" if method == "head" else method, None)
     policy = getattr(view, _POLICY, None)
     return policy if isinstance(policy, Policy) else None
-
-
-def expand(scopes: Iterable[str]) -> set[str]:
-    """Every scope a list of scopes grants, implications included."""
-    out = set(scopes)
-    if "admin" in out:
-        return set(SCOPES)
-    for scope in list(out):
-        out.update(IMPLIES.get(scope, ()))
-    return out
-
-
-def grants(token_scopes: list[str] | None, scope: str) -> bool:
-    """None (a token made before scopes, or by ``docshelf tokens create``) keeps full access."""
-    return token_scopes is None or scope in expand(token_scopes)
 
 
 def required_scope() -> str | None:

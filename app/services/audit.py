@@ -5,15 +5,16 @@ login) call :func:`record`. Environment variables and project deletions are writ
 do not know about auditing, so an ORM ``before_flush`` listener records those: the event is written
 in the same transaction as the change, so neither exists without the other.
 
-The request id and client address are read from the request context when there is one: they
-describe where the action came from, like a log line's fields, and are absent for CLI and jobs.
+Where an action came from (actor, request id, client address) is an :class:`Origin`: callers pass it,
+or the HTTP layer binds the request's to the database session (:func:`bind_origin`) for the services
+and the listener that do not know about requests. This module never reads the request itself.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context, request
 from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
@@ -44,12 +45,36 @@ ACTIONS = (
 )
 
 
-def _request_meta() -> tuple[str | None, str | None, str | None]:
-    """(actor, request id, client address) from the current request, if any."""
-    if not has_request_context():
-        return None, None, None
-    user = g.get("current_user")
-    return (user.username if user is not None else None), g.get("request_id"), request.remote_addr
+@dataclass(frozen=True)
+class Origin:
+    """Where an action came from, like a log line's fields: who, which request, which client address."""
+
+    actor: str | None = None
+    request_id: str | None = None
+    ip: str | None = None
+
+
+#: ``Session.info`` key of the origin of the changes a session writes (SQLAlchemy's own extension point).
+_ORIGIN = "docshelf.audit_origin"
+
+
+def bind_origin(origin: Origin | None, session: Session | None = None) -> None:
+    """Name where the session's changes come from; the HTTP layer does, per request (None: clear it).
+
+    The events are rows of the same transaction as the change they describe, so the unit of work,
+    not a global, carries their origin: the listener below sees it on the very session it flushes.
+    """
+    info = (session or db.session).info
+    if origin is None:
+        info.pop(_ORIGIN, None)
+    else:
+        info[_ORIGIN] = origin
+
+
+def bound_origin(session: Session | None = None) -> Origin:
+    """The origin bound to the session; empty for the CLI and jobs, which have none."""
+    origin = (session or db.session).info.get(_ORIGIN)
+    return origin if isinstance(origin, Origin) else Origin()
 
 
 def event_for(
@@ -59,17 +84,19 @@ def event_for(
     project: str | None = None,
     target: str | None = None,
     details: dict[str, Any] | None = None,
+    origin: Origin | None = None,
 ) -> AuditEvent:
-    req_actor, request_id, ip = _request_meta()
+    """An event; ``origin`` defaults to the session's, and an explicit ``actor`` overrides its actor."""
+    origin = origin or bound_origin()
     name = actor.username if isinstance(actor, User) else actor
     return AuditEvent(
         action=action,
-        actor=name or req_actor,
+        actor=name or origin.actor,
         project=project,
         target=(target or "")[:255] or None,
         details=details or None,
-        request_id=request_id,
-        ip=ip,
+        request_id=origin.request_id,
+        ip=origin.ip,
     )
 
 
@@ -99,16 +126,17 @@ def _slug_of(variable: EnvironmentVariable) -> str | None:
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     events: list[AuditEvent] = []
+    origin = bound_origin(session)
     for obj in session.new:
         if isinstance(obj, EnvironmentVariable):
-            events.append(event_for("envvar.created", project=_slug_of(obj), target=obj.name))
+            events.append(event_for("envvar.created", project=_slug_of(obj), target=obj.name, origin=origin))
         elif isinstance(obj, Project):
-            events.append(event_for("project.created", project=obj.slug, target=obj.slug))
+            events.append(event_for("project.created", project=obj.slug, target=obj.slug, origin=origin))
     for obj in session.deleted:
         if isinstance(obj, EnvironmentVariable):
-            events.append(event_for("envvar.deleted", project=_slug_of(obj), target=obj.name))
+            events.append(event_for("envvar.deleted", project=_slug_of(obj), target=obj.name, origin=origin))
         elif isinstance(obj, Project):
-            events.append(event_for("project.deleted", project=obj.slug, target=obj.slug))
+            events.append(event_for("project.deleted", project=obj.slug, target=obj.slug, origin=origin))
     session.add_all(events)
 
 

@@ -21,7 +21,7 @@ from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import ApiToken, DeviceAuthorization, User
 from app.models.base import utcnow
-from app.security.scopes import SCOPES
+from app.policy.scopes import SCOPES
 from app.services import audit, tokens
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -60,7 +60,7 @@ def start(
         raise ValidationError(message, errors={"scopes": [message]})
     device_code = secrets.token_urlsafe(32)
     user_code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    request = DeviceAuthorization(
+    authorization = DeviceAuthorization(
         device_code_hash=_hash(device_code),
         user_code=f"{user_code[:4]}-{user_code[4:]}",
         client_name=client_name,
@@ -69,30 +69,39 @@ def start(
         interval=int(current_app.config.get("DEVICE_POLL_INTERVAL", 5)),
         expires=utcnow() + timedelta(seconds=int(current_app.config.get("DEVICE_CODE_TTL", 900))),
     )
-    db.session.add(request)
+    db.session.add(authorization)
     db.session.commit()  # a user-code collision (1 in 25e9) is a unique violation → 409, retry
-    return request, device_code
+    return authorization, device_code
 
 
 def pending_by_user_code(raw: str) -> DeviceAuthorization:
     code = normalize_user_code(raw)
-    request = db.session.scalar(select(DeviceAuthorization).where(DeviceAuthorization.user_code == code))
-    if request is None or request.status != "pending" or request.expires <= utcnow():
+    stmt = select(DeviceAuthorization).where(DeviceAuthorization.user_code == code)
+    authorization = db.session.scalar(stmt)
+    if authorization is None or authorization.status != "pending" or authorization.expires <= utcnow():
         raise NotFound("This code is unknown, expired or already used.")
-    return request
+    return authorization
 
 
-def decide(request: DeviceAuthorization, user: User, approve: bool) -> None:
-    """The logged-in user approves (or denies) the request shown on the verification page."""
+def decide(authorization: DeviceAuthorization, user: User, approve: bool) -> None:
+    """The logged-in user approves (or denies) the request shown on the verification page.
+
+    The audit events name ``user`` as the actor; the request id and address are the origin the
+    HTTP layer bound (:func:`app.services.audit.bind_origin`): this module never reads the request.
+    """
     if approve:
-        project_ids = tokens.resolve_projects(user, request.projects)
-        request.status, request.user_id = "approved", user.id
-        request.scopes = request.scopes or list(DEFAULT_SCOPES)
-        details = {"client": request.client_name, "scopes": request.scopes, "project_ids": project_ids}
-        audit.record("device.approved", actor=user, target=request.user_code, details=details)
+        project_ids = tokens.resolve_projects(user, authorization.projects)
+        authorization.status, authorization.user_id = "approved", user.id
+        authorization.scopes = authorization.scopes or list(DEFAULT_SCOPES)
+        details = {
+            "client": authorization.client_name,
+            "scopes": authorization.scopes,
+            "project_ids": project_ids,
+        }
+        audit.record("device.approved", actor=user, target=authorization.user_code, details=details)
     else:
-        request.status, request.user_id = "denied", user.id
-        audit.record("device.denied", actor=user, target=request.user_code)
+        authorization.status, authorization.user_id = "denied", user.id
+        audit.record("device.denied", actor=user, target=authorization.user_code)
     db.session.commit()
 
 
@@ -100,38 +109,39 @@ def poll(device_code: str, grant_type: str) -> tuple[ApiToken, str]:
     """One poll: the token once approved, otherwise the RFC error that says what to do next."""
     if grant_type != GRANT_TYPE:
         raise DeviceFlowError("unsupported_grant_type", f"Use grant_type {GRANT_TYPE}.")
-    request = db.session.scalar(
+    authorization = db.session.scalar(
         select(DeviceAuthorization).where(DeviceAuthorization.device_code_hash == _hash(device_code))
     )
-    if request is None or request.status == "consumed":
+    if authorization is None or authorization.status == "consumed":
         raise DeviceFlowError("invalid_grant", "The device code is unknown or was already used.")
     now = utcnow()
-    if request.expires <= now:
+    if authorization.expires <= now:
         raise DeviceFlowError("expired_token", "The device code expired; start again.")
-    if request.status == "denied":
+    if authorization.status == "denied":
         raise DeviceFlowError("access_denied", "The user denied the request.")
-    too_soon = request.last_polled is not None and now - request.last_polled < timedelta(
-        seconds=request.interval
+    too_soon = authorization.last_polled is not None and now - authorization.last_polled < timedelta(
+        seconds=authorization.interval
     )
-    request.last_polled = now
+    authorization.last_polled = now
     if too_soon:
-        request.interval += _SLOW_DOWN_STEP
+        authorization.interval += _SLOW_DOWN_STEP
         db.session.commit()
         raise DeviceFlowError(
-            "slow_down", "Polling too fast; wait longer between polls.", interval=request.interval
+            "slow_down", "Polling too fast; wait longer between polls.", interval=authorization.interval
         )
-    if request.status != "approved" or request.user is None:
+    if authorization.status != "approved" or authorization.user is None:
         db.session.commit()
         raise DeviceFlowError("authorization_pending", "The user has not approved the request yet.")
     ttl = int(current_app.config.get("DEVICE_TOKEN_TTL") or 0)
-    project_ids = tokens.resolve_projects(request.user, request.projects)  # again: maintainers change
+    # Resolved again: the user may have stopped maintaining a project since approving.
+    project_ids = tokens.resolve_projects(authorization.user, authorization.projects)
     token, key = tokens.create_token(
-        request.user,
-        f"device: {request.client_name}"[:100],
-        scopes=request.scopes,
+        authorization.user,
+        f"device: {authorization.client_name}"[:100],
+        scopes=authorization.scopes,
         expires=now + timedelta(seconds=ttl) if ttl > 0 else None,
         project_ids=project_ids,
     )
-    request.status, request.token_id = "consumed", token.id
+    authorization.status, authorization.token_id = "consumed", token.id
     db.session.commit()
     return token, key

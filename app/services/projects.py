@@ -1,4 +1,4 @@
-"""Projects: import, update, delete, and the rules about who sees which."""
+"""Projects: import, update, delete, and the queries behind the lists (who sees which: :mod:`app.policy`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, text, true
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import selectinload
 
 from app import storage
@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Build, Project, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
-from app.models.security import ProjectReadGrant
+from app.policy import Principal, reach_filter
 from app.services.queueing import enqueue_sync_versions
 from app.services.repositories import apply_repository, record_change
 
@@ -61,25 +61,17 @@ def with_active_versions(stmt: Select[Any], with_last_build: bool = False) -> Se
     return stmt.options(load)
 
 
-def readable_by(user: User | None) -> ColumnElement[bool]:
-    """SQL twin of :func:`app.auth.can_read`: lists filter private projects in the query, before paging.
-
-    Public, or maintained by the user, or shared with them (a read grant); admins see everything.
-    """
-    if user is not None and user.is_admin:
-        return true()
-    public = Project.privacy_level == "public"
-    if user is None:
-        return public
-    maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == user.id)
-    granted = select(ProjectReadGrant.project_id).where(ProjectReadGrant.user_id == user.id)
-    return or_(public, Project.id.in_(maintained), Project.id.in_(granted))
-
-
 def maintained_by(
-    user: User, language: str | None = None, programming_language: str | None = None
+    principal: Principal, language: str | None = None, programming_language: str | None = None
 ) -> Select[Project]:
-    stmt = base_query().join(project_maintainers).where(project_maintainers.c.user_id == user.id)
+    """``GET /projects/``: the projects the person maintains, within the credential's reach."""
+    user = principal.user
+    user_id = user.id if user is not None else None  # a bot maintains nothing
+    stmt = (
+        base_query()
+        .join(project_maintainers)
+        .where(project_maintainers.c.user_id == user_id, reach_filter(principal))
+    )
     if language:
         stmt = stmt.where(Project.language == language)
     if programming_language:

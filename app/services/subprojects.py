@@ -13,11 +13,10 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.auth import can_read, can_write
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.models import Project, ProjectRelationship, User, Version
-from app.services.projects import readable_by
+from app.models import Project, ProjectRelationship, Version
+from app.policy import Principal, can_read, can_write, readable_filter
 
 
 def lock_projects(*projects: Project) -> None:
@@ -43,14 +42,14 @@ def has_subprojects(project_id: int) -> bool:
 
 
 def subprojects_query(
-    parent: Project, user: User | None, with_versions: bool = False, with_last_build: bool = False
+    parent: Project, principal: Principal | None, with_versions: bool = False, with_last_build: bool = False
 ) -> Select[Any]:
-    """A parent's relationships whose child the user may read, with what the representation needs."""
+    """A parent's relationships whose child the principal may read, with what the representation needs."""
     child = selectinload(ProjectRelationship.child)
     stmt = (
         select(ProjectRelationship)
         .join(ProjectRelationship.child)
-        .where(ProjectRelationship.parent_id == parent.id, readable_by(user))
+        .where(ProjectRelationship.parent_id == parent.id, readable_filter(principal))
         .options(
             selectinload(ProjectRelationship.parent),
             child.selectinload(Project.users),
@@ -68,9 +67,13 @@ def subprojects_query(
 
 
 def get_subproject(
-    parent: Project, user: User | None, alias: str, with_versions: bool = False, with_last_build: bool = False
+    parent: Project,
+    principal: Principal | None,
+    alias: str,
+    with_versions: bool = False,
+    with_last_build: bool = False,
 ) -> ProjectRelationship:
-    stmt = subprojects_query(parent, user, with_versions, with_last_build)
+    stmt = subprojects_query(parent, principal, with_versions, with_last_build)
     relation = db.session.scalars(stmt.where(ProjectRelationship.alias == alias)).first()
     if relation is None:
         raise NotFound("No ProjectRelationship matches the given query.")
@@ -81,11 +84,11 @@ def _invalid(field: str, message: str) -> ValidationError:
     return ValidationError(message, errors={field: [message]})
 
 
-def _check_child(parent: Project, user: User, child: Project | None, child_slug: str) -> Project:
-    # A child the user cannot read is reported as missing: the error must not reveal private projects.
-    if child is None or not can_read(user, child):
+def _check_child(parent: Project, principal: Principal, child: Project | None, child_slug: str) -> Project:
+    # A child the caller cannot read is reported as missing: the error must not reveal private projects.
+    if child is None or not can_read(principal, child):
         raise _invalid("child", f"Project with slug '{child_slug}' does not exist.")
-    if not can_write(user, child):
+    if not can_write(principal, child):
         raise _invalid(
             "child", f"You must be a maintainer of project '{child.slug}' to add it as a subproject."
         )
@@ -125,15 +128,15 @@ def _alias_taken(parent: Project, alias: str) -> bool:
 
 
 def create_subproject(
-    parent: Project, user: User, child_slug: str, alias: str | None = None
+    parent: Project, principal: Principal, child_slug: str, alias: str | None = None
 ) -> ProjectRelationship:
     """Make ``child_slug`` a subproject of ``parent``; every broken rule is a 400 naming its field.
 
-    The caller has already checked that ``user`` may write ``parent``; the child is checked here
+    The caller has already checked that ``principal`` may write ``parent``; the child is checked here
     because only the service knows which project the slug names.
     """
     child = db.session.scalar(select(Project).where(Project.slug == child_slug))
-    child = _check_child(parent, user, child, child_slug)
+    child = _check_child(parent, principal, child, child_slug)
     lock_projects(parent, child)
     db.session.refresh(child)  # the lock may have waited for a writer that changed the child
     _check_nesting(parent, child)

@@ -11,8 +11,9 @@ from sqlalchemy import Select, exists, select
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import Project, User
-from app.services.projects import base_query, readable_by, with_active_versions
+from app.models import Project
+from app.policy import Principal, readable_filter
+from app.services.projects import base_query, with_active_versions
 from app.services.subprojects import lock_projects, parent_id_of
 
 #: Errors are keyed like the field of Read the Docs' translation form, so a future route can reuse them.
@@ -20,10 +21,10 @@ FIELD = "project"
 
 
 def translations_query(
-    main: Project, user: User | None, with_versions: bool = False, with_last_build: bool = False
+    main: Project, principal: Principal | None, with_versions: bool = False, with_last_build: bool = False
 ) -> Select[tuple[Project]]:
-    """The translations of ``main`` the user may read; private ones are filtered before paging."""
-    stmt = base_query().where(Project.main_language_project_id == main.id, readable_by(user))
+    """The translations of ``main`` the principal may read; the others are filtered before paging."""
+    stmt = base_query().where(Project.main_language_project_id == main.id, readable_filter(principal))
     if with_versions:
         stmt = with_active_versions(stmt, with_last_build)
     return stmt.order_by(Project.slug)  # Read the Docs' default project ordering

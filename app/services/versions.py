@@ -1,4 +1,4 @@
-"""Versions: listing with Read the Docs' filters, and the update rules."""
+"""Versions: listing with Read the Docs' filters, and the update rules (activating a version builds it)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,17 @@ from app import storage
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Build, Project, User, Version
-
-
-def visible_to(user: User | None, project: Project) -> bool:
-    """Private versions: for admins, maintainers and users the project was shared with (read grants)."""
-    from app.auth import has_private_access
-
-    return has_private_access(user, project)
+from app.policy import Principal, has_private_access
+from app.services.builds import trigger_build
+from app.services.quotas import check_active_builds
 
 
 def versions_query(
-    project: Project, user: User | None, filters: dict[str, Any], with_last_build: bool = False
+    project: Project, principal: Principal | None, filters: dict[str, Any], with_last_build: bool = False
 ) -> Select[Version]:
+    """Private versions only for those with private access to the project (admin, maintainer, grant)."""
     stmt = select(Version).where(Version.project_id == project.id).options(joinedload(Version.project))
-    if not visible_to(user, project):
+    if not has_private_access(principal, project):
         stmt = stmt.where(Version.privacy_level == "public")
     for name in ("active", "built", "hidden", "slug", "verbose_name", "type", "privacy_level"):
         if name in filters:
@@ -34,15 +31,21 @@ def versions_query(
     return stmt.order_by(Version.id)
 
 
-def get_version(project: Project, user: User | None, slug: str, with_last_build: bool = False) -> Version:
-    version = db.session.scalars(versions_query(project, user, {"slug": slug}, with_last_build)).first()
+def get_version(
+    project: Project, principal: Principal | None, slug: str, with_last_build: bool = False
+) -> Version:
+    version = db.session.scalars(versions_query(project, principal, {"slug": slug}, with_last_build)).first()
     if version is None:
         raise NotFound("No Version matches the given query.")
     return version
 
 
-def update_version(version: Version, data: dict[str, Any]) -> bool:
-    """Apply an update; returns True when the version was just activated (the caller builds it)."""
+def update_version(version: Version, data: dict[str, Any], user: User | None = None) -> Version:
+    """Apply an update; activating a version builds it, as a build ``user`` triggered.
+
+    The build quota is checked before anything changes, so a refused build leaves the version as
+    it was rather than active and unbuilt.
+    """
     project = version.project
     if data.get("active") is False and version.slug == project.default_version:
         raise ValidationError(
@@ -51,6 +54,8 @@ def update_version(version: Version, data: dict[str, Any]) -> bool:
         )
     activated = data.get("active") is True and not version.active
     deactivated = data.get("active") is False and version.active
+    if activated and user is not None:
+        check_active_builds(user)
     for name in ("active", "hidden", "privacy_level"):
         if name in data:
             setattr(version, name, data[name])
@@ -60,4 +65,6 @@ def update_version(version: Version, data: dict[str, Any]) -> bool:
     db.session.commit()
     if deactivated:
         storage.remove_version(project.slug, version.slug)
-    return activated
+    if activated:
+        trigger_build(project, version, user)
+    return version

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.extensions import db
+from app.policy import Principal
 from app.services import subprojects as service
 from app.services import translations as translation_service
 from tests import factories
@@ -339,7 +340,7 @@ def test_list_query_count_does_not_grow_with_items(client, user, headers, count_
 
 def test_service_readable_by_admin_sees_everything(user, pip):
     link(pip, factories.ProjectFactory(name="Theirs", privacy_level="private"))
-    admin = factories.UserFactory(role="admin")
+    admin = Principal.for_user(factories.UserFactory(role="admin"))
     assert len(db.session.scalars(service.subprojects_query(pip, admin)).all()) == 1
     assert db.session.scalars(service.subprojects_query(pip, None)).all() == []
 

@@ -55,7 +55,7 @@ class VersionBuildList(MethodView):
     def get(self, args: dict[str, Any], project_slug: str, version_slug: str) -> Any:
         """List a version's builds, newest first"""
         project = auth.readable_project(project_slug)
-        version = version_service.get_version(project, auth.current_user(), version_slug)
+        version = version_service.get_version(project, auth.current_principal(), version_slug)
         return service.builds_query(project, args, version)
 
     @blp.arguments(BuildTriggerSchema)
@@ -66,7 +66,7 @@ class VersionBuildList(MethodView):
     def post(self, _body: dict[str, Any], project_slug: str, version_slug: str) -> Any:
         """Trigger a build of a version"""
         project = auth.writable_project(project_slug)
-        version = version_service.get_version(project, auth.current_user(), version_slug)
+        version = version_service.get_version(project, auth.current_principal(), version_slug)
         build = service.trigger_build(project, version, auth.current_user())
         return {
             "build": build,
@@ -84,7 +84,7 @@ class VersionBuildDetail(MethodView):
     def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:
         """Show a build of a version"""
         project = auth.readable_project(project_slug)
-        version = version_service.get_version(project, auth.current_user(), version_slug)
+        version = version_service.get_version(project, auth.current_principal(), version_slug)
         return service.get_build(project, build_id, version)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from app import auth
+from app import auth, policy
 from app.api.base import Blueprint, api_url, cacheable, expanded, paginated
 from app.api.projects.schemas import (
     ProjectCreateSchema,
@@ -43,9 +43,8 @@ class ProjectList(MethodView):
     @paginated(blp, ProjectSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List the projects you maintain"""
-        user = auth.require_user()
-        stmt = service.maintained_by(user, args.get("language"), args.get("programming_language"))
-        stmt = stmt.where(auth.token_projects_filter())  # a project-restricted token lists only its projects
+        principal = auth.require_principal()
+        stmt = service.maintained_by(principal, args.get("language"), args.get("programming_language"))
         if expanded("active_versions"):
             stmt = service.with_active_versions(stmt, expanded("active_versions.last_build"))
         return stmt
@@ -102,7 +101,7 @@ class ProjectSuperproject(MethodView):
     def get(self, project_slug: str) -> Project:
         """Show the project this one is a subproject of"""
         parent = service.superproject_of(auth.readable_project(project_slug))
-        if parent is None or not auth.can_read(auth.current_user(), parent):
+        if parent is None or not policy.can_read(auth.current_principal(), parent):
             raise NotFound("This project is not a subproject.")
         return load_project(parent.slug)
 

@@ -25,7 +25,7 @@ def _load(parent: Project, alias: str) -> ProjectRelationship:
     """The relationship with the eager loads this request's ``expand`` asks for."""
     return service.get_subproject(
         parent,
-        auth.current_user(),
+        auth.current_principal(),
         alias,
         expanded("child.active_versions"),
         expanded("child.active_versions.last_build"),
@@ -41,7 +41,7 @@ class SubprojectList(MethodView):
         parent = auth.readable_project(project_slug)
         return service.subprojects_query(
             parent,
-            auth.current_user(),
+            auth.current_principal(),
             expanded("child.active_versions"),
             expanded("child.active_versions.last_build"),
         )
@@ -55,7 +55,8 @@ class SubprojectList(MethodView):
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Make one of your projects a subproject of this one"""
         parent = auth.writable_project(project_slug)
-        relation = service.create_subproject(parent, auth.require_user(), data["child"], data.get("alias"))
+        principal = auth.require_principal()
+        relation = service.create_subproject(parent, principal, data["child"], data.get("alias"))
         alias = relation.alias
         return _load(parent, alias), 201, {"Location": api_url("projects", parent.slug, "subprojects", alias)}
 

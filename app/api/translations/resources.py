@@ -31,5 +31,8 @@ class TranslationList(MethodView):
         """List a project's translations"""
         main = auth.readable_project(project_slug)
         return service.translations_query(
-            main, auth.current_user(), expanded("active_versions"), expanded("active_versions.last_build")
+            main,
+            auth.current_principal(),
+            expanded("active_versions"),
+            expanded("active_versions.last_build"),
         )

@@ -11,7 +11,6 @@ from app import auth
 from app.api.base import Blueprint, cacheable, expanded, paginated
 from app.api.versions.schemas import VersionQueryArgsSchema, VersionSchema, VersionUpdateSchema
 from app.models import Version
-from app.services import builds as build_service
 from app.services import versions as service
 
 blp = Blueprint(
@@ -31,7 +30,7 @@ class VersionList(MethodView):
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's versions"""
         project = auth.readable_project(project_slug)
-        return service.versions_query(project, auth.current_user(), args, expanded("last_build"))
+        return service.versions_query(project, auth.current_principal(), args, expanded("last_build"))
 
 
 @blp.route("/<version_slug>/")
@@ -42,7 +41,7 @@ class VersionDetail(MethodView):
     def get(self, project_slug: str, version_slug: str) -> Version:
         """Show a version"""
         project = auth.readable_project(project_slug)
-        return service.get_version(project, auth.current_user(), version_slug, expanded("last_build"))
+        return service.get_version(project, auth.current_principal(), version_slug, expanded("last_build"))
 
     @blp.arguments(VersionUpdateSchema)
     @blp.response(204)
@@ -61,7 +60,6 @@ class VersionDetail(MethodView):
 
 def _update(data: dict[str, Any], project_slug: str, version_slug: str) -> Response:
     project = auth.writable_project(project_slug)
-    version = service.get_version(project, auth.current_user(), version_slug)
-    if service.update_version(version, data):
-        build_service.trigger_build(project, version, auth.current_user())  # activating builds it
+    version = service.get_version(project, auth.current_principal(), version_slug)
+    service.update_version(version, data, auth.current_user())
     return Response(status=204)
