@@ -150,6 +150,31 @@ SETTINGS: list[Setting] = [
         "a warning.",
         _bool,
     ),
+    Setting(
+        "BUILD_LATEX",
+        "auto",
+        "PDFs: `auto` builds them with LaTeX (`latexmk`, as Read the Docs) when the worker host has a TeX "
+        "installation, else with rinohtype; `off` always uses rinohtype.",
+    ),
+    Setting(
+        "BUILD_APT_PACKAGES",
+        "",
+        "`build.apt_packages` a build may have, comma-separated (`*`: any); a package the host has installed "
+        "is simply there, another is unpacked from DOCSHELF_BUILD_APT_CACHE into the build. Others are named "
+        "in a warning.",
+    ),
+    Setting(
+        "BUILD_APT_CACHE",
+        None,
+        "A directory of `.deb` files for `build.apt_packages` (default: `apt` in the data directory).",
+    ),
+    Setting(
+        "BUILD_APT_DOWNLOAD",
+        False,
+        "Fetch an allowed package missing from the cache with the host's `apt-get download` (the worker "
+        "host's package sources; never inside the sandbox).",
+        _bool,
+    ),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting(

@@ -1,9 +1,9 @@
-"""The per-build Python environment: a virtualenv that sees the worker's packages, plus python.install.
+"""The per-build Python environment on the worker's own Python: a clean virtualenv, plus python.install.
 
-``python -m venv --system-site-packages`` would expose the *base* interpreter's packages, not the
-worker's (the worker usually runs in a virtualenv itself), so the build venv gets a ``.pth`` file listing
-the worker's site-packages directories instead: Sphinx, MkDocs and pip are visible without copies, and
-what the project installs lands in the build venv and takes precedence.
+The venv is made without pip and without system packages; a ``.pth`` file names two read-only
+directories of the build's tools: the worker's documentation tools (Sphinx, MkDocs, pip and what they
+need, nothing else of the worker: :mod:`workers.toolset`) and Docshelf's integrations. What the project
+installs lands in the venv and takes precedence over both.
 """
 
 from __future__ import annotations
@@ -13,15 +13,10 @@ import sys
 import venv
 from typing import Any
 
+from workers import toolset
 from workers.recorder import Recorder
 
-PTH_NAME = "_docshelf_worker_packages.pth"
-
-
-def worker_site_dirs() -> list[str]:
-    """The worker's site-packages directories, in import order (no project source trees)."""
-    names = ("site-packages", "dist-packages")
-    return [p for p in sys.path if os.path.basename(p) in names and os.path.isdir(p)]
+PTH_NAME = "_docshelf_build_tools.pth"
 
 
 def venv_python(venv_dir: str) -> str:
@@ -33,25 +28,24 @@ def venv_site_packages(venv_dir: str) -> str:
     return os.path.join(venv_dir, "lib", version, "site-packages")
 
 
-def create_venv(rec: Recorder, venv_dir: str) -> str:
-    """Create the build virtualenv and return its python.
+def create_venv(rec: Recorder, venv_dir: str, tool_dirs: list[str]) -> str:
+    """Create the build virtualenv and return its python. ``tool_dirs`` are the read-only directories
+    (as the build sees them) its ``.pth`` names: the documentation tools, then the integrations.
 
     ``venv`` runs in-process (what ``python -m venv --without-pip`` does, minus an interpreter start-up,
-    a tenth of a second per build); no pip is copied in, since the worker's pip is visible.
+    a tenth of a second per build); pip is among the tools, run as this venv's by ``bin/pip``.
     """
     rec.checkpoint()
     venv.EnvBuilder(with_pip=False, symlinks=True, clear=True).create(venv_dir)
     site_dir = venv_site_packages(venv_dir)
     os.makedirs(site_dir, exist_ok=True)
-    dirs = worker_site_dirs()
     with open(os.path.join(site_dir, PTH_NAME), "w") as fh:
-        # addsitedir (not plain path lines) also runs the worker's own .pth files, so an editable
-        # install of Docshelf is importable in the build (the Sphinx extension, the MkDocs plugin).
-        fh.write("import site; " + "; ".join(f"site.addsitedir({d!r})" for d in dirs) + "\n")
+        fh.write("".join(d + "\n" for d in tool_dirs))
     _pip_commands(venv_dir)
     rec.note("python -m venv --without-pip $VIRTUAL_ENV",
-             f"Created {venv_dir} on Python {sys.version.split()[0]}; the worker's packages are visible from "
-             f"{', '.join(dirs)}.\n", description="Creating the environment")
+             f"Created {venv_dir} on Python {sys.version.split()[0]}, without the worker's packages. "
+             f"Offered read-only beside it: {', '.join(toolset.offered())}.\n",
+             description="Creating the environment")
     return venv_python(venv_dir)
 
 

@@ -202,6 +202,7 @@ class Pipeline:
         self.config = config
         self.build.config = config.resolved()
         db.session.commit()
+        self.rec.warn(*config.warnings)
 
     def compose_env(self, version: Version, commit: str) -> dict[str, str]:
         assert self.tools is not None
@@ -243,7 +244,8 @@ class Pipeline:
             self.python = other_python.create_venv(self.rec, self.venv, self.tools.choice, self.tools.lib,
                                                    self.checkout, self.env)
         else:
-            self.python = environment.create_venv(self.rec, self.venv)
+            assert self.tools is not None
+            self.python = environment.create_venv(self.rec, self.venv, [self.tools.site, self.tools.lib])
         if custom:
             return
         self.hooks("post_create_environment")
@@ -274,7 +276,8 @@ class Pipeline:
             buildfs.real_dir(self.workdir, self.output)
         ctx = BuildContext(rec=self.rec, checkout=self.checkout, output=self.output, workdir=self.workdir,
                            python=self.python, env=self.env, project_slug=self.project.slug,
-                           version_slug=self.build.version_slug, language=self.project.language)
+                           version_slug=self.build.version_slug, language=self.project.language,
+                           latex=tools.latex_available(current_app.config))
         downloads = make_builder(ctx, self.config).build()
         if not custom:
             self.hooks("post_build")

@@ -11,7 +11,7 @@ import shlex
 import time
 
 from app.extensions import db
-from app.models import BuildCommand
+from app.models import Build, BuildCommand
 from app.models.base import utcnow
 from app.services import build_health
 from app.services.build_control import cancel_requested
@@ -145,6 +145,16 @@ class Recorder:
                                     description=description, output=self.clean(output), exit_code=exit_code,
                                     start_time=now, end_time=now))
         db.session.commit()
+
+    def warn(self, *messages: str) -> None:
+        """Add to the build's ``warnings`` (its API representation), committed at once so a client
+        polling the running build sees them; the log says the same where the thing happened."""
+        if not messages:
+            return
+        build = db.session.get(Build, self.build_id)
+        if build is not None:
+            build.warnings = [*(build.warnings or []), *(self.clean(m) for m in messages)]
+            db.session.commit()
 
     def run(self, argv: list[str], *, cwd: str, env: dict[str, str], description: str = "",
             display: str | None = None, check: bool = True) -> CommandResult:

@@ -12,7 +12,10 @@ from functools import cache
 
 ETC_FILES = ("alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf",
              "ld.so.conf.d", "localtime", "nsswitch.conf", "fonts", "mime.types", "protocols", "services",
-             "gai.conf", "host.conf", "pip.conf", "xdg/pip", "python3", "python3.11", "mkdocs")
+             "gai.conf", "host.conf", "pip.conf", "xdg/pip", "python3", "python3.11", "mkdocs",
+             "texmf")
+#: Outside /usr and /etc, read-only where the host has them: TeX's generated formats and font maps.
+VAR_DIRS = ("/var/lib/texmf",)
 
 
 def mounts_of_python() -> list[str]:
@@ -40,6 +43,9 @@ def system_mounts() -> tuple[str, ...]:
     for name in ETC_FILES:
         path = os.path.join("/etc", name)
         if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for path in VAR_DIRS:
+        if os.path.isdir(path):
             args += ["--ro-bind", path, path]
     return tuple(args + mounts_of_python())
 

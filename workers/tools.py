@@ -4,8 +4,8 @@
 Docshelf installs no interpreters: the worker host offers some (``DOCSHELF_BUILD_PYTHONS``, or the
 ``python3.X`` executables on its PATH, plus the worker's own) and a build gets the one it asks for, or the
 nearest with a warning (a failure with ``DOCSHELF_BUILD_PYTHON_STRICT``). The worker's own Python stays
-the fast path: its build venv sees the worker's packages (:mod:`workers.environment`); any other version
-gets a venv of its own with pip, and Sphinx or MkDocs from the package index when the project does not
+the fast path: its build venv sees the worker's documentation tools (:mod:`workers.toolset`); any other
+version gets a venv of its own with pip, and Sphinx or MkDocs from the package index when the project does not
 install them, which is what Read the Docs does on every build.
 
 The ``asdf`` command (:mod:`workers.asdf`) reads what is on offer from ``tools.json``, written here into
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from workers import toolset
 from workers.config import BuildConfig
 from workers.recorder import BuildFailed, Recorder
 from workers.sandbox import Sandbox
@@ -199,6 +200,14 @@ def write_tools_dir(tools: str, pythons: dict[str, str], build_version: str,
     return sorted({m for m in mounts if m != "/usr" and not m.startswith(("/usr/", "/etc/"))})
 
 
+def latex_available(settings: Mapping[str, Any]) -> bool:
+    """PDFs through LaTeX, as Read the Docs builds them: ``latexmk`` and ``pdflatex`` on the host (the
+    sandbox mounts /usr, /etc/texmf and /var/lib/texmf), unless ``DOCSHELF_BUILD_LATEX=off``."""
+    if str(settings.get("BUILD_LATEX") or "auto").lower() == "off":
+        return False
+    return bool(shutil.which("latexmk") and shutil.which("pdflatex"))
+
+
 def _under(path: str, dirs: list[str]) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
 
@@ -210,7 +219,8 @@ class BuildTools:
     choice: PythonChoice
     tools_dir: str  # on the host
     path: list[str]  # PATH entries, ahead of the system's (after the venv's bin)
-    lib: str  # Docshelf's integrations for another Python's venv (workers.other_python)
+    lib: str  # Docshelf's integrations (the Sphinx extension, the MkDocs plugin), as the build sees them
+    site: str  # the worker's documentation tools, for a venv on the worker's own Python (workers.toolset)
 
 
 def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbox: Sandbox | None
@@ -226,11 +236,13 @@ def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbo
     inside = sandbox is not None
     tools = os.path.join(sandbox.run_dir if sandbox is not None else workdir, "tools")
     mounts = write_tools_dir(tools, pythons, choice.version, inside=inside)
-    if not choice.is_worker:
-        mounts += interpreter_prefixes(choice.path)
-        from workers.other_python import copy_integrations
+    from workers.other_python import copy_integrations
 
-        copy_integrations(tools)
+    copy_integrations(tools)
+    if choice.is_worker:
+        mounts += toolset.write(os.path.join(tools, "site"))
+    else:
+        mounts += interpreter_prefixes(choice.path)
     home_shims = os.path.join(workdir, "home", ".asdf", "shims")
     if sandbox is not None:
         covered = list(system_mounts()[2::3])
@@ -239,7 +251,7 @@ def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbo
         sandbox.binds = [(tools, TOOLS_INSIDE), (ASDF_SOURCE, ASDF_INSIDE), *((m, m) for m in fresh)]
     where = TOOLS_INSIDE if inside else tools
     return BuildTools(choice=choice, tools_dir=tools, path=[home_shims, where],
-                      lib=os.path.join(where, "lib"))
+                      lib=os.path.join(where, "lib"), site=os.path.join(where, "site"))
 
 
 def for_build(rec: Recorder, config: BuildConfig, settings: Mapping[str, Any], workdir: str,

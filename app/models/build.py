@@ -43,6 +43,9 @@ class Build(db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(Text)
     commit: Mapped[str | None] = mapped_column(String(255), index=True)
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: What the build could not do as its configuration asked, in order: a configuration key it does not
+    #: act on, a nearest Python, an apt package it skipped, an optional format that failed.
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
     #: Who asked for the build (None for webhooks, syncs and deleted users): the per-user build quota.
     triggered_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

@@ -26,6 +26,7 @@ class BuildContext:
     project_slug: str
     version_slug: str
     language: str
+    latex: bool = False  # the host has latexmk and a TeX installation, and DOCSHELF_BUILD_LATEX allows it
 
     def shown(self, argv: list[str]) -> str:
         """The command line as the log shows it: the venv interpreter as ``python``, paths relative."""
@@ -95,13 +96,19 @@ class Builder(ABC):
                     else:
                         path = self.build_format(fmt)
                 except BuildFailed as exc:  # an optional format never costs the HTML that built
-                    self.ctx.rec.note(f"# {fmt} failed", f"The {fmt} download could not be built "
-                                      f"({exc.message}); the HTML and the other formats are published "
-                                      "without it.\n", description=f"{fmt} failed", exit_code=1)
+                    self.format_failed(fmt, exc.message)
                     continue
                 if path:
                     downloads[fmt] = path
         return downloads
+
+    def format_failed(self, fmt: str, why: str) -> None:
+        """In the log where it happened and in the build's warnings: the build still succeeds."""
+        self.ctx.rec.note(f"# {fmt} failed", f"The {fmt} download could not be built ({why}); the HTML "
+                          "and the other formats are published without it.\n", description=f"{fmt} failed",
+                          exit_code=1)
+        self.ctx.rec.warn(f"{fmt}: the download could not be built ({why}); the HTML was published "
+                          "without it.")
 
     def run_commands(self, commands: list[str], description: str) -> None:
         for command in commands:

@@ -1,4 +1,5 @@
-"""Sphinx: HTML (html, dirhtml or singlehtml), epub, and PDF through rinohtype (pure Python, no LaTeX)."""
+"""Sphinx: HTML (html, dirhtml or singlehtml), epub, and PDF through LaTeX (``latexmk``, as Read the Docs
+does) when the worker host has TeX, else through rinohtype (pure Python, fewer extensions supported)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from workers.process import Limits, run_command
 from workers.publish import download_name
 from workers.recorder import BuildFailed
 
-NO_PDF = ("PDF was requested, but this server has no PDF builder: Docshelf builds PDF with rinohtype (pure "
-          "Python) and it is not installed in the worker or by the project's python.install. LaTeX is not "
-          "used. The build continues without a PDF.\n")
+NO_PDF = ("no PDF builder: this build server has no LaTeX (DOCSHELF_BUILD_LATEX, or no latexmk), and "
+          "rinohtype, the fallback, is neither installed in the worker nor by the project's python.install")
+#: Read the Docs' own latexmk command line (``-f``: go on past errors; the PDF decides success).
+LATEXMK = ["latexmk", "-r", "latexmkrc", "-pdf", "-f", "-dvi-", "-ps-", "-interaction=nonstopmode"]
 
 
 class SphinxBuilder(Builder):
@@ -46,11 +48,29 @@ class SphinxBuilder(Builder):
         if fmt == "epub":
             return self._single_file("epub", "*.epub", fmt)
         if fmt == "pdf":
+            if self.ctx.latex:
+                return self._latex_pdf()
             if not self._has_module("rinoh"):
-                self.ctx.rec.note("python -m sphinx -b rinoh", NO_PDF, description="pdf skipped")
-                return None
+                raise BuildFailed(NO_PDF)
+            self.ctx.rec.note("# pdf through rinohtype", "No LaTeX on this build server: the PDF is made by "
+                              "rinohtype, which some Sphinx extensions do not support.\n",
+                              description="Building pdf")
             return self._single_file("rinoh", "*.pdf", fmt)
         return super().build_format(fmt)
+
+    def _latex_pdf(self) -> str:
+        """``sphinx -b latex``, then ``latexmk`` in the output folder; one PDF is the download (the
+        first by name when ``latex_documents`` makes several, as Read the Docs offers one)."""
+        outdir = os.path.join(self.ctx.workdir, "formats", "latex")
+        self.sphinx("latex", outdir)
+        if not glob.glob(os.path.join(outdir, "*.tex")):
+            raise BuildFailed("Sphinx's latex builder produced no .tex file")
+        # Not checked: latexmk -f exits non-zero on any LaTeX error, yet the PDF it made is usable.
+        self.ctx.rec.run(LATEXMK, cwd=outdir, env=self.ctx.env, description="Building pdf", check=False)
+        found = sorted(glob.glob(os.path.join(outdir, "*.pdf")))
+        if not found or not buildfs.real_file(self.ctx.workdir, found[0]):
+            raise BuildFailed("latexmk produced no PDF; the LaTeX log above says why")
+        return self._publishable(found[0], "pdf")
 
     def _single_file(self, builder: str, pattern: str, fmt: str) -> str:
         outdir = os.path.join(self.ctx.workdir, "formats", fmt)
@@ -60,9 +80,13 @@ class SphinxBuilder(Builder):
             raise BuildFailed(f"Sphinx's {builder} builder produced no {pattern} file.")
         if not buildfs.real_file(self.ctx.workdir, found[0]):
             raise BuildFailed(f"Sphinx's {builder} builder produced no regular {pattern} file.")
+        return self._publishable(found[0], fmt)
+
+    def _publishable(self, made: str, fmt: str) -> str:
+        """Move the file into ``$READTHEDOCS_OUTPUT/<format>/`` under its download name."""
         name = download_name(self.ctx.project_slug, fmt)
         target = buildfs.prepare_target(self.ctx.workdir, os.path.join(self.ctx.output, fmt, name))
-        os.replace(found[0], target)
+        os.replace(made, target)
         return target
 
     def _has_module(self, module: str) -> bool:

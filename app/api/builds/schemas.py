@@ -21,6 +21,9 @@ class BuildSchema(FlexSchema):
     state = fields.Method("get_state")
     success = fields.Boolean(allow_none=True)
     error = fields.String(allow_none=True)
+    #: Docshelf's addition (Read the Docs has none): what the build did not do as configured, e.g.
+    #: "pdf: ..." when the PDF failed and the HTML was published anyway.
+    warnings = fields.Method("get_warnings")
     commit = fields.String(allow_none=True)
     urls = fields.Method("get_urls")
     _links = fields.Method("get_links", data_key="_links")
@@ -48,6 +51,9 @@ class BuildSchema(FlexSchema):
             "version": api_url("projects", p, "versions", build.version_slug),
             "notifications": api_url("projects", p, "builds", build.id, "notifications"),
         }
+
+    def get_warnings(self, build: Build) -> list[str]:
+        return list(build.warnings or [])
 
     def get_config(self, build: Build) -> dict[str, Any]:
         return build.config or {}
