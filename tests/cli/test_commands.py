@@ -109,6 +109,11 @@ def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
         except urllib.error.HTTPError as exc:
             assert exc.code == 404 and b"not_on_docs_origin" in exc.read()
         assert (tmp_path / "data" / "docshelf.db").exists()
+        # An admin command given only the data directory reaches up's own Redis, not a private one.
+        admin = subprocess.run([DOCSHELF, "users", "create", "erin"], env=env, capture_output=True, text=True,
+                               timeout=60)
+        assert admin.returncode == 0 and "created user erin" in admin.stdout, admin.stderr
+        assert oct((tmp_path / "data" / "redis.url").stat().st_mode & 0o777) == "0o600"
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -117,5 +122,6 @@ def test_up_serves_the_api_on_embedded_defaults_and_stops_cleanly(tmp_path):
             proc.kill()
             raise
     assert proc.returncode == 0, "".join(lines) + proc.stdout.read()
+    assert not (tmp_path / "data" / "redis.url").exists()  # nobody finds a server that is gone
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/", timeout=2)
