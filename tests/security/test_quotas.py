@@ -52,3 +52,24 @@ def test_active_build_quota(client, app, user, headers, monkeypatch):
     body = assert_error(response, 429, "quota_exceeded", "quota")
     assert body["quota"] == {"name": "active_builds_per_user", "limit": 2, "used": 2}
     assert db.session.scalar(select(func.count(Build.id)).where(Build.project_id != pip.id)) == 0
+
+
+def test_activating_a_version_counts_against_the_build_quota(client, app, user, headers, monkeypatch):
+    """Activating builds the version, as a build the user triggered: the same quota, checked first."""
+    monkeypatch.setitem(app.config, "MAX_ACTIVE_BUILDS_PER_USER", 1)
+    pip = factories.ProjectFactory(name="Pip", maintainers=[user])
+    v1 = factories.VersionFactory(project=pip, slug="v1")
+    running = factories.BuildFactory(version=v1, state="building")
+    running.triggered_by_id = user.id
+    factories.VersionFactory(project=pip, slug="v2", active=False)
+    db.session.commit()
+    response = client.patch("/api/v3/projects/pip/versions/v2/", json={"active": True}, headers=headers)
+    body = assert_error(response, 429, "quota_exceeded", "quota")
+    assert body["quota"] == {"name": "active_builds_per_user", "limit": 1, "used": 1}
+    assert client.get("/api/v3/projects/pip/versions/v2/", headers=headers).json["active"] is False
+    running.state = "finished"
+    db.session.commit()
+    activate = client.patch("/api/v3/projects/pip/versions/v2/", json={"active": True}, headers=headers)
+    assert activate.status_code == 204
+    builds = db.session.scalars(select(Build).where(Build.version_slug == "v2")).all()
+    assert [(b.triggered_by_id, b.state) for b in builds] == [(user.id, "triggered")]
