@@ -19,7 +19,7 @@ from app.errors import NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models import ApiToken, Build, Project, User
 from app.models.base import utcnow
-from app.security.scopes import SCOPES, expand
+from app.policy.scopes import SCOPES, expand
 from app.services import audit, queueing
 
 #: All a build's token may do: read its own project and builds.
