@@ -11,11 +11,12 @@ from sqlalchemy import select
 from app.crypto import decrypt
 from app.extensions import db
 from app.models import EnvironmentVariable, Project, Version
+from app.urls import api_url
 
 
 def api_base_url() -> str:
     """The API root a build (or its docs' client script) talks to."""
-    return (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/") + "/api/v3/"
+    return api_url()
 
 
 def canonical_url(project: Project, version: Version) -> str:

@@ -22,7 +22,6 @@ from werkzeug.wrappers import Response
 
 from app.api.builds.schemas import BuildSchema
 from app.api.errors import problem
-from app.api.links import public_base
 from app.api.projects.schemas import ProjectSchema
 from app.api.versions.schemas import VersionSchema
 from app.extensions import db
@@ -38,6 +37,7 @@ from app.serving.resolver import (
     unresolve,
     version_path,
 )
+from app.urls import public_base
 
 bp = Blueprint("addons", __name__)
 

@@ -37,7 +37,7 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 def handover_url(next_url: str) -> str:
     """Where the docs origin sends a reader without a credential: the app origin's handover."""
-    from app.api.links import public_base
+    from app.urls import public_base
 
     return f"{public_base()}/auth/docs/?next={quote(next_url, safe='')}"
 

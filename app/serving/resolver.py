@@ -16,9 +16,9 @@ from urllib.parse import quote, urlsplit
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
-from app.api.links import public_base
 from app.extensions import db
 from app.models import Project, ProjectRelationship, Version
+from app.urls import docs_base, public_base
 
 WITH_TRANSLATIONS = "multiple_versions_with_translations"
 WITHOUT_TRANSLATIONS = "multiple_versions_without_translations"
@@ -162,9 +162,7 @@ def top_root_url(project: Project) -> str:
     if domain:
         scheme = urlsplit(public_base()).scheme or (request.scheme if has_request_context() else "https")
         return f"{scheme}://{project.slug}.{domain}"
-    configured = current_app.config.get("DOCS_URL")  # the docs origin (app.serving.origin)
-    base = str(configured).rstrip("/") if configured else public_base()
-    return f"{base}{docs_prefix()}/{project.slug}"
+    return f"{docs_base()}{docs_prefix()}/{project.slug}"  # the docs origin (app.serving.origin)
 
 
 def canonical_root(project: Project) -> tuple[str, Project]:
