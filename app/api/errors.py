@@ -6,7 +6,8 @@ import logging
 from typing import Any, cast
 
 from flask import Response, current_app, g, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError, OperationalError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.errors import DocshelfError
@@ -143,6 +144,60 @@ def integrity_error_response(error: IntegrityError) -> Response:
     return problem(409, "The request conflicts with the current state of the resource.")
 
 
+def vanished_response(error: Exception) -> Response:
+    """A row this request loaded was deleted by another request before it was written or shown.
+
+    ``StaleDataError``: the UPDATE matched no row; ``ObjectDeletedError``: reloading an expired
+    instance (after this request's own commit) found none. Either way the object is gone, which is
+    what the request would have been told had the other one come first: 404, with nothing half-done
+    kept. Views need no lock for this; rules spanning several rows still take one (``app.locks``).
+    """
+    from app.extensions import db
+
+    db.session.rollback()
+    log.info("row vanished during the request, mapped to 404: %s", error)
+    return problem(404, VANISHED)
+
+
+def refresh_failed_response(error: InvalidRequestError) -> Response:
+    """``session.refresh`` after taking a lock (the services' idiom) found the row deleted meanwhile:
+    that one message is a vanished row; any other InvalidRequestError is a bug, and stays a 500."""
+    if str(error).startswith("Could not refresh instance"):
+        return vanished_response(error)
+    return internal_error_response(error)
+
+
+def raise_if_vanished(shown: Any, many: bool) -> None:
+    """Dumping a response failed (``None.slug``...): if a row being shown was deleted meanwhile, say so.
+
+    A lazy load that runs after another request deleted the row finds its parent gone too (the
+    foreign keys cascade), and returns None where the schema expects an object. When one of the
+    shown rows no longer exists, that was the cause: 404 for an object, a retryable 409 for a page
+    (the list changed under the read). Otherwise nothing vanished and the caller re-raises.
+    """
+    from sqlalchemy import inspect, select
+
+    from app.errors import NotFound, RetryableConflict
+    from app.extensions import db
+
+    for item in list(shown) if many else [shown]:
+        state = inspect(item, raiseerr=False)
+        if state is None or state.identity is None:
+            continue
+        key = state.mapper.primary_key
+        same = [column == value for column, value in zip(key, state.identity, strict=True)]
+        if db.session.execute(select(*key).where(*same)).first() is not None:
+            continue
+        db.session.rollback()
+        log.info("row vanished while the response was dumped: %r", item)
+        if many:
+            raise RetryableConflict("The list changed while it was read; retry.")
+        raise NotFound(VANISHED)
+
+
+VANISHED = "Not found: it was deleted by another request meanwhile."
+
+
 def unavailable_response(error: Exception) -> Response:
     from app.extensions import db
 
@@ -165,6 +220,9 @@ def register_error_handlers(app: Any) -> None:
 
     app.register_error_handler(DocshelfError, domain_error_response)
     app.register_error_handler(IntegrityError, integrity_error_response)
+    app.register_error_handler(ObjectDeletedError, vanished_response)
+    app.register_error_handler(StaleDataError, vanished_response)
+    app.register_error_handler(InvalidRequestError, refresh_failed_response)
     app.register_error_handler(OperationalError, unavailable_response)
     app.register_error_handler(RedisConnectionError, unavailable_response)
     app.register_error_handler(RedisTimeoutError, unavailable_response)

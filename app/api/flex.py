@@ -17,6 +17,7 @@ from typing import Any
 from flask import g, has_request_context, request
 from marshmallow import EXCLUDE, Schema, fields, missing
 
+from app.api.errors import raise_if_vanished
 from app.errors import ValidationError
 
 Path = tuple[str, ...]
@@ -153,6 +154,10 @@ class FlexSchema(Schema):
         token = _depth.set(depth + 1)
         try:
             result = super().dump(obj, many=many)
+        except (AttributeError, TypeError):
+            if depth == 0:  # a related row deleted by another request meanwhile is a 404, not a 500
+                raise_if_vanished(obj, bool(self.many if many is None else many))
+            raise
         finally:
             _depth.reset(token)
         if depth == 0:

@@ -110,7 +110,7 @@ def get_received(user: User, invitation_id: int) -> Invitation:
     """Someone else's invitation looks exactly like a missing one: ids are not secrets, but
     whom a project invited is its maintainers' business."""
     found = db.session.scalar(received_query(user, {}).where(Invitation.id == invitation_id))
-    if found is None:
+    if found is None or found.project is None:  # no project: it was deleted between the two SELECTs
         raise NotFound("No invitation matches the given query.")
     return found
 

@@ -24,7 +24,7 @@ from app.api.invitations.schemas import (
     ProjectInvitationSchema,
 )
 from app.api.sharing.schemas import UsernameSchema
-from app.models import Invitation
+from app.models import Invitation, Project
 from app.services import invitations as service
 
 blp = Blueprint(
@@ -99,7 +99,7 @@ class ProjectInvitationList(MethodView):
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Invite a user to maintain the project"""
         project = auth.writable_project(project_slug)
-        return created(service.invite(project, auth.current_user(), data["username"]))
+        return created(project, service.invite(project, auth.current_user(), data["username"]))
 
 
 @project_blp.route("/<int:invitation_id>/")
@@ -119,7 +119,13 @@ class ProjectInvitationDetail(MethodView):
         return Response(status=204)
 
 
-def created(invitation: Invitation, status: int = 201) -> tuple[Invitation, int, dict[str, str]]:
-    """The answer to an invitation's creation: its project-side URL in ``Location``."""
-    location = api_url("projects", invitation.project.slug, "invitations", invitation.id)
+def created(
+    project: Project, invitation: Invitation, status: int = 201
+) -> tuple[Invitation, int, dict[str, str]]:
+    """The answer to an invitation's creation: its project-side URL in ``Location``.
+
+    The slug comes from the project the view loaded: ``invitation.project`` is None once another
+    request has deleted the project (the body's dump then answers 404).
+    """
+    location = api_url("projects", project.slug, "invitations", invitation.id)
     return invitation, status, {"Location": location}

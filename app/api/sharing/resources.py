@@ -57,7 +57,7 @@ class MaintainerList(MethodView):
     def post(self, data: dict[str, Any], project_slug: str) -> Any:
         """Invite a maintainer: they become one when they accept (202, the pending invitation)"""
         project = auth.writable_project(project_slug)
-        return created(invitations.invite(project, auth.current_user(), data["username"]), 202)
+        return created(project, invitations.invite(project, auth.current_user(), data["username"]), 202)
 
 
 @maintainers_blp.route("/<username>/")
