@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from app import storage
+from app import locks, storage
 from app.errors import Conflict, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models import Build, Project, ProjectRelationship, User, Version
@@ -142,22 +142,12 @@ def _apply(project: Project, data: dict[str, Any]) -> None:
 @contextmanager
 def locked(project: Project) -> Iterator[None]:
     """One transaction holding the project row's lock, for rules that span several rows
-    (dense redirect positions, env var totals). SQLite serialises writers anyway.
+    (dense redirect positions, env var totals); see :mod:`app.locks`.
 
     Commits on success; on any failure rolls back, which also releases the lock at once.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        # No FOR UPDATE there, and pysqlite only opens the transaction at the first write, so reads
-        # made under the "lock" could be stale; a no-op write takes SQLite's write lock right now.
-        db.session.execute(text("UPDATE projects SET id = id WHERE id = :id"), {"id": project.id})
-    else:
-        db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
-    try:
+    with locks.locked(Project, project.id):
         yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
 
 
 def has_running_build(project: Project) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app import locks
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.models import Project, ProjectRelationship, Version
@@ -24,10 +25,9 @@ def lock_projects(*projects: Project) -> None:
 
     The unique constraints settle races on one child or one alias, but "no nesting" spans rows:
     A→B and B→C created at once would both pass their checks. On PostgreSQL the second writer
-    waits here and then sees the first one's row; SQLite serialises writers anyway (no-op).
+    waits here and then sees the first one's row; SQLite takes its write lock at once (app.locks).
     """
-    ids = sorted({p.id for p in projects})
-    db.session.execute(select(Project.id).where(Project.id.in_(ids)).order_by(Project.id).with_for_update())
+    locks.lock_rows(Project, [p.id for p in projects])
 
 
 def parent_id_of(project_id: int) -> int | None:
