@@ -21,9 +21,9 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.errors import RateLimitExceeded
-from limits.storage import Storage
-from limits.storage.redis import RedisStorage
 
+from app.config import ConfigurationError
+from app.extensions import get_redis
 from app.security.scopes import is_build_trigger
 
 LOGIN_ENDPOINT = "web.login"
@@ -31,32 +31,6 @@ DEVICE_POLL_ENDPOINT = "device.DeviceToken"
 #: Incoming webhooks authenticate with their secret and come from GitHub's/GitLab's few shared
 #: addresses: a per-IP limit would throttle every project's hooks together.
 WEBHOOKS_BLUEPRINT = "incoming_webhooks"
-
-
-class AppRedisStorage(RedisStorage):
-    """limits' Redis storage on the app's own connection, made on first use.
-
-    The app's Redis URL may only exist once the embedded server is started, which must not happen
-    just because an app object was created (CLI commands, migrations).
-    """
-
-    STORAGE_SCHEME = ["docshelf"]
-
-    def __init__(self, uri: str, app: Flask | None = None, **options: Any) -> None:
-        Storage.__init__(self, uri)
-        self.key_prefix = "docshelf:ratelimit"
-        self.target_server = "redis"
-        self.dependency = self.dependencies["redis"].module
-        self._app = app
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "storage" or name.startswith("lua_"):
-            from app.extensions import get_redis
-
-            self.storage = get_redis(self._app)
-            self.initialize_storage("")
-            return object.__getattribute__(self, name)
-        raise AttributeError(name)
 
 
 def _enabled() -> bool:
@@ -128,14 +102,30 @@ def _limits() -> list[ApplicationLimit]:
     ]
 
 
+#: Where the counters live in Redis (limits' ``key_prefix`` option).
+KEY_PREFIX = "docshelf:ratelimit"
+
+
 def _make_limiter(app: Flask) -> Limiter:
-    """One Limiter per app: its storage is bound to that app's Redis."""
+    """One Limiter per app, its counters on the app's own Redis connection pool.
+
+    Both are limits' documented Redis storage options (``storage_options`` reach the storage's
+    constructor): the ``redis://`` scheme picks the storage, ``connection_pool`` makes it use the
+    app's pool (which talks to any URL the app has, the embedded server's unix socket included)
+    instead of opening its own. The pool connects on first use, not here.
+    """
+    try:
+        pool = get_redis(app).connection_pool
+    except ConfigurationError:
+        # No Redis: an app for migrations or ``docshelf settings``. No process serves requests that
+        # way (app/preflight.py stops it), so there is nothing to count; never a private counter.
+        return Limiter(_ip_key, storage_uri="memory://", enabled=False)
     limiter = Limiter(
         _ip_key,
         application_limits=_limits(),  # type: ignore[arg-type]
         headers_enabled=False,  # _headers writes them: Flask-Limiter would overwrite others' Retry-After
-        storage_uri="docshelf://",
-        storage_options={"app": app},  # type: ignore[dict-item]
+        storage_uri="redis://",
+        storage_options={"connection_pool": pool, "key_prefix": KEY_PREFIX},  # type: ignore[dict-item]
         strategy="fixed-window",
         swallow_errors=True,
     )

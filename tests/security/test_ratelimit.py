@@ -35,6 +35,14 @@ def test_anonymous_requests_are_limited_per_ip(client, limits_on):
     assert get_redis().keys("docshelf:ratelimit*")  # the counters live in Redis
 
 
+def test_the_counters_use_the_apps_own_redis_pool(app):
+    """Flask-Limiter's documented storage options, no storage subclass: one pool per process."""
+    from app.security.ratelimit import current_limiter
+
+    with app.app_context():
+        assert current_limiter().storage.get_connection().connection_pool is get_redis().connection_pool
+
+
 def test_users_are_limited_per_user_not_per_token(client, limits_on):
     limits_on(RATE_LIMIT_USER="2/minute", RATE_LIMIT_ANONYMOUS="100/minute")
     alice, bob = factories.UserFactory(), factories.UserFactory()
