@@ -29,18 +29,16 @@ SEARCH = ("ranking", "ignore")
 INSTALL_KEYS = {"requirements": ("requirements",), "path": ("path", "method", "extra_requirements")}
 RUN_JOBS = ("post_checkout", "pre_create_environment", "post_create_environment", "pre_install",
             "post_install", "pre_build", "post_build")
-NO_SYSTEM_STEP = "not run: Docshelf has no system-dependencies step (it installs no apt packages)."
-NOT_RUN_JOBS = {
-    "pre_system_dependencies": NO_SYSTEM_STEP,
-    "post_system_dependencies": NO_SYSTEM_STEP,
-}
+NOT_RUN_JOBS: dict[str, str] = {}
+#: build.tools other than python that workers.host_tools acts on (and warns about itself).
+HOST_TOOLS = ("nodejs", "rust", "golang", "ruby")
 OBSOLETE = {
     "build.image": "obsolete (Read the Docs replaced it by build.os); Docshelf builds on the build "
                    "server's own system.",
     "python.version": "obsolete (Read the Docs replaced it by build.tools.python, which Docshelf uses); "
                       "without that key Docshelf builds with the worker's Python {python}.",
     "python.system_packages": "obsolete (Read the Docs removed it); Docshelf's build environment always sees "
-                              "the worker's packages (Sphinx, MkDocs, pip).",
+                              "the build server's documentation tools (Sphinx, MkDocs, pip).",
 }
 Warn = Callable[[str, str], None]
 NOTHING_INSTALLED = "only what is installed on the build server is available."
@@ -104,23 +102,20 @@ def _formats(config: BuildConfig, warn: Warn) -> None:
 def _build(section: dict[str, Any], config: BuildConfig, warn: Warn) -> None:
     for key, value in section.items():
         path = f"build.{key}"
-        if key == "os":
-            warn(path, f"Docshelf does not build on Read the Docs' images ({_shown(value)}); it builds "
-                       "on the build server's own system, with the Python build.tools.python selects among "
-                       "those it offers.")
+        if key == "os":  # accepted: the log's sandbox note says the build runs on the server's own system
+            continue
         elif key == "tools":
             tools = value if isinstance(value, dict) else {}
             for tool, version in tools.items():
-                if tool == "python":  # acted on (workers.tools), which warns when it uses another version
+                if tool == "python" or tool in HOST_TOOLS:  # acted on: workers.tools, workers.host_tools
                     continue
                 else:
                     warn(f"build.tools.{tool}", f"Docshelf does not install {tool} {_shown(version)}; "
                                                 + NOTHING_INSTALLED)
             if not tools:
                 warn(path, "ignored (empty or not a mapping).")
-        elif key == "apt_packages":
-            names = ", ".join(_shown(v) for v in value) if isinstance(value, list) else _shown(value)
-            warn(path, f"Docshelf installs no apt packages ({names or 'none listed'}); " + NOTHING_INSTALLED)
+        elif key == "apt_packages" and not isinstance(value, list):  # a list: workers.apt acts on it
+            warn(path, f"ignored: not a list of package names ({_shown(value)}).")
         elif key == "jobs" and isinstance(value, dict):
             _jobs(value, config, warn)
         elif path in OBSOLETE:

@@ -25,7 +25,7 @@ from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.queueing import build_timeout
 from app.services.sync import sync_versions
-from workers import buildfs, environment, git_auth, other_python, publish, tools, vcs
+from workers import apt, buildfs, environment, git_auth, other_python, publish, tools, vcs
 from workers.build_sandbox import BuildSandbox, open_build_sandbox
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
@@ -180,6 +180,18 @@ class Pipeline:
                               self.rules)
         self.env = self.compose_env(version, sha)
         self.hooks("post_checkout")
+        self.system_dependencies()
+
+    def system_dependencies(self) -> None:
+        """``build.apt_packages`` between its two jobs, as on Read the Docs (build.commands too)."""
+        assert self.config is not None and self.tools is not None
+        custom = self.config.tool == "commands"  # its jobs are refused, its packages are not
+        if not custom:
+            self.hooks("pre_system_dependencies")
+        apt.step(self.rec, self.config.extra.get("build", {}).get("apt_packages"), current_app.config,
+                 self.tools, self.env)
+        if not custom:
+            self.hooks("post_system_dependencies")
 
     def read_config(self) -> None:
         try:

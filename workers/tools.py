@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from workers import toolset
+from workers import host_tools, toolset
 from workers.config import BuildConfig
 from workers.recorder import BuildFailed, Recorder
 from workers.sandbox import Sandbox
@@ -221,6 +221,7 @@ class BuildTools:
     path: list[str]  # PATH entries, ahead of the system's (after the venv's bin)
     lib: str  # Docshelf's integrations (the Sphinx extension, the MkDocs plugin), as the build sees them
     site: str  # the worker's documentation tools, for a venv on the worker's own Python (workers.toolset)
+    inside: str = ""  # the tools directory as the build sees it
 
 
 def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbox: Sandbox | None
@@ -251,7 +252,7 @@ def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbo
         sandbox.binds = [(tools, TOOLS_INSIDE), (ASDF_SOURCE, ASDF_INSIDE), *((m, m) for m in fresh)]
     where = TOOLS_INSIDE if inside else tools
     return BuildTools(choice=choice, tools_dir=tools, path=[home_shims, where],
-                      lib=os.path.join(where, "lib"), site=os.path.join(where, "site"))
+                      lib=os.path.join(where, "lib"), site=os.path.join(where, "site"), inside=where)
 
 
 def for_build(rec: Recorder, config: BuildConfig, settings: Mapping[str, Any], workdir: str,
@@ -263,7 +264,10 @@ def for_build(rec: Recorder, config: BuildConfig, settings: Mapping[str, Any], w
     except ToolError as exc:
         rec.note("# build.tools", f"{exc}\n", description="Configuration warnings", exit_code=1)
         raise BuildFailed(str(exc)) from exc
-    if chosen.choice.warning:
-        at = sum(1 for w in config.warnings if w.startswith(("build.os:", "build.image:")))
-        config.warnings.insert(at, chosen.choice.warning)
+    asked = config.extra.get("build", {}).get("tools")
+    lines, warnings = host_tools.check(asked)
+    if lines:
+        rec.note("# build.tools", "".join(line + "\n" for line in lines), description="Build tools")
+    at = sum(1 for w in config.warnings if w.startswith(("build.os:", "build.image:")))
+    config.warnings[at:at] = [*([chosen.choice.warning] if chosen.choice.warning else []), *warnings]
     return chosen
