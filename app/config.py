@@ -151,6 +151,18 @@ SETTINGS: list[Setting] = [
         _bool,
     ),
     Setting(
+        "BUILD_PYTHON_DOWNLOAD",
+        False,
+        "Obtain a `build.tools.python` version the host lacks with `uv python install` (in the worker, into "
+        "`pythons` in the data directory, kept for later builds) before falling back to the nearest.",
+        _bool,
+    ),
+    Setting(
+        "BUILD_PYTHON_MIRROR",
+        None,
+        "Where uv downloads Python builds from (`UV_PYTHON_INSTALL_MIRROR`); default: uv's own.",
+    ),
+    Setting(
         "BUILD_LATEX",
         "auto",
         "PDFs: `auto` builds them with LaTeX (`latexmk`, as Read the Docs) when the worker host has a TeX "
@@ -158,7 +170,7 @@ SETTINGS: list[Setting] = [
     ),
     Setting(
         "BUILD_APT_PACKAGES",
-        "",
+        None,
         "`build.apt_packages` a build may have, comma-separated (`*`: any); a package the host has installed "
         "is simply there, another is unpacked from DOCSHELF_BUILD_APT_CACHE into the build. Others are named "
         "in a warning.",

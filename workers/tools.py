@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from workers import host_tools, toolset
+from workers import host_tools, python_download, toolset
 from workers.config import BuildConfig
 from workers.recorder import BuildFailed, Recorder
 from workers.sandbox import Sandbox
@@ -114,7 +114,8 @@ class PythonChoice:
         return self.version == worker_version()
 
 
-def choose_python(asked: object, pythons: dict[str, str], strict: bool = False) -> PythonChoice:
+def choose_python(asked: object, pythons: dict[str, str], strict: bool = False,
+                  download_problem: str = "") -> PythonChoice:
     """The interpreter for ``build.tools.python``: "3" and "latest" are the newest 3.x on offer (as on
     Read the Docs), "3.N" that version; a version not on offer is replaced by the nearest one (the newer on
     a tie), with a warning, or refused when ``strict``. Without the key, the worker's own Python."""
@@ -132,6 +133,8 @@ def choose_python(asked: object, pythons: dict[str, str], strict: bool = False) 
     else:
         nearest = min(pythons, key=lambda v: (abs(_key(v)[1] - _key(text)[1]), -_key(v)[1]))
         problem = f"Python {text} is not available on this build server (it offers {', '.join(pythons)})"
+        if download_problem:
+            problem += f"; downloading it with uv failed: {download_problem}"
     if strict:
         raise ToolError(f"build.tools.python: {problem}.")
     return PythonChoice(nearest, pythons[nearest], f"build.tools.python: {problem}; the build uses Python "
@@ -233,7 +236,12 @@ def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbo
     """
     asked = build_tools.get("python") if isinstance(build_tools, dict) else None
     pythons = available_pythons(settings.get("BUILD_PYTHONS"))
-    choice = choose_python(asked, pythons, bool(settings.get("BUILD_PYTHON_STRICT")))
+    wanted, problem = str(asked).strip(), ""
+    if re.fullmatch(r"3\.\d+", wanted) and wanted not in pythons:  # the host lacks it: uv may get it
+        path, problem = python_download.obtain(uv_binary(), wanted, settings)
+        if path:
+            pythons[wanted] = path
+    choice = choose_python(asked, pythons, bool(settings.get("BUILD_PYTHON_STRICT")), problem)
     inside = sandbox is not None
     tools = os.path.join(sandbox.run_dir if sandbox is not None else workdir, "tools")
     mounts = write_tools_dir(tools, pythons, choice.version, inside=inside)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.workers.test_end_to_end import site
 from tests.workers.test_sandbox_attacks import build_once
+from tests.workers.test_sandbox_network import loopback_http
 from workers import tools
 
 PY312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
@@ -66,6 +67,23 @@ def test_a_missing_version_builds_with_the_nearest_and_says_so(app, client, user
     assert "build.tools.python: Python 3.99 is not available" in warning.output
     assert f"uses Python {WORKER} instead" in warning.output
     assert f"Python {WORKER}." in log
+
+
+def test_a_missing_version_is_asked_of_uv_when_downloads_are_allowed(app, client, user, headers, make_repo,
+                                                                     monkeypatch):
+    """uv asks the configured mirror (a real server on loopback, which has nothing); the build then uses
+    the nearest version and its warning says why the download did not help."""
+    monkeypatch.setitem(app.config, "BUILD_PYTHONS", f"{WORKER}={tools.worker_base_python()}")
+    monkeypatch.setitem(app.config, "BUILD_PYTHON_DOWNLOAD", True)
+    with loopback_http(lambda path: None) as (mirror, seen):
+        monkeypatch.setitem(app.config, "BUILD_PYTHON_MIRROR", mirror)
+        repo = make_repo(_files(["python --version"], python="3.10"))
+        build, log = build_once(client, headers, user, repo.url, "downloaded")
+    assert (build.state, build.success) == ("finished", True), (build.error, log[-2000:])
+    assert any("cpython-3.10" in path for path, _auth in seen), seen
+    warning = next(w for w in build.warnings or [] if w.startswith("build.tools.python"))
+    assert "Python 3.10 is not available" in warning and "downloading it with uv failed: " in warning
+    assert f"uses Python {WORKER} instead" in warning
 
 
 def test_strict_makes_a_missing_version_a_failure(app, client, user, headers, make_repo, monkeypatch):
