@@ -1,91 +1,24 @@
-"""The one error contract: every non-2xx body of the API is built by :func:`problem`."""
+"""How failures become the error contract's responses: the app-wide error handlers.
+
+The contract itself (:func:`~app.problems.problem`, the body every non-2xx response carries) lives
+in :mod:`app.problems`, below every tier, so the docs server and the request guards use it without
+importing the API; ``problem`` is re-exported here for the API's own modules.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, request
 from sqlalchemy.exc import IntegrityError, InvalidRequestError, OperationalError
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from app.errors import DocshelfError
+from app.problems import domain_error_response, problem, status_title
 
 log = logging.getLogger(__name__)
-
-#: HTTP status → (machine code, category) for errors raised by the framework itself.
-_HTTP_CODES: dict[int, tuple[str, str]] = {
-    400: ("validation_error", "validation"),
-    401: ("auth_required", "auth"),
-    403: ("permission_denied", "auth"),
-    404: ("not_found", "not_found"),
-    405: ("method_not_allowed", "validation"),
-    406: ("not_acceptable", "validation"),
-    409: ("conflict", "conflict"),
-    413: ("payload_too_large", "validation"),
-    415: ("unsupported_media_type", "validation"),
-    429: ("rate_limited", "quota"),
-    503: ("retryable_error", "retryable"),
-}
-
-
-def problem(
-    status: int,
-    detail: str,
-    *,
-    code: str | None = None,
-    category: str | None = None,
-    title: str | None = None,
-    errors: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    retryable: bool | None = None,
-) -> Response:
-    default_code, default_category = _HTTP_CODES.get(status, ("internal_error", "internal"))
-    code = code or default_code
-    category = category or default_category
-    body: dict[str, Any] = dict(extra or {})
-    body.update(
-        type=f"urn:docshelf:error:{code}",
-        title=title or _status_title(status),
-        status=status,
-        detail=detail,
-        code=code,
-        category=category,
-        retryable=category == "retryable" if retryable is None else retryable,
-        errors=errors or {},
-        request_id=g.get("request_id"),
-    )
-    response = cast(Response, current_app.json.response(body))
-    response.status_code = status
-    if "application/problem+json" in request.headers.get("Accept", ""):
-        response.mimetype = "application/problem+json"
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Token realm="api"'
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
-def _status_title(status: int) -> str:
-    from werkzeug.http import HTTP_STATUS_CODES
-
-    return HTTP_STATUS_CODES.get(status, "Error")
-
-
-def domain_error_response(error: DocshelfError) -> Response:
-    return problem(
-        error.status,
-        error.detail,
-        code=error.code,
-        category=error.category,
-        title=error.title,
-        errors=error.errors,
-        extra=error.extra,
-        headers=error.headers,
-        retryable=error.retryable,
-    )
 
 
 def _validation_errors(data: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +62,7 @@ def http_error_response(error: HTTPException) -> Response:
         )
     if status >= 500:
         return problem(status, "Internal server error.", code="internal_error", category="internal")
-    detail = data.get("message") or error.description or _status_title(status)
+    detail = data.get("message") or error.description or status_title(status)
     if status == 404 and error.description and error.description.startswith("The requested URL"):
         detail = "Not found."
     return problem(status, str(detail), headers=data.get("headers"))

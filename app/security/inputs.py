@@ -15,6 +15,8 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 
 from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.problems import problem
 
 MAX_DEPTH = 32
 MAX_STRING = 100_000  # the longest legitimate value (an environment variable) is 48,000 characters
@@ -90,9 +92,6 @@ def before_request() -> None:
 
 def data_error(error: DataError) -> Response:
     """A value the database refused (too long for its column, wrong type): the client's error."""
-    from app.api.errors import problem
-    from app.extensions import db
-
     db.session.rollback()
     return problem(400, "A value is too long or malformed for its field.")
 

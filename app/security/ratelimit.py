@@ -23,7 +23,9 @@ from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.errors import RateLimitExceeded
 
 from app.config import ConfigurationError
+from app.errors import RateLimited
 from app.extensions import get_redis
+from app.problems import domain_error_response
 from app.security.scopes import is_build_trigger
 
 LOGIN_ENDPOINT = "web.login"
@@ -163,19 +165,14 @@ def _headers(response: Response) -> Response:
 
 
 def rate_limited(error: RateLimitExceeded) -> Response:
-    from app.api.errors import problem
-
     current = current_limiter().current_limit
     retry = _reset_in(current.reset_at) if current is not None else 60
-    return problem(
-        429,
+    refusal = RateLimited(
         f"Request was throttled. Expected available in {retry} seconds.",
-        code="rate_limited",
-        category="quota",
-        retryable=True,
         extra={"limit": str(error.limit.limit)},
         headers={"Retry-After": str(retry)},
     )
+    return domain_error_response(refusal)
 
 
 def init_app(app: Flask) -> None:

@@ -14,9 +14,9 @@ from flask import g, redirect, request
 from werkzeug.wrappers import Response
 
 from app import auth
-from app.api.errors import problem
 from app.errors import DocshelfError
 from app.models import Project, User, Version
+from app.problems import problem
 from app.serving import docs_auth
 
 

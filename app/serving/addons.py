@@ -21,11 +21,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.api.builds.schemas import BuildSchema
-from app.api.errors import problem
 from app.api.projects.schemas import ProjectSchema
 from app.api.versions.schemas import VersionSchema
 from app.extensions import db
 from app.models import Build, Project, Version
+from app.problems import problem
 from app.serving import access, listing, paths, responses
 from app.serving.resolver import (
     canonical_url,

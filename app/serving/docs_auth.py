@@ -17,9 +17,9 @@ from flask import Blueprint, current_app, redirect, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from app.api.errors import problem
 from app.extensions import db
 from app.models import User, UserSession
+from app.problems import problem
 from app.security import sessions
 from app.services import docs_access
 from app.serving import origin

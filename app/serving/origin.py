@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
-from app.api.errors import problem
+from app.problems import problem
 from app.security.logging import assign_request_id
 from app.serving.resolver import docs_prefix, host_project_slug
 

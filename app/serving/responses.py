@@ -15,7 +15,7 @@ from urllib.parse import quote
 from flask import current_app, redirect, render_template, request, send_file
 from werkzeug.wrappers import Response
 
-from app.api.errors import problem
+from app.problems import problem
 from app.serving import access
 
 #: Types that matter for docs; the platform's mimetypes table varies, so these are fixed here.
