@@ -4,14 +4,28 @@ The base is ``DOCSHELF_PUBLIC_URL`` when configured, else the current request's 
 a command, outside any request) ``http://localhost``. Built docs live on the docs origin
 (``DOCSHELF_DOCS_URL``), which falls back to the same base. Links are joined as strings rather than
 through ``url_for``: slugs are URL-safe by construction, and a list response carries many links.
+
+The docs URL of a version (:func:`docs_url`) is the one the docs server answers on: the API, the
+sitemaps, the addons and the build's ``READTHEDOCS_CANONICAL_URL`` all ask it, and the resolver
+(:mod:`app.serving.resolver`) parses requests back into the same URL space.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
 from flask import current_app, g, has_request_context, request
+
+if TYPE_CHECKING:
+    from app.models import Project
 
 #: Where Docshelf says it is when nothing configured says otherwise and no request tells.
 FALLBACK_BASE = "http://localhost"
+#: The versioning scheme whose URLs have no language part (``/<version>/<file>``).
+WITHOUT_TRANSLATIONS = "multiple_versions_without_translations"
+#: Characters kept as they are when a decoded path goes back into a URL (not ``?``, ``#`` or ``%``).
+URL_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def public_base() -> str:
@@ -45,6 +59,52 @@ def site_url(*parts: object) -> str:
 def docs_site_url(*parts: object) -> str:
     """A URL on the docs origin, which serves what projects wrote (never the API or a session)."""
     return _join(docs_base(), parts)
+
+
+def docs_prefix() -> str:
+    """``DOCS_PREFIX`` with one leading slash and none trailing (``/docs``), or "" for docs at the root."""
+    prefix = (current_app.config.get("DOCS_PREFIX") or "").strip("/")
+    return f"/{prefix}" if prefix else ""
+
+
+def docs_domain() -> str | None:
+    """``DOCS_DOMAIN``, when projects are served host-based (``<slug>.<DOCS_DOMAIN>``)."""
+    domain = current_app.config.get("DOCS_DOMAIN")
+    return domain.strip().strip(".").lower() if domain else None
+
+
+def version_path(owner: Project, project: Project, version_slug: str) -> str:
+    """Path of a version's root below the owner's root, per the owner's versioning scheme."""
+    if owner.single_version:
+        return "/"
+    if owner.versioning_scheme == WITHOUT_TRANSLATIONS:
+        return f"/{version_slug}/"
+    return f"/{project.language}/{version_slug}/"
+
+
+def top_root_url(project: Project) -> str:
+    """Absolute URL of a top-level project's root, without trailing slash."""
+    domain = docs_domain()
+    if domain:
+        scheme = urlsplit(public_base()).scheme or (request.scheme if has_request_context() else "https")
+        return f"{scheme}://{project.slug}.{domain}"
+    return f"{docs_base()}{docs_prefix()}/{project.slug}"  # the docs origin (app.serving.origin)
+
+
+def canonical_root(project: Project) -> tuple[str, Project]:
+    """(absolute root URL, owner) of a project's canonical URL space: translations share their main
+    project's root, subprojects live under their parent's."""
+    owner = project.main_language_project or project
+    relation = owner.superproject_relation
+    if relation is not None:
+        return f"{top_root_url(relation.parent)}/projects/{relation.alias}", owner
+    return top_root_url(owner), owner
+
+
+def docs_url(project: Project, version_slug: str, filename: str = "") -> str:
+    """The canonical absolute URL of a version's built docs (or of one page of them)."""
+    root, owner = canonical_root(project)
+    return root + version_path(owner, project, version_slug) + quote(filename, safe=URL_SAFE)
 
 
 def _configured(name: str) -> str | None:

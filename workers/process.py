@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class CommandResult:
     output: str
     stopped: str | None = None  # "timeout" or "cancelled" when Docshelf killed it
     truncated: bool = False
+    buffer: OutputBuffer | None = field(default=None, repr=False)  # what ``output`` was made from
 
 
 class OutputBuffer:
@@ -74,15 +75,28 @@ class OutputBuffer:
     def truncated(self) -> bool:
         return self.total > len(self.head) + len(self.tail)
 
+    def head_since(self, start: int) -> bytes:
+        """The head from byte ``start`` on: the head only grows, so this part never changes again."""
+        with self.lock:
+            return bytes(self.head[start:])
+
+    def omission(self) -> str:
+        """The marker between head and tail ("" when nothing was dropped)."""
+        with self.lock:
+            omitted = self.total - len(self.head) - len(self.tail)
+        if omitted <= 0:
+            return ""
+        return (f"\n\n[... {omitted} bytes of output truncated: a command's log keeps at most "
+                f"{self.limit} bytes (its beginning and its end) ...]\n\n")
+
+    def tail_text(self) -> str:
+        with self.lock:
+            return bytes(self.tail).decode("utf-8", "replace")
+
     def text(self) -> str:
         with self.lock:
-            head, tail, total = bytes(self.head), bytes(self.tail), self.total
-        out = head.decode("utf-8", "replace")
-        omitted = total - len(head) - len(tail)
-        if omitted > 0:
-            out += (f"\n\n[... {omitted} bytes of output truncated: a command's log keeps at most "
-                    f"{self.limit} bytes (its beginning and its end) ...]\n\n")
-        out += tail.decode("utf-8", "replace")
+            head = bytes(self.head)
+        out = head.decode("utf-8", "replace") + self.omission() + self.tail_text()
         return out.replace("\x00", "")  # PostgreSQL text cannot hold NUL
 
 
@@ -138,7 +152,7 @@ def run_command(
     env: dict[str, str],
     limits: Limits,
     should_stop: Callable[[], bool] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Callable[[OutputBuffer], None] | None = None,
     poll_interval: float = 0.2,
     progress_interval: float = 1.0,
     sandbox: Sandbox | None = None,
@@ -167,7 +181,7 @@ def _run_once(
     env: dict[str, str],
     limits: Limits,
     should_stop: Callable[[], bool] | None,
-    on_progress: Callable[[str], None] | None,
+    on_progress: Callable[[OutputBuffer], None] | None,
     poll_interval: float,
     progress_interval: float,
     sandbox: Sandbox | None,
@@ -185,7 +199,8 @@ def _run_once(
     except OSError as exc:
         if prepared is not None:
             prepared.abandon()
-        return CommandResult(exit_code=127, output=f"Could not run {argv[0]}: {exc.strerror or exc}\n")
+        buffer.feed(f"Could not run {argv[0]}: {exc.strerror or exc}\n".encode())
+        return CommandResult(exit_code=127, output=buffer.text(), buffer=buffer)
     if prepared is not None:
         prepared.started()
     assert proc.stdout is not None
@@ -212,14 +227,15 @@ def _run_once(
             last_progress = time.monotonic()
             if buffer.total != last_total:
                 last_total = buffer.total
-                on_progress(buffer.text())
+                on_progress(buffer)
     kill_group(proc.pid)  # whatever the command left running in its group goes with it
     if prepared is not None:
         prepared.cleanup()
     reader.join(timeout=5)
     proc.stdout.close()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
-    return CommandResult(exit_code=code, output=buffer.text(), stopped=stopped, truncated=buffer.truncated)
+    return CommandResult(exit_code=code, output=buffer.text(), stopped=stopped, truncated=buffer.truncated,
+                         buffer=buffer)
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> None:

@@ -15,7 +15,8 @@ from app.models import Build, BuildCommand
 from app.models.base import utcnow
 from app.services import build_health
 from app.services.build_control import cancel_requested
-from workers.process import CommandResult, Limits, run_command
+from workers.log_stream import CommandOutput, LogStream, heading, note_text
+from workers.process import CommandResult, Limits, OutputBuffer, run_command
 from workers.sandbox import Sandbox
 
 
@@ -99,6 +100,7 @@ class Recorder:
         #: Secrets (repository credentials) replaced by ``***`` in everything recorded: a git server may
         #: echo what it was sent, and the log is readable by everyone who can read the project.
         self.redact: list[str] = []
+        self.log = LogStream(build_id)
 
     def clean(self, text: str) -> str:
         for secret in self.redact:
@@ -141,9 +143,10 @@ class Recorder:
     def note(self, command: str, output: str = "", *, description: str = "", exit_code: int = 0) -> None:
         """Record a step that ran inside the worker (reading the config, publishing) like a command."""
         now = utcnow()
-        db.session.add(BuildCommand(build_id=self.build_id, command=self.clean(command),
-                                    description=description, output=self.clean(output), exit_code=exit_code,
-                                    start_time=now, end_time=now))
+        command, output = self.clean(command), self.clean(output)
+        db.session.add(BuildCommand(build_id=self.build_id, command=command, description=description,
+                                    output=output, exit_code=exit_code, start_time=now, end_time=now))
+        self.log.append(note_text(command, output, exit_code))
         db.session.commit()
 
     def warn(self, *messages: str) -> None:
@@ -164,27 +167,36 @@ class Recorder:
         cmd = BuildCommand(build_id=self.build_id, command=shown, description=description, output="",
                            start_time=utcnow())
         db.session.add(cmd)
+        db.session.flush()  # its id, for the chunks of its output
+        self.log.append(heading(shown))
         db.session.commit()
+        live = CommandOutput(self.clean, max((len(s) for s in self.redact), default=0))
 
-        def progress(text: str) -> None:
-            cmd.output = self.clean(text)
-            db.session.commit()
+        def progress(buffer: OutputBuffer) -> None:
+            """Only the new output is written: an INSERT per second, never a rewrite of the whole."""
+            text = live.new_text(buffer)
+            if text:
+                self.log.append(text, cmd.id)
+                db.session.commit()
 
         limits = Limits(timeout=self.remaining(), memory_bytes=self.limits.memory_bytes,
                         file_size_bytes=self.limits.file_size_bytes, max_output=self.limits.max_output,
                         processes=self.limits.processes)
         result = run_command(argv, cwd=cwd, env=env, limits=limits, should_stop=self.should_stop,
                              on_progress=progress, sandbox=self.sandbox)
-        output = result.output
+        stop = ""
         if result.stopped == "cancelled" and self.over_disk:
-            output += f"\n[Docshelf stopped this command: {self.disk_message()}]\n"
+            stop = f"\n[Docshelf stopped this command: {self.disk_message()}]\n"
         elif result.stopped == "timeout":
-            output += f"\n[Docshelf stopped this command: the build hit its {self.timeout} s time limit.]\n"
+            stop = f"\n[Docshelf stopped this command: the build hit its {self.timeout} s time limit.]\n"
         elif result.stopped == "cancelled":
-            output += "\n[Docshelf stopped this command: the build was cancelled.]\n"
-        cmd.output = self.clean(output)
+            stop = "\n[Docshelf stopped this command: the build was cancelled.]\n"
+        cmd.output = self.clean(result.output + stop)
         cmd.exit_code = result.exit_code
         cmd.end_time = utcnow()
+        seconds = (cmd.end_time - cmd.start_time).total_seconds()
+        if result.buffer is not None:  # always, from run_command
+            self.log.append(live.closing(result.buffer, stop, result.exit_code, seconds), cmd.id)
         db.session.commit()
         if result.stopped == "cancelled" and self.over_disk:
             raise BuildFailed(self.disk_message())

@@ -1,27 +1,16 @@
-"""Absolute URLs for ``_links`` and ``urls``: the API's own (docs URLs, pagination) on top of
-:mod:`app.urls`, which owns the public base and the builders re-exported here.
+"""Absolute URLs for ``_links`` and ``urls``: the API's own (pagination) on top of :mod:`app.urls`,
+which owns the public base, the docs URLs and the builders re-exported here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from flask import request
 
-from app.urls import api_url, docs_site_url, public_base, site_url
-
-if TYPE_CHECKING:
-    from app.models import Project
+from app.urls import api_url, docs_site_url, docs_url, public_base, site_url
 
 __all__ = ["api_url", "docs_site_url", "docs_url", "page_url", "public_base", "site_url"]
-
-
-def docs_url(project: Project, version_slug: str) -> str:
-    """Where a version's built docs are served: asked of the docs server's own resolver, so the API
-    advertises exactly the URL that serves (versioning scheme, subprojects, translations, docs domain)."""
-    from app.serving.resolver import canonical_url
-
-    return canonical_url(project, version_slug)
 
 
 def page_url(**replace: object) -> str:
@@ -29,7 +18,5 @@ def page_url(**replace: object) -> str:
     args = request.args.copy()
     for key, value in replace.items():
         args.setlist(key, [str(value)])
-    from urllib.parse import urlencode
-
     query = urlencode(list(args.items(multi=True)))
     return f"{public_base()}{request.path}?{query}"

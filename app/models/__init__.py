@@ -1,6 +1,6 @@
 """The typed SQLAlchemy models; importing this package registers every table."""
 
-from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand
+from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand, BuildLogChunk
 from app.models.envvar import EnvironmentVariable
 from app.models.integration import Integration, IntegrationDelivery
 from app.models.invitation import Invitation
@@ -21,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Build",
     "BuildCommand",
+    "BuildLogChunk",
     "DeviceAuthorization",
     "EnvironmentVariable",
     "Integration",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -91,3 +91,23 @@ class BuildCommand(db.Model):  # type: ignore[name-defined]
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     build: Mapped[Build] = relationship(back_populates="commands")
+
+
+class BuildLogChunk(db.Model):  # type: ignore[name-defined]
+    """A piece of a build's log, appended as it happens and never rewritten: the log is their
+    concatenation in ``start`` order (byte offsets in UTF-8), so a client can ask for what came after
+    the offset it has (``log.txt?offset=N``) and get everything new in one request."""
+
+    __tablename__ = "build_log_chunks"
+    __table_args__ = (UniqueConstraint("build_id", "start", name="uq_build_log_chunks_build_id_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    build_id: Mapped[int] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"))
+    #: The command whose output this is (None for a command's heading and closing line, and for notes):
+    #: a running command's output is the concatenation of its chunks.
+    command_id: Mapped[int | None] = mapped_column(
+        ForeignKey("build_commands.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[int] = mapped_column(BigInteger)  # its byte offset in the log
+    size: Mapped[int] = mapped_column(Integer)  # bytes of ``text`` in UTF-8
+    text: Mapped[str] = mapped_column(Text)

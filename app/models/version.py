@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -47,5 +47,19 @@ class Version(TimestampMixin, db.Model):  # type: ignore[name-defined]
         primaryjoin="foreign(Version.last_build_id) == Build.id", viewonly=True, uselist=False
     )
 
+    @property
+    def servable(self) -> bool:
+        """Whether the docs server serves it: active and built (hidden versions are served too)."""
+        return self.active and self.built
+
     def __repr__(self) -> str:
         return f"<Version {self.slug}>"
+
+
+def find_version(project: Project, slug: str) -> Version | None:
+    """The one lookup of a project's version by slug, whoever asks and whatever for.
+
+    What a caller may see is a filter on top: the API's reader rule (``services.versions``), the
+    docs server's servable rule (:attr:`Version.servable`).
+    """
+    return db.session.scalar(select(Version).where(Version.project_id == project.id, Version.slug == slug))

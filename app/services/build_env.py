@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.crypto import decrypt
 from app.extensions import db
 from app.models import EnvironmentVariable, Project, Version
-from app.urls import api_url
+from app.urls import api_url, docs_url
 
 
 def api_base_url() -> str:
@@ -21,9 +21,7 @@ def api_base_url() -> str:
 
 def canonical_url(project: Project, version: Version) -> str:
     """Where this version is served, so themes can emit canonical links: the docs server's own answer."""
-    from app.serving.resolver import canonical_url as served_at
-
-    return served_at(project, version.slug)
+    return docs_url(project, version.slug)
 
 
 def git_identifier(version: Version) -> str:

@@ -102,27 +102,3 @@ def supersede_older(version_id: int, build_id: int) -> None:
 def commands_query(build: Build) -> Select[Any]:
     """A build's commands in the order they ran (the log is readable while the build runs)."""
     return select(BuildCommand).where(BuildCommand.build_id == build.id).order_by(BuildCommand.id)
-
-
-def build_log(build: Build) -> str:
-    """The plain-text log: each command line, its output, and how it ended."""
-    lines = [f"Build {build.id} of {build.project.slug}/{build.version_slug}: {build.state}"]
-    if build.commit:
-        lines.append(f"Commit: {build.commit}")
-    for cmd in db.session.scalars(commands_query(build)):
-        lines.append("")
-        lines.append(f"$ {cmd.command}")
-        if cmd.output:
-            lines.append(cmd.output.rstrip("\n"))
-        if cmd.end_time is None:
-            lines.append("[running]")
-        else:
-            seconds = (cmd.end_time - cmd.start_time).total_seconds()
-            lines.append(f"[exit code {cmd.exit_code}, {seconds:.1f} s]")
-    if build.is_final:
-        lines.append("")
-        outcome = "succeeded" if build.success else "failed"
-        if build.state == "cancelled":
-            outcome = "was cancelled"
-        lines.append(f"Build {outcome}." + (f" {build.error}" if build.error else ""))
-    return "\n".join(lines) + "\n"

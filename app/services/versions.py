@@ -11,6 +11,7 @@ from app import storage
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Build, Project, User, Version
+from app.models.version import find_version
 from app.policy import Principal, has_private_access
 from app.services.builds import trigger_build
 from app.services.quotas import check_active_builds
@@ -31,11 +32,11 @@ def versions_query(
     return stmt.order_by(Version.id)
 
 
-def get_version(
-    project: Project, principal: Principal | None, slug: str, with_last_build: bool = False
-) -> Version:
-    version = db.session.scalars(versions_query(project, principal, {"slug": slug}, with_last_build)).first()
-    if version is None:
+def get_version(project: Project, principal: Principal | None, slug: str) -> Version:
+    """The version as the API shows it: the one lookup, then the reader rule of :func:`versions_query`
+    (a private version is missing for whoever lacks private access)."""
+    version = find_version(project, slug)
+    if version is None or (version.privacy_level != "public" and not has_private_access(principal, project)):
         raise NotFound("No Version matches the given query.")
     return version
 

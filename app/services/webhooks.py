@@ -27,6 +27,7 @@ from app.models import Build, Project, User, Version, Webhook, WebhookDelivery
 from app.models.base import utcnow
 from app.models.webhook import WEBHOOK_EVENTS
 from app.security.urlcheck import Resolver, check_outgoing_url
+from app.urls import docs_url, site_url
 
 MAX_URL_LENGTH = 1024
 MAX_PAYLOAD_LENGTH = 20_000
@@ -190,8 +191,6 @@ def delete_webhook(webhook: Webhook) -> None:
 
 def payload_data(build: Build, event: str, project: Project) -> tuple[dict[str, str], dict[str, Any]]:
     """Template values (Read the Docs' names) and the default JSON payload for one event."""
-    from app.api.links import docs_url, site_url  # links read PUBLIC_URL (or the request, if any)
-
     version = db.session.get(Version, build.version_id) if build.version_id else None
     invoker = db.session.get(User, build.triggered_by_id) if build.triggered_by_id else None
     docs = docs_url(project, build.version_slug)

@@ -1,8 +1,9 @@
 """Docs hosting: built sites, redirects, downloads, sitemaps and the ``/_/addons/`` flyout data.
 
 ``init_serving(app)`` registers it all. Path-based routes live under ``DOCS_PREFIX``; ``/_/`` routes
-are at the host's root (Read the Docs' layout); with ``DOCS_DOMAIN`` set, a ``before_request`` hook
-answers every other path of ``<project>.<DOCS_DOMAIN>`` hosts from that project's docs.
+are at the host's root (Read the Docs' layout); with ``DOCS_DOMAIN`` set, the request pipeline's docs
+chain (:mod:`app.pipeline`) answers every other path of ``<project>.<DOCS_DOMAIN>`` hosts from that
+project's docs (:func:`app.serving.docs.host_dispatch`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import Flask
 
 def init_serving(app: Flask) -> None:
     from app.serving import addons, docs, docs_auth, downloads, origin, sitemap
-    from app.serving.resolver import docs_prefix
+    from app.urls import docs_prefix
 
     with app.app_context():
         prefix = docs_prefix()
@@ -23,4 +24,3 @@ def init_serving(app: Flask) -> None:
     app.register_blueprint(docs_auth.app_bp)
     app.register_blueprint(docs_auth.docs_bp)
     origin.init_app(app)  # first of every before_request hook: nothing of the app runs for the docs
-    app.before_request(docs.host_dispatch)

@@ -28,16 +28,13 @@ from app.models import Build, Project, Version
 from app.problems import problem
 from app.serving import access, listing, paths, responses
 from app.serving.resolver import (
-    canonical_url,
     default_version_slug,
-    docs_prefix,
     get_project,
-    get_version,
     host_project_slug,
+    servable_version,
     unresolve,
-    version_path,
 )
-from app.urls import public_base
+from app.urls import docs_prefix, docs_url, public_base, version_path
 
 bp = Blueprint("addons", __name__)
 
@@ -57,7 +54,7 @@ class Where:
 
     def url(self, project: Project, version_slug: str) -> str:
         if self.owner is None:
-            return canonical_url(project, version_slug)
+            return docs_url(project, version_slug)
         return self.base + version_path(self.owner, project, version_slug)
 
 
@@ -174,7 +171,7 @@ def _current_build(version: Version | None) -> dict[str, Any] | None:
 
 def _matching(project: Project, version: Version | None) -> str:
     """The same version in a translation when it has it, else the translation's default version."""
-    if version is not None and get_version(project, version.slug) is not None:
+    if version is not None and servable_version(project, version.slug) is not None:
         return version.slug
     return default_version_slug(project)
 

@@ -20,15 +20,14 @@ from werkzeug.wrappers import Response
 from app.models import Project, Version
 from app.serving import access, paths, redirects, responses, sitemap
 from app.serving.resolver import (
-    URL_SAFE,
     Site,
     default_version_slug,
-    docs_prefix,
     get_project,
-    get_version,
     host_project_slug,
+    servable_version,
     unresolve,
 )
+from app.urls import URL_SAFE, docs_prefix
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def _decide(top: Project, root: str, path: str) -> Decision:
     site = unresolve(top, path, root)
     version = None
     if site.project is not None and site.version_slug is not None:
-        version = get_version(site.project, site.version_slug)
+        version = servable_version(site.project, site.version_slug)
     found = _lookup(site, version, path)
     rules = redirects.rules_for(site.project if site.project is not None else site.owner)
     match = redirects.find(rules, site, forced=True)
@@ -140,7 +139,7 @@ def _custom_404(site: Site, version: Version | None) -> str | None:
     """The 404.html of the requested version, else of the project's default version (if readable)."""
     project = site.project or site.owner
     candidates = [version] if version is not None else []
-    default = get_version(project, default_version_slug(project))
+    default = servable_version(project, default_version_slug(project))
     if default is not None and access.can_view(project, default):
         candidates.append(default)
     for candidate in candidates:

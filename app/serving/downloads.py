@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from app.models import Project, Version
 from app.serving import access, paths, responses
-from app.serving.resolver import get_project, get_version, language_project
+from app.serving.resolver import get_project, language_project, servable_version
 
 bp = Blueprint("downloads", __name__)
 
@@ -34,7 +34,7 @@ def download(project_slug: str, language: str, version_slug: str, fmt: str) -> R
         return responses.not_found()
     if not (access.can_view(top) and access.can_view(project)):
         return access.deny(responses.not_found())
-    version = get_version(project, version_slug)
+    version = servable_version(project, version_slug)
     if version is None:
         return responses.not_found()
     if not access.can_view(project, version):

@@ -20,7 +20,8 @@ from werkzeug.wrappers import Response
 
 from app.problems import problem
 from app.security.logging import assign_request_id
-from app.serving.resolver import docs_prefix, host_project_slug
+from app.serving.resolver import host_project_slug
+from app.urls import docs_prefix
 
 #: Paths of the docs origin besides the docs prefix: addons, downloads, the client script, the
 #: credential handover (``/_/auth/``).

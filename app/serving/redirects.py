@@ -25,7 +25,8 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import Project, Redirect
-from app.serving.resolver import URL_SAFE, Site
+from app.serving.resolver import Site
+from app.urls import URL_SAFE
 
 log = logging.getLogger(__name__)
 

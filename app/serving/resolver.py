@@ -1,29 +1,24 @@
-"""URLs of built docs, both ways: a request path → the project, version and file it names, and back.
+"""A request for built docs → the project, version and file it names (the way back is :mod:`app.urls`).
 
 Every project's documentation lives under a *root*: ``<prefix>/<slug>`` path-based, the bare host
 ``<slug>.<DOCS_DOMAIN>`` host-based, and ``<parent root>/projects/<alias>`` for a subproject. Under the
 root, the versioning scheme decides: ``/<lang>/<version>/<file>`` (with translations; other languages
 are the main project's translations), ``/<version>/<file>`` (without), or ``/<file>`` (single version,
 served from the default version). Translations keep working under their own slug as well, because
-that is the URL the API advertises for them (``app/api/links.py``).
+that is the URL the API advertises for them (:func:`app.urls.docs_url`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Project, ProjectRelationship, Version
-from app.urls import docs_base, public_base
-
-WITH_TRANSLATIONS = "multiple_versions_with_translations"
-WITHOUT_TRANSLATIONS = "multiple_versions_without_translations"
-#: Characters kept as they are when a decoded path goes back into a URL (not ``?``, ``#`` or ``%``).
-URL_SAFE = "/:@!$&'()*+,;=-._~"
+from app.models.version import find_version
+from app.urls import URL_SAFE, WITHOUT_TRANSLATIONS, docs_domain, version_path
 
 
 @dataclass
@@ -45,17 +40,6 @@ class Site:
         return self.root + version_path(self.owner, self.project, self.version_slug)
 
 
-def docs_prefix() -> str:
-    """``DOCS_PREFIX`` with one leading slash and none trailing (``/docs``), or "" for docs at the root."""
-    prefix = (current_app.config.get("DOCS_PREFIX") or "").strip("/")
-    return f"/{prefix}" if prefix else ""
-
-
-def docs_domain() -> str | None:
-    domain = current_app.config.get("DOCS_DOMAIN")
-    return domain.strip().strip(".").lower() if domain else None
-
-
 def host_project_slug(host: str) -> str | None:
     """The project slug of a ``<slug>.<DOCS_DOMAIN>`` host, else None (the host is not a docs host)."""
     domain = docs_domain()
@@ -73,16 +57,16 @@ def get_project(slug: str) -> Project | None:
     return db.session.scalar(select(Project).where(Project.slug == slug))
 
 
-def get_version(project: Project, slug: str) -> Version | None:
-    """A servable version: it exists, is active and has been built (hidden ones are served too)."""
-    version = db.session.scalar(select(Version).where(Version.project_id == project.id, Version.slug == slug))
-    return version if version is not None and version.active and version.built else None
+def servable_version(project: Project, slug: str) -> Version | None:
+    """The version when the docs server serves it (:attr:`~app.models.Version.servable`), else None."""
+    version = find_version(project, slug)
+    return version if version is not None and version.servable else None
 
 
 def default_version_slug(project: Project) -> str:
     """The project's default version when it can be served, else ``latest`` (Read the Docs' fallback)."""
     slug = project.default_version or "latest"
-    return slug if get_version(project, slug) is not None else "latest"
+    return slug if servable_version(project, slug) is not None else "latest"
 
 
 def language_project(owner: Project, language: str) -> Project | None:
@@ -98,15 +82,6 @@ def language_project(owner: Project, language: str) -> Project | None:
         .order_by(Project.id)
         .limit(1)
     )
-
-
-def version_path(owner: Project, project: Project, version_slug: str) -> str:
-    """Path of a version's root below the owner's root, per the owner's versioning scheme."""
-    if owner.single_version:
-        return "/"
-    if owner.versioning_scheme == WITHOUT_TRANSLATIONS:
-        return f"/{version_slug}/"
-    return f"/{project.language}/{version_slug}/"
 
 
 def unresolve(top: Project, path: str, root: str) -> Site:
@@ -127,8 +102,8 @@ def unresolve(top: Project, path: str, root: str) -> Site:
         slug, sep, filename = rest.partition("/")
         if not slug:
             site.redirect = f"{root}/{default_version_slug(owner)}/"
-        elif slug == owner.language and get_version(owner, slug) is None:
-            # ``/<lang>/<version>/`` is what app/api/links.py advertises for every scheme: send it home.
+        elif slug == owner.language and servable_version(owner, slug) is None:
+            # The API once advertised ``/<lang>/<version>/`` for every scheme: send such links home.
             site.redirect = f"{root}/{quote(filename, safe=URL_SAFE)}"
         else:
             site.version_slug, site.filename = slug, filename if sep else ""
@@ -154,28 +129,3 @@ def _subproject(parent: Project, alias: str) -> Project | None:
         )
     )
     return relation.child if relation is not None else None
-
-
-def top_root_url(project: Project) -> str:
-    """Absolute URL of a top-level project's root, without trailing slash."""
-    domain = docs_domain()
-    if domain:
-        scheme = urlsplit(public_base()).scheme or (request.scheme if has_request_context() else "https")
-        return f"{scheme}://{project.slug}.{domain}"
-    return f"{docs_base()}{docs_prefix()}/{project.slug}"  # the docs origin (app.serving.origin)
-
-
-def canonical_root(project: Project) -> tuple[str, Project]:
-    """(absolute root URL, owner) of a project's canonical URL space: translations share their main
-    project's root, subprojects live under their parent's."""
-    owner = project.main_language_project or project
-    relation = owner.superproject_relation
-    if relation is not None:
-        return f"{top_root_url(relation.parent)}/projects/{relation.alias}", owner
-    return top_root_url(owner), owner
-
-
-def canonical_url(project: Project, version_slug: str, filename: str = "") -> str:
-    """The canonical absolute URL of a page (sitemaps, addons without ``url=``)."""
-    root, owner = canonical_root(project)
-    return root + version_path(owner, project, version_slug) + quote(filename, safe=URL_SAFE)

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 
 from app.models import Project, Version
 from app.serving import access, listing, paths, responses
-from app.serving.resolver import canonical_url, default_version_slug, docs_prefix, get_project, get_version
+from app.serving.resolver import default_version_slug, get_project, servable_version
+from app.urls import docs_prefix, docs_url
 
 bp = Blueprint("docs_meta", __name__)
 
@@ -64,11 +65,11 @@ def sitemap(slug: str) -> Response:
     ]
     for version in listing.public_versions(project):
         changefreq, priority = _frequency(project, version)
-        lines += ["  <url>", f"    <loc>{escape(canonical_url(project, version.slug))}</loc>"]
+        lines += ["  <url>", f"    <loc>{escape(docs_url(project, version.slug))}</loc>"]
         alternates = [(project, version)] + [(p, v) for p in others if (v := _same_version(p, version.slug))]
         if len(alternates) > 1:
             for other, other_version in alternates:
-                href = quoteattr(canonical_url(other, other_version.slug))
+                href = quoteattr(docs_url(other, other_version.slug))
                 lines.append(f'    <xhtml:link rel="alternate" hreflang="{other.language}" href={href}/>')
         lines += [
             f"    <lastmod>{version.modified.date().isoformat()}</lastmod>",
@@ -82,7 +83,7 @@ def sitemap(slug: str) -> Response:
 
 
 def _same_version(project: Project, slug: str) -> Version | None:
-    version = get_version(project, slug)
+    version = servable_version(project, slug)
     ok = version is not None and not version.hidden and version.privacy_level == "public"
     return version if ok else None
 
@@ -93,14 +94,14 @@ def robots(slug: str, root: str) -> Response:
     if not isinstance(project, Project):
         return project
     private = access.is_private(project)
-    default = get_version(project, default_version_slug(project))
+    default = servable_version(project, default_version_slug(project))
     if default is not None and default.privacy_level == "public":
         found = paths.find(paths.html_root(project.slug, default.slug), "robots.txt")
         if found is not None and not found.needs_slash:
             return responses.send(found.path, private=private)
     lines = ["User-agent: *"]
     for version in listing.hidden_public_versions(project):
-        lines.append(f"Disallow: {_path_of(canonical_url(project, version.slug))}")
+        lines.append(f"Disallow: {_path_of(docs_url(project, version.slug))}")
     if len(lines) == 1:
         lines.append("Disallow:")
     lines += ["", f"Sitemap: {request.host_url.rstrip('/')}{root}/sitemap.xml"]

@@ -7,6 +7,7 @@ command layer prints and turns into a non-zero exit; the client never shows a ra
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +17,21 @@ from urllib.parse import urlencode, urlsplit
 from docshelf_client.config import Profile
 
 USER_AGENT = "docshelf-cli/0.1"
+#: A GET answered 429 is asked again after the server's ``Retry-After`` (a poll that respects the limit
+#: must not fail on it); writes are never repeated: the user sees the refusal.
+RATE_LIMIT_RETRIES = 5
+MAX_RETRY_AFTER = 120.0
+
+
+def _retry_after(exc: urllib.error.HTTPError) -> float | None:
+    """Seconds to wait before asking again, for a 429 whose ``Retry-After`` is a sane number of seconds."""
+    if exc.code != 429:
+        return None
+    try:
+        seconds = float(exc.headers.get("Retry-After", "1"))
+    except ValueError:
+        return None
+    return min(max(seconds, 0.5), MAX_RETRY_AFTER)
 
 
 class ApiError(Exception):
@@ -71,13 +87,19 @@ class Client:
         if self.profile.token:
             headers["Authorization"] = f"Bearer {self.profile.token}"
         request = urllib.request.Request(self.url(path, params), data=data, headers=headers, method=method)
-        try:
-            response: IO[bytes] = urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
-        except urllib.error.HTTPError as exc:
-            raise _error_from(exc) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ApiError(0, f"Cannot reach {self.profile.url}: {reason}") from None
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                response: IO[bytes] = urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
+                break
+            except urllib.error.HTTPError as exc:
+                wait = _retry_after(exc) if method == "GET" and attempt < RATE_LIMIT_RETRIES else None
+                if wait is None:
+                    raise _error_from(exc) from None
+                exc.close()
+                time.sleep(wait)
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise ApiError(0, f"Cannot reach {self.profile.url}: {reason}") from None
         return response
 
     def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
@@ -92,6 +114,13 @@ class Client:
     def text(self, path: str) -> str:
         with self.open("GET", path) as response:
             return response.read().decode("utf-8", errors="replace")
+
+    def log_since(self, path: str, offset: int) -> tuple[str, dict[str, str]]:
+        """A build log's new part after ``offset`` bytes, and the answer's headers (the next offset,
+        the build's state): one request per poll tells a follower everything."""
+        with self.open("GET", path, params={"offset": offset}) as response:
+            headers = {k.lower(): v for k, v in response.headers.items()}  # type: ignore[attr-defined]
+            return response.read().decode("utf-8", errors="replace"), headers
 
     def paginate(self, path: str, page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Every result of a list endpoint, walking limit/offset instead of the absolute ``next`` links."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import tarfile
+import time
 from pathlib import Path
 
 from docshelf_client.config import load_config
+from flask import request_finished
 
 from app.models import Build
 from app.services import device
@@ -80,3 +82,27 @@ def test_wait_on_failing_build_exits_nonzero_with_output(spawn, user, tmp_path):
     assert "conf.py is broken on purpose" in err
     assert "exit" in err
     assert json.loads(out)["success"] is False
+
+
+def test_wait_survives_the_rate_limit(app, spawn, user, tmp_path, monkeypatch):
+    """A follower polling faster than the user's limit waits out each 429's Retry-After, and the build's
+    success is still exit 0 (the server's real limiter, counted through Flask's request_finished)."""
+    monkeypatch.setitem(app.config, "RATE_LIMITS_ENABLED", True)
+    monkeypatch.setitem(app.config, "RATE_LIMIT_USER", "4/second")
+    statuses: list[int] = []
+
+    def seen(_sender, response, **_extra):
+        statuses.append(response.status_code)
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit(sphinx_files("Limited"), "first")
+    factories.ProjectFactory(name="Limited", slug="limited", repository_url=repo.url, maintainers=[user])
+    with request_finished.connected_to(seen, app):
+        proc = spawn("builds", "trigger", "limited", "latest", "--wait", "--interval", "0.05")
+        wait_for(lambda: Build.query.count() or proc.poll() is not None, timeout=30)
+        time.sleep(1.5)  # the follower polls meanwhile: well past 4 a second
+        work()
+        out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, out + err
+    assert 429 in statuses and statuses.count(200) > 3
+    assert out.count("\n$ python -m sphinx") == 1 and "build succeeded." in out

@@ -6,7 +6,6 @@ import importlib
 import tomllib
 from typing import Any
 
-from docshelf_client.commands.builds import settled_lines
 from docshelf_client.config import Profile, dump_config
 from docshelf_client.http import ApiError
 from docshelf_client.output import Ctx
@@ -61,10 +60,3 @@ def test_toml_round_trip_with_awkward_names():
         "servers": {'a "b"': {"url": "http://x/", "token": 'q\\"\n'}, "c.d": {"url": "u"}},
     }
     assert tomllib.loads(dump_config(config)) == config
-
-
-def test_settled_lines_hold_back_running_command():
-    running = "Build 1 of p/v: building\n\n$ one\nok\n[exit code 0, 0.1 s]\n\n$ two\npart\n[running]\n"
-    assert settled_lines(running) == ["", "$ one", "ok", "[exit code 0, 0.1 s]", "", "$ two"]
-    done = running.replace("building", "finished").replace("part\n[running]", "partial\n[exit code 1, 1.0 s]")
-    assert settled_lines(done)[:6] == settled_lines(running)

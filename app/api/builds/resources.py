@@ -11,6 +11,7 @@ from app import auth
 from app.api.base import Blueprint, cacheable, paginated
 from app.api.builds.schemas import (
     BuildCommandSchema,
+    BuildLogArgsSchema,
     BuildQueryArgsSchema,
     BuildSchema,
     BuildTriggeredSchema,
@@ -19,6 +20,7 @@ from app.api.builds.schemas import (
 from app.api.projects.resources import load_project
 from app.models import Build
 from app.services import build_control as control
+from app.services import build_logs as logs
 from app.services import builds as service
 from app.services import versions as version_service
 
@@ -119,10 +121,21 @@ class BuildLog(MethodView):
             }
         }
     )
+    @blp.arguments(BuildLogArgsSchema, location="query")
     @blp.errors(404)
-    def get(self, project_slug: str, build_id: int) -> Response:
-        """Show a build's log as plain text (readable while the build runs)"""
+    def get(self, args: dict[str, Any], project_slug: str, build_id: int) -> Response:
+        """Show a build's log as plain text, or only what it gained after `offset` bytes
+
+        The whole log starts with a heading and ends with the outcome; with `offset`, the answer is
+        only the new part of the append-only stream. Either way the headers carry what a poller needs:
+        `Docshelf-Log-Offset` (ask from there next time), `Docshelf-Build-State` and, once the build
+        ended, `Docshelf-Build-Success`.
+        """
         build = service.get_build(auth.readable_project(project_slug), build_id)
-        return Response(
-            service.build_log(build), mimetype="text/plain", headers={"Cache-Control": "no-store"}
-        )
+        # One read gives the text and its end, so the next poll misses nothing that lands meanwhile.
+        text, end = logs.log_tail(build, args["offset"]) if "offset" in args else logs.build_log(build)
+        headers = {"Cache-Control": "no-store", "Docshelf-Log-Offset": str(end),
+                   "Docshelf-Build-State": build.state}
+        if build.is_final:
+            headers["Docshelf-Build-Success"] = "true" if build.success else "false"
+        return Response(text, mimetype="text/plain", headers=headers)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.api.base import BoolArg, ExpandMethod, FlexSchema, UTCDateTimeField, api_url, site_url
 from app.models import Build
 from app.models.build import STATE_NAMES
+from app.services.build_logs import running_output
 
 
 class BuildSchema(FlexSchema):
@@ -81,6 +82,14 @@ class BuildTriggeredSchema(Schema):
     triggered = fields.Boolean()
 
 
+class BuildLogArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    offset = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "Return only the log after this many bytes (the previous `Docshelf-Log-Offset`)."})
+
+
 class BuildCommandSchema(Schema):
     """One step of a build and its output (Read the Docs' v2 ``commands`` shape)."""
 
@@ -88,11 +97,15 @@ class BuildCommandSchema(Schema):
     build = fields.Integer(attribute="build_id")
     command = fields.String()
     description = fields.String()
-    output = fields.String()
+    output = fields.Method("get_output")
     exit_code = fields.Integer(allow_none=True)
     start_time = UTCDateTimeField()
     end_time = UTCDateTimeField(allow_none=True)
     run_time = fields.Method("get_run_time", allow_none=True)
+
+    def get_output(self, command: Any) -> str:
+        """Written once when the command ends; while it runs, what its log chunks hold so far."""
+        return str(command.output) if command.end_time is not None else running_output(command)
 
     def get_run_time(self, command: Any) -> float | None:
         if command.end_time is None:

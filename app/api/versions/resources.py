@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, cacheable, expanded, paginated
+from app.api.base import ApiView, Blueprint, expanded, paginated
 from app.api.versions.schemas import VersionQueryArgsSchema, VersionSchema, VersionUpdateSchema
 from app.models import Version
 from app.services import versions as service
@@ -19,11 +18,16 @@ blp = Blueprint(
     url_prefix="/api/v3/projects/<project_slug>/versions",
     description="Versions: a project's branches and tags",
 )
+#: The representation's expandable paths (VersionSchema, and the build it embeds).
+VERSION_EXPAND = ("last_build", "last_build.config")
 
 
 @blp.route("/")
-class VersionList(MethodView):
-    @cacheable
+class VersionList(ApiView):
+    scopes = {"get": "projects:read"}
+    anonymous = cached = ("get",)
+    expand = VERSION_EXPAND
+
     @blp.arguments(VersionQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, VersionSchema)
@@ -34,14 +38,17 @@ class VersionList(MethodView):
 
 
 @blp.route("/<version_slug>/")
-class VersionDetail(MethodView):
-    @cacheable
+class VersionDetail(ApiView):
+    scopes = {"get": "projects:read", "patch": "projects:write", "put": "projects:write"}
+    anonymous = cached = ("get",)
+    expand = VERSION_EXPAND
+
     @blp.response(200, VersionSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str) -> Version:
         """Show a version"""
         project = auth.readable_project(project_slug)
-        return service.get_version(project, auth.current_principal(), version_slug, expanded("last_build"))
+        return service.get_version(project, auth.current_principal(), version_slug)
 
     @blp.arguments(VersionUpdateSchema)
     @blp.response(204)

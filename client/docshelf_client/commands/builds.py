@@ -57,40 +57,28 @@ def failing_output(ctx: Ctx, project: str, build: dict[str, Any]) -> str:
     return "\n".join(parts) or "The build failed without a failing command."
 
 
-def settled_lines(log: str) -> list[str]:
-    """The log lines that will not change any more, without the header.
-
-    The server renders log.txt from the build's commands on every request: the header carries the live
-    state, a running command ends in a ``[running]`` marker that is later replaced, and its last output
-    line may still be growing. Holding those back makes the rest append-only, so it can be streamed.
-    """
-    lines = log.splitlines()
-    start = lines.index("") if "" in lines else len(lines)  # the header ends at the first blank line
-    body = lines[start:]
-    if body and body[-1] == "[running]":
-        body = body[:-2]
-    return body
-
-
 def wait_for_build(
     ctx: Ctx, project: str, build: dict[str, Any], interval: float, timeout: float
 ) -> dict[str, Any]:
-    """Poll until the build ends, printing new log lines as they settle (to stderr under ``--json``)."""
+    """Follow the build until it ends, printing its log as it grows (to stderr under ``--json``).
+
+    Each poll is one request, ``log.txt?offset=N``: the answer is only the new part of the log, and its
+    headers carry the next offset and the build's state, so nothing is printed twice or missed.
+    """
     path = f"/api/v3/projects/{project}/builds/{build['id']}/"
     stream = ctx.err if ctx.json else ctx.out
-    printed = 0
+    offset = 0
     deadline = time.monotonic() + timeout
     with stream.status(_summary(build)) as status:
         while True:
-            build = ctx.client.get(path)
-            final = (build.get("state") or {}).get("code") in FINAL_STATES
-            lines = settled_lines(ctx.client.text(f"{path}log.txt"))
-            for line in lines[printed:]:
-                stream.out(line, highlight=False)
-            printed = max(printed, len(lines))
-            status.update(_summary(build))
-            if final:
-                return build
+            text, headers = ctx.client.log_since(f"{path}log.txt", offset)
+            if text:
+                stream.out(text, highlight=False, end="")
+            offset = int(headers.get("docshelf-log-offset", offset))
+            state = headers.get("docshelf-build-state", "")
+            if state in FINAL_STATES:
+                return dict(ctx.client.get(path))
+            status.update(_summary({**build, "state": {"name": state.title()}}))
             if time.monotonic() > deadline:
                 ctx.err.print(f"Gave up waiting after {timeout:.0f} s; the build goes on.")
                 sys.exit(3)
@@ -101,7 +89,7 @@ def wait_for_build(
 @click.argument("project")
 @click.argument("version", required=False)
 @click.option("--wait", is_flag=True, help="Follow the build; exit 0 only if it succeeds.")
-@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between polls.")
 @click.option("--timeout", type=float, default=3600, show_default=True, help="Seconds to wait at most.")
 @client_command
 def builds_trigger(
