@@ -62,9 +62,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         API_TITLE="Docshelf API",
         API_VERSION="v3",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v3",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH=None,
+        OPENAPI_URL_PREFIX=None,  # the document is served by app.api.openapi_ui, an ApiView like the rest
     )
     from app.security.logging import install_record_factory
 
@@ -85,14 +83,17 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     migrate.init_app(
         app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
     )
-    init_api(app)
+    from app import freshness, pipeline, security
     from app.serving import init_serving
+    from app.web import bp as web
+    from app.web.dashboard import bp as dashboard
 
+    security.init_app(app)
+    init_api(app)
     init_serving(app)
-    from app import freshness
-    from app.api import response_cache
-
-    response_cache.init_app(app)  # its before_request hook must be the last one
+    app.register_blueprint(web)
+    app.register_blueprint(dashboard)
+    pipeline.install(app)  # every request hook, in order (the docs-origin split stays first)
     with app.app_context():
         freshness.install(app, db.engine)
     return app

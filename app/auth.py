@@ -3,7 +3,7 @@
 Who is asking is built once per request (credentials → :class:`Principal`, by
 :mod:`app.security.principal`) and kept on ``g``; what that principal may do is the policy's, which
 takes it explicitly. This module adds what only the request knows: the scope the route needs
-(declared on the view, else derived from its blueprint and method in :mod:`app.security.scopes`),
+(declared on the view: :mod:`app.security.scopes`),
 CSRF for sessions, the 401/403/404 a refusal becomes, and the request's audit origin.
 
 Resource modules call ``require_user``, ``readable_project`` and ``writable_project`` and get scope
@@ -20,7 +20,7 @@ from app.errors import AuthRequired, InsufficientScope, NotFound, PermissionDeni
 from app.extensions import db
 from app.models import ApiToken, Project, User
 from app.security import principal as credentials
-from app.security import scopes, sessions
+from app.security import route, scopes, sessions
 from app.security.principal import LAST_USED_RESOLUTION, Principal, header_key
 from app.services import audit
 
@@ -55,11 +55,11 @@ def load_user() -> User | None:
         return g.current_user
     g.current_user, g.current_token, g.auth_via, g.csrf_error = None, None, None, None
     g.current_principal = None
-    credentials.refuse_query_credentials()
     key = header_key()
     if key is None:
         row = sessions.current_session()
-        if row is not None and request.method not in scopes.SAFE_METHODS and request.path.startswith("/api/"):
+        # API writes need the session's CSRF token (browser forms check their own field).
+        if row is not None and request.method not in scopes.SAFE_METHODS and route.is_api():
             try:
                 sessions.check_csrf(request.headers.get(sessions.CSRF_HEADER))
             except PermissionDenied as exc:
@@ -130,10 +130,9 @@ def _check_unbound_write() -> None:
         and request.method not in scopes.SAFE_METHODS
         and scopes.required_scope() is not None
         and "project_slug" not in (request.view_args or {})
+        and not scopes.project_free()
     ):
-        declared = scopes.declared_policy()
-        if declared is None or not declared.project_free:
-            raise PermissionDenied("This token is restricted to some projects and cannot act outside them.")
+        raise PermissionDenied("This token is restricted to some projects and cannot act outside them.")
 
 
 def _authenticated() -> Principal:

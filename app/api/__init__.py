@@ -10,8 +10,7 @@ api = Api()
 
 
 def init_api(app: Flask) -> None:
-    from app import security
-    from app.api import browsable, openapi_ui, root
+    from app.api import openapi_ui, root
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
@@ -29,9 +28,7 @@ def init_api(app: Flask) -> None:
     from app.api.versions.resources import blp as versions
     from app.api.webhooks.resources import blp as outgoing_webhooks
 
-    browsable.init_app(app)  # before the other hooks, so its after_request runs last
-    api.init_app(app)
-    security.init_app(app)  # after api.init_app: its hooks must run after authentication
+    api.init_app(app)  # the error contract; the request hooks are app.pipeline's
     for blueprint in (
         root.blp,
         projects,

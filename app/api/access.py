@@ -1,13 +1,14 @@
 """Read the Docs' order of checks: authentication → permission on the project → object → method → body.
 
-Views would otherwise see a 400 for a bad body, or Flask's router a 405, before anyone asked who
-is calling. So the seam runs the access check itself, once, before the view parses anything:
-``check_access`` from ``before_request`` for matched routes, and again from the 405 handler
-(which matches the URL with an allowed method to learn the project slug).
+Views would otherwise see a 400 for a bad body, or Flask's router a 405, before anyone asked who is
+calling. So the pipeline's authorize step (:func:`authorize`) runs the check the view declared
+(:class:`app.api.views.ApiView`) before the view parses anything, and the 405 handler runs it too
+(:func:`check_before_405`, matching the URL with an allowed method to learn the project slug).
 
-Unsafe methods need a maintainer of the project in the URL (or any authenticated user on routes
-without one). Routes that accept anonymous writes by design (webhooks, device login) register
-their endpoint with :func:`allow_anonymous_writes`.
+A method open to anonymous callers is left to its view (public reads look the project up and
+answer 404 for what the caller may not see; device login and webhooks authenticate callers their
+own way). Any other read needs a person; any other write needs a maintainer of the project in the
+URL (or a person, on routes without one).
 """
 
 from __future__ import annotations
@@ -19,21 +20,18 @@ from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 
 from app import auth
+from app.api.views import check_body_format, view_class
+from app.policy.scopes import SAFE_METHODS
+from app.security import route
+from app.security.route import ViewPolicy
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_ANONYMOUS_WRITE_ENDPOINTS: set[str] = set()
-
-
-def allow_anonymous_writes(endpoint: str) -> None:
-    """Exempt an endpoint (``"blueprint.ViewName"``) whose view authenticates callers itself."""
-    _ANONYMOUS_WRITE_ENDPOINTS.add(endpoint)
+__all__ = ["SAFE_METHODS", "authorize", "check_access", "check_before_405"]
 
 
-def check_access(endpoint: str | None, view_args: Mapping[str, Any] | None) -> None:
-    if endpoint is None or endpoint in _ANONYMOUS_WRITE_ENDPOINTS:
-        return
+def check_access(method: str, view_args: Mapping[str, Any] | None) -> None:
+    """A request's access to the project in its URL: readable for a read, writable for a write."""
     slug = (view_args or {}).get("project_slug")
-    if request.method in SAFE_METHODS:
+    if method in SAFE_METHODS:
         if slug:
             auth.readable_project(slug)
         return
@@ -43,10 +41,26 @@ def check_access(endpoint: str | None, view_args: Mapping[str, Any] | None) -> N
         auth.require_user()
 
 
+def authorize(policy: ViewPolicy) -> None:
+    """The pipeline's step for a matched API view: who may call it, then the body's format."""
+    if not policy.anonymous:
+        if request.method in SAFE_METHODS:
+            auth.require_user()  # the project is the view's lookup: 401/403 here, 404 there
+        else:
+            check_access(request.method, request.view_args)
+    check_body_format(policy)
+
+
 def check_before_405(valid_methods: list[str]) -> None:
     adapter = current_app.url_map.bind_to_environ(request.environ)
     try:
         endpoint, view_args = adapter.match(method=(valid_methods or ["GET"])[0])
     except HTTPException:
         return
-    check_access(str(endpoint), view_args)
+    cls = view_class(current_app.view_functions.get(str(endpoint)))
+    if cls is None:
+        return
+    policy = cls.missing_method_policy(request.method)
+    route.bind_policy(policy)  # the scope checks below judge this method, not the matched one
+    if not policy.anonymous:
+        check_access(request.method, view_args)

@@ -5,31 +5,29 @@ Every resource package imports from here and nowhere else for these concerns.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, has_request_context
 from marshmallow import Schema, fields
 from marshmallow import ValidationError as MarshmallowValidationError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException
 
-from app.api import response_cache
 from app.api.errors import http_error_response, internal_error_response, problem, register_error_handlers
 from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, current_spec, expanded
 from app.api.links import api_url, docs_site_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
-from app.api.response_cache import cacheable
-from app.security.logging import assign_request_id
-from app.security.scopes import requires_scope
+from app.api.views import FORM, JSON, ApiView, form_body_allowed
 
 __all__ = [
     "Api",
-    "cacheable",
+    "ApiView",
+    "FORM",
+    "JSON",
     "Blueprint",
     "BoolArg",
     "current_user_or_none",
@@ -47,11 +45,8 @@ __all__ = [
     "paginated",
     "problem",
     "public_base",
-    "requires_scope",
     "site_url",
 ]
-
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def schema_name_resolver(schema: Any) -> str:
@@ -98,12 +93,10 @@ class Api(flask_smorest.Api):
         return http_error_response(error)
 
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        """The error contract for every response of the app; the request hooks are :mod:`app.pipeline`'s."""
         super().init_app(app, *args, **kwargs)
         register_error_handlers(app)
         app.register_error_handler(Exception, _unhandled)
-        app.before_request(_before_request)
-        app.after_request(_after_request)
-        app.teardown_request(_teardown_request)
 
 
 def _unhandled(error: Exception) -> Response:
@@ -112,83 +105,13 @@ def _unhandled(error: Exception) -> Response:
     return internal_error_response(error)
 
 
-#: Per-request values cached on ``g``. An app context can outlive one request (tests, CLI),
-#: so each request starts by dropping them instead of trusting a fresh ``g``.
-_REQUEST_KEYS = (
-    "current_principal",
-    "current_user",
-    "current_token",
-    "docs_viewer",
-    "flex_spec",
-    "public_base",
-    "request_id",
-    "wants_html",
-    "writable_project",
-    *response_cache.REQUEST_KEYS,
-)
-
-
-def _before_request() -> None:
-    request_globals = g._get_current_object().__dict__  # one proxy lookup, not one per key
-    for key in _REQUEST_KEYS:
-        request_globals.pop(key, None)
-    assign_request_id()
-    from app.auth import begin_request
-
-    begin_request()  # the audit log's origin of this request's changes
-    if not request.path.startswith("/api/"):
-        return
-    if response_cache.begin():
-        return  # answered by response_cache.serve, the last hook, so rate limits still count it
-    # Authenticate up front: a bad token is a 401 on every route, whatever the view needs.
-    from app.api.access import SAFE_METHODS, check_access
-    from app.auth import load_user
-
-    load_user()
-    response_cache.authenticated()
-    # Writes are authorised before the body is parsed (reads check in the view, with no extra query).
-    # Unmatched URLs fall to the 404/405 handlers, which check too.
-    if request.method not in SAFE_METHODS and request.url_rule is not None:
-        check_access(request.endpoint, request.view_args)
-    if (
-        request.method in _BODY_METHODS
-        and request.content_length
-        and not (request.is_json or _form_body_allowed())
-    ):
-        raise UnsupportedMediaType(f'Unsupported media type "{request.mimetype}"; send application/json.')
-
-
-def _teardown_request(error: BaseException | None) -> None:
-    from app.auth import end_request
-
-    end_request()
-
-
-def _after_request(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
-    return response
-
-
-#: Endpoints whose protocol is form-encoded (RFC 8628 device login): they take either encoding.
-_FORM_ENDPOINTS: set[str] = set()
-
-
-def accept_form_bodies(endpoint: str) -> None:
-    """Let ``"blueprint.ViewName"`` read an ``application/x-www-form-urlencoded`` body like a JSON one."""
-    _FORM_ENDPOINTS.add(endpoint)
-
-
-def _form_body_allowed() -> bool:
-    return request.endpoint in _FORM_ENDPOINTS and request.mimetype == "application/x-www-form-urlencoded"
-
-
 class _ArgumentsParser(FlaskParser):
     """Invalid input is a 400 in the contract (webargs says 422), in responses and in the OpenAPI."""
 
     DEFAULT_VALIDATION_STATUS = 400
 
     def load_json(self, req: Any, schema: Any) -> Any:
-        if _form_body_allowed():
+        if form_body_allowed():  # the view declares FORM among its body formats
             return self._makeproxy(req.form, schema)
         return super().load_json(req, schema)
 

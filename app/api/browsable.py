@@ -1,6 +1,7 @@
 """The browsable API: a browser opening an API URL gets an HTML page of the same response.
 
-Written once, as an ``after_request`` hook: resources keep returning JSON and never know. The page
+Written once, as the pipeline's last ``after_request`` hook (:mod:`app.pipeline`): resources keep
+returning JSON and never know. The page
 shows the JSON with every URL as a link (so a person walks the API from ``/api/v3/`` by its
 ``_links``), the status, the methods the URL allows, breadcrumbs, pagination, who is signed in,
 and a form whose little script (``static/browsable.js``) sends writes with the session cookie and
@@ -20,17 +21,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, render_template, request, url_for
+from flask import Response, current_app, g, render_template, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app.security import sessions
+from app.security import route, sessions
 
 log = logging.getLogger(__name__)
 
 _JSON_TYPES = {"application/json", "application/problem+json"}
-#: The OpenAPI document and its UI stay exactly as they are.
-_UNTOUCHED_BLUEPRINTS = {"api-docs", "openapi_ui"}
 _WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 #: Only absolute http(s) URLs become links: never ``javascript:`` or a path meant for another site.
 _URL = re.compile(r"^https?://[^\s\"'<>\\]+$")
@@ -53,7 +52,8 @@ def wants_html() -> bool:
 
 
 def after_request(response: Response) -> Response:
-    if not request.path.startswith("/api/") or request.blueprint in _UNTOUCHED_BLUEPRINTS:
+    policy = route.policy()
+    if not route.is_api() or (policy is not None and not policy.browsable):  # e.g. the OpenAPI document
         return response
     response.vary.add("Accept")
     if (
@@ -171,9 +171,3 @@ def _json_parts(value: Any, depth: int) -> Iterator[str]:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def init_app(app: Flask) -> None:
-    # Registered before the other API hooks: after_request runs in reverse, so this one runs last
-    # and turns the finished response (rate-limit and request-id headers included) into a page.
-    app.after_request(after_request)

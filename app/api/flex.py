@@ -5,6 +5,8 @@
 * ``fields``/``omit`` are applied to the outermost :class:`FlexSchema` dump, walking dotted paths
   into nested objects and lists.
 * Views ask :func:`expanded` to choose eager loads, so expansion never costs a query per item.
+* A view declares the paths it knows (``ApiView.expand``); the rest of ``expand`` is ignored, as Read
+  the Docs ignores unknown names, and a view asking about a path it did not declare is a bug.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from marshmallow import EXCLUDE, Schema, fields, missing
 
 from app.api.errors import raise_if_vanished
 from app.errors import ValidationError
+from app.security import route
 
 Path = tuple[str, ...]
 
@@ -53,12 +56,28 @@ def _parse(name: str) -> frozenset[Path]:
     return frozenset(paths)
 
 
+def _known(path: Path, allowed: frozenset[Path]) -> Path:
+    """The longest start of ``path`` the view knows (``a.b.unknown`` still expands ``a.b``)."""
+    for end in range(len(path), 0, -1):
+        head = path[:end]
+        if any(known[:end] == head for known in allowed):
+            return head
+    return ()
+
+
+def _allowed(asked: frozenset[Path]) -> frozenset[Path]:
+    policy = route.policy()
+    if policy is None:
+        return asked
+    return frozenset(known for path in asked if (known := _known(path, policy.expand)))
+
+
 def current_spec() -> FlexSpec:
     if not has_request_context():
         return FlexSpec()
     spec = g.get("flex_spec")
     if spec is None:
-        spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_parse("expand"))
+        spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_allowed(_parse("expand")))
         g.flex_spec = spec
     return spec
 
@@ -66,7 +85,11 @@ def current_spec() -> FlexSpec:
 def expanded(*dotted: str) -> bool:
     """True when the request expands this dotted path (used by views to pick eager loads)."""
     spec = current_spec()
-    return any(spec.is_expanded(tuple(d.split("."))) for d in dotted)
+    paths = [tuple(d.split(".")) for d in dotted]
+    policy = route.policy()
+    if policy is not None and any(_known(path, policy.expand) != path for path in paths):
+        raise LookupError(f"the view does not declare expand={', '.join(dotted)} (ApiView.expand)")
+    return any(spec.is_expanded(path) for path in paths)
 
 
 class FlexNested(fields.Nested):

@@ -1,10 +1,18 @@
-"""A human page for the OpenAPI document at /api/v3/docs/, with its assets served locally (no CDN)."""
+"""The OpenAPI document at /api/v3/openapi.json and a human page for it at /api/v3/docs/ (assets
+served locally, no CDN).
+
+Served by ApiViews like every other API route (public, no scope, never turned into the browsable
+page), rather than flask-smorest's own documentation blueprint, so that every route under /api/
+declares its policy the same way.
+"""
 
 from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Flask, Response, render_template_string, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, json, render_template_string, send_from_directory
+
+from app.api.views import ApiView
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "swagger-ui")
 
@@ -16,19 +24,40 @@ PAGE = """<!doctype html>
 <body><div id="swagger-ui"></div>
 <script src="{{ url_for('openapi_ui.asset', filename='swagger-ui-bundle.js') }}"></script>
 <script>
-window.ui = SwaggerUIBundle({url: "{{ url_for('api-docs.openapi_json') }}", dom_id: "#swagger-ui"});
+window.ui = SwaggerUIBundle({url: "{{ url_for('openapi_ui.document') }}", dom_id: "#swagger-ui"});
 </script>
 </body></html>"""
 
 
-@bp.route("/api/v3/docs/")
-def page() -> str:
-    return render_template_string(PAGE)
+class _Documentation(ApiView):
+    scopes = {"get": None}
+    anonymous = ("get",)
+    browsable = False
 
 
-@bp.route("/api/v3/docs/assets/<path:filename>")
-def asset(filename: str) -> Response:
-    return send_from_directory(STATIC, filename, max_age=86400)
+class Document(_Documentation):
+    def get(self) -> Response:
+        """The OpenAPI document, as flask-smorest writes it"""
+        from app.api import api
+
+        return current_app.response_class(
+            json.dumps(api.spec.to_dict(), indent=2, sort_keys=False), mimetype="application/json"
+        )
+
+
+class Page(_Documentation):
+    def get(self) -> str:
+        return render_template_string(PAGE)
+
+
+class Asset(_Documentation):
+    def get(self, filename: str) -> Response:
+        return send_from_directory(STATIC, filename, max_age=86400)
+
+
+bp.add_url_rule("/api/v3/openapi.json", view_func=Document.as_view("document"))
+bp.add_url_rule("/api/v3/docs/", view_func=Page.as_view("page"))
+bp.add_url_rule("/api/v3/docs/assets/<path:filename>", view_func=Asset.as_view("asset"))
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,8 @@
 
 Read the Docs' clients poll: CI waits on a build, extensions fetch a project and its versions on
 every docs build, dashboards refresh lists. Most of those answers are the bytes of the previous one.
-A view marked :func:`cacheable` stores its 200 answer in this process, keyed on
+A view declaring its GET ``cached`` (:class:`app.api.views.ApiView`) stores its 200 answer in this
+process, keyed on
 
 * the data generation it was computed under (:mod:`app.freshness`: any committed write anywhere
   makes every older entry unreachable, so an answer is never older than the last write),
@@ -16,17 +17,17 @@ or deactivating, all writes, are seen at once; expiry by the clock is checked on
 request hook still runs - rate limits count hits like any request - only the view is skipped.
 
 Memory is bounded per process (``RESPONSE_CACHE_MAX_BYTES``, least recently used first out), and
-everything is dropped when the generation changes or Redis becomes unreachable.
+everything is dropped when the generation changes or Redis becomes unreachable. The request pipeline
+(:mod:`app.pipeline`) calls :func:`begin` and :func:`authenticated` while authenticating and
+:func:`serve` as its last step; the view's dispatch calls :func:`store`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -36,13 +37,13 @@ from app.crypto import hash_api_key
 from app.errors import AuthRequired
 from app.freshness import generation
 from app.models.base import utcnow
+from app.security import route
 from app.security.principal import LAST_USED_RESOLUTION, header_key
 
 #: Headers that belong to one exchange, never to the stored answer.
 _PER_REQUEST_HEADERS = frozenset({"content-length", "set-cookie", "x-request-id", "date", "vary"})
-_MARK = "_docshelf_cacheable"
 _ANONYMOUS = "anonymous"
-#: What this module keeps on ``g`` for one request (``app.api.base`` clears them per request).
+#: What this module keeps on ``g`` for one request (the pipeline clears them per request).
 REQUEST_KEYS = ("response_cache", "response_cache_key", "response_cache_credential", "cached_credential",
                 "cached_entry")
 
@@ -138,19 +139,6 @@ class ResponseCache:
         return len(self._entries)
 
 
-def cacheable(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a ``get`` whose 200 answer depends only on the database, the caller, host and URL."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        response = view(*args, **kwargs)
-        _store(response)
-        return response
-
-    setattr(wrapper, _MARK, True)
-    return wrapper
-
-
 def cache_for(app: Flask) -> ResponseCache | None:
     if not app.config.get("RESPONSE_CACHE_ENABLED", True):
         return None
@@ -162,11 +150,10 @@ def cache_for(app: Flask) -> ResponseCache | None:
     return found
 
 
-def _cacheable_request(app: Flask) -> bool:
-    if request.method != "GET" or request.endpoint is None:
-        return False
-    view_class = getattr(app.view_functions.get(request.endpoint), "view_class", None)
-    if not getattr(getattr(view_class, "get", None), _MARK, False):
+def _cacheable_request() -> bool:
+    """A GET of a view that declares its answer depends only on the database, caller, host and URL."""
+    policy = route.policy()
+    if request.method != "GET" or policy is None or not policy.cached:
         return False
     return not wants_html()
 
@@ -190,7 +177,7 @@ def begin() -> bool:
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     cache = cache_for(app)
-    if cache is None or not _cacheable_request(app):
+    if cache is None or not _cacheable_request():
         return False
     key = _credential()
     if key is None:
@@ -252,7 +239,8 @@ def authenticated() -> None:
     g.response_cache_key = (state.generation, credential.cache_id, state.where)
 
 
-def _store(response: Any) -> None:
+def store(response: Any) -> None:
+    """After the view: keep its answer if this request was set up for caching and nothing moved on."""
     state, key = g.get("response_cache"), g.get("response_cache_key")
     if state is None or key is None or not isinstance(response, Response):
         return
@@ -264,14 +252,14 @@ def _store(response: Any) -> None:
     state.cache.put(key, Entry(response.get_data(), headers))
 
 
+def hit() -> bool:
+    """This request will be answered from the cache (:func:`begin` found its entry)."""
+    return "cached_entry" in g
+
+
 def serve() -> Response | None:
-    """The last ``before_request`` hook: answer a hit once every other hook (rate limits...) has run."""
+    """The pipeline's last step: answer a hit once every other step (rate limits...) has run."""
     entry = g.pop("cached_entry", None)
     if entry is None:
         return None
     return Response(entry.body, status=200, headers=list(entry.headers))
-
-
-def init_app(app: Flask) -> None:
-    """Registered after every other ``before_request`` hook of the app."""
-    app.before_request(serve)

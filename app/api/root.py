@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from app.api.base import Blueprint, api_url, public_base
+from app.api.base import ApiView, Blueprint, api_url, public_base
 
 blp = Blueprint("root", __name__, url_prefix="/api/v3", description="API root")
 
@@ -17,7 +16,10 @@ class RootSchema(Schema):
 
 
 @blp.route("/")
-class Root(MethodView):
+class Root(ApiView):
+    scopes = {"get": None}
+    anonymous = ("get",)
+
     @blp.response(200, RootSchema)
     def get(self) -> dict[str, Any]:
         """List the API's entry points"""

@@ -1,8 +1,8 @@
-"""Accounts and protection wired into the app: sessions, input guards, rate limits, idempotency, audit.
+"""Accounts and protection wired into the app: hardened session cookies, server-side sessions, the
+audit listeners, and the answer to a value the database refuses.
 
-Hooks run in registration order (``after_request`` in reverse), which matters here:
-authentication (``app.api.base``) → input guards → rate limits → idempotency (a replay is counted
-against the caller's rate limit, and only a request that passed the guards is recorded).
+The request-time protections (input guards, authentication, rate limits, idempotency) are steps of
+the one request pipeline, which orders them in one place: :mod:`app.pipeline`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.security import idempotency, inputs, ratelimit
+    from app.security import inputs
     from app.security.logging import install_record_factory
+    from app.security.sessions import CookieSessions
     from app.services.audit import install_listeners
 
     # Flask's defaults exist already (so no setdefault): harden the ones that are weak.
@@ -20,18 +21,7 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_NAME"] = "docshelf_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    from app.security.sessions import CookieSessions
-
     app.session_interface = CookieSessions()
     install_listeners()
     install_record_factory()
     inputs.init_app(app)
-    ratelimit.init_app(app)
-    app.before_request(idempotency.before_request)
-    app.after_request(idempotency.after_request)
-
-    from app.web import bp as web
-    from app.web.dashboard import bp as dashboard
-
-    app.register_blueprint(web)
-    app.register_blueprint(dashboard)

@@ -57,12 +57,12 @@ def _replay(record: dict[str, str]) -> Response:
 
 
 def before_request() -> Response | None:
+    """The API pipeline's step for views that declare themselves idempotent."""
     g.pop("idempotency", None)
     key = request.headers.get(HEADER)
     if (
         key is None
         or request.method != "POST"
-        or not request.path.startswith("/api/")
         or request.routing_exception is not None  # no view will run (404/405/308): nothing to replay
     ):
         return None

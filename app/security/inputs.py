@@ -81,10 +81,11 @@ def check_path() -> None:
             raise NotFound("Not found.")
 
 
-def before_request() -> None:
+def check_request() -> None:
+    """The API pipeline's input guard."""
     # A routing exception (404, 405, the slash 308) means no view runs: leave the body unread, so a
     # client (or the test client) following a 308 can send the same stream again.
-    if not request.path.startswith("/api/") or request.routing_exception is not None:
+    if request.routing_exception is not None:
         return
     check_path()
     check_body()
@@ -97,5 +98,4 @@ def data_error(error: DataError) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(before_request)
     app.register_error_handler(DataError, data_error)

@@ -26,21 +26,26 @@ from app.config import ConfigurationError
 from app.errors import RateLimited
 from app.extensions import get_redis
 from app.problems import domain_error_response
-from app.security.scopes import is_build_trigger
+from app.security import route
 
 LOGIN_ENDPOINT = "web.login"
-DEVICE_POLL_ENDPOINT = "device.DeviceToken"
-#: Incoming webhooks authenticate with their secret and come from GitHub's/GitLab's few shared
-#: addresses: a per-IP limit would throttle every project's hooks together.
-WEBHOOKS_BLUEPRINT = "incoming_webhooks"
 
 
 def _enabled() -> bool:
     return bool(current_app.config.get("RATE_LIMITS_ENABLED", True))
 
 
-def _api() -> bool:
-    return request.path.startswith("/api/")
+def _anonymous_exempt() -> bool:
+    """Views that opt out of the per-address limit (``ApiView.anonymous_rate_limit``): device-login
+    polling, and incoming webhooks, which authenticate with their secret and come from GitHub's and
+    GitLab's few shared addresses (a per-IP limit would throttle every project's hooks together)."""
+    policy = route.policy()
+    return policy is not None and not policy.anonymous_rate_limit
+
+
+def _build_trigger() -> bool:
+    policy = route.policy()
+    return policy is not None and policy.build_trigger
 
 
 def _caller() -> str | None:
@@ -76,22 +81,19 @@ def _limits() -> list[ApplicationLimit]:
             _setting("RATE_LIMIT_ANONYMOUS"),
             key_function=_ip_key,
             scope="anonymous",
-            exempt_when=lambda: not _api()
-            or _authenticated()
-            or request.endpoint == DEVICE_POLL_ENDPOINT
-            or request.blueprint == WEBHOOKS_BLUEPRINT,
+            exempt_when=lambda: not route.is_api() or _authenticated() or _anonymous_exempt(),
         ),
         ApplicationLimit(
             _setting("RATE_LIMIT_USER"),
             key_function=_user_key,
             scope="user",
-            exempt_when=lambda: not _api() or not _authenticated(),
+            exempt_when=lambda: not route.is_api() or not _authenticated(),
         ),
         ApplicationLimit(
             _setting("RATE_LIMIT_BUILD_TRIGGER"),
             key_function=_project_key,
             scope="build-trigger",
-            exempt_when=lambda: not is_build_trigger(),
+            exempt_when=lambda: not _build_trigger(),
             deduct_when=lambda response: response.status_code == 202,
         ),
         ApplicationLimit(
@@ -176,6 +178,8 @@ def rate_limited(error: RateLimitExceeded) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    """Flask-Limiter's own ``before_request`` hook is the pipeline's rate-limit step: :mod:`app.pipeline`
+    calls this between its hooks for authorization and for idempotency."""
     app.after_request(_headers)  # registered first, so it runs after the limiter's own after_request
     limiter = _make_limiter(app)
     app.extensions["docshelf.limiter"] = limiter

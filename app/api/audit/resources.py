@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields
 
 from app import auth
-from app.api.base import Blueprint, FlexSchema, UTCDateTimeField, paginated, requires_scope
+from app.api.base import ApiView, Blueprint, FlexSchema, UTCDateTimeField, paginated
 from app.services import audit as service
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v3/audit", description="Audit log")
@@ -36,8 +35,9 @@ class AuditQueryArgsSchema(Schema):
 
 
 @blp.route("/")
-class AuditEventList(MethodView):
-    @requires_scope("admin")
+class AuditEventList(ApiView):
+    scopes = {"get": "admin"}
+
     @blp.arguments(AuditQueryArgsSchema, location="query")
     @blp.errors(401)
     @blp.alt_response(403, description="Not an administrator")

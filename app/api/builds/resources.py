@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, cacheable, paginated
+from app.api.base import ApiView, Blueprint, paginated
 from app.api.builds.schemas import (
     BuildCommandSchema,
     BuildLogArgsSchema,
@@ -17,7 +16,8 @@ from app.api.builds.schemas import (
     BuildTriggeredSchema,
     BuildTriggerSchema,
 )
-from app.api.projects.resources import load_project
+from app.api.projects.resources import PROJECT_EXPAND, load_project
+from app.api.versions.resources import VERSION_EXPAND
 from app.models import Build
 from app.services import build_control as control
 from app.services import build_logs as logs
@@ -25,11 +25,15 @@ from app.services import builds as service
 from app.services import versions as version_service
 
 blp = Blueprint("builds", __name__, url_prefix="/api/v3/projects/<project_slug>", description="Builds")
+BUILD_EXPAND = ("config",)
 
 
 @blp.route("/builds/")
-class BuildList(MethodView):
-    @cacheable
+class BuildList(ApiView):
+    scopes = {"get": "builds:read"}
+    anonymous = cached = ("get",)
+    expand = BUILD_EXPAND
+
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
@@ -39,8 +43,11 @@ class BuildList(MethodView):
 
 
 @blp.route("/builds/<int:build_id>/")
-class BuildDetail(MethodView):
-    @cacheable
+class BuildDetail(ApiView):
+    scopes = {"get": "builds:read"}
+    anonymous = cached = ("get",)
+    expand = BUILD_EXPAND
+
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, build_id: int) -> Build:
@@ -49,8 +56,13 @@ class BuildDetail(MethodView):
 
 
 @blp.route("/versions/<version_slug>/builds/")
-class VersionBuildList(MethodView):
-    @cacheable
+class VersionBuildList(ApiView):
+    scopes = {"get": "builds:read", "post": "builds:trigger"}
+    anonymous = cached = ("get",)
+    build_trigger = ("post",)
+    # the trigger answers with the build, its project and its version
+    expand = BUILD_EXPAND + PROJECT_EXPAND + VERSION_EXPAND
+
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
@@ -79,8 +91,11 @@ class VersionBuildList(MethodView):
 
 
 @blp.route("/versions/<version_slug>/builds/<int:build_id>/")
-class VersionBuildDetail(MethodView):
-    @cacheable
+class VersionBuildDetail(ApiView):
+    scopes = {"get": "builds:read"}
+    anonymous = cached = ("get",)
+    expand = BUILD_EXPAND
+
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:
@@ -91,7 +106,10 @@ class VersionBuildDetail(MethodView):
 
 
 @blp.route("/builds/<int:build_id>/cancel/")
-class BuildCancel(MethodView):
+class BuildCancel(ApiView):
+    scopes = {"post": "builds:trigger"}
+    expand = BUILD_EXPAND
+
     @blp.arguments(BuildTriggerSchema)
     @blp.response(202, BuildSchema)
     @blp.errors(401, 403, 404)
@@ -103,7 +121,10 @@ class BuildCancel(MethodView):
 
 
 @blp.route("/builds/<int:build_id>/commands/")
-class BuildCommandList(MethodView):
+class BuildCommandList(ApiView):
+    scopes = {"get": "builds:read"}
+    anonymous = ("get",)
+
     @blp.errors(404)
     @paginated(blp, BuildCommandSchema)
     def get(self, project_slug: str, build_id: int) -> Any:
@@ -112,7 +133,10 @@ class BuildCommandList(MethodView):
 
 
 @blp.route("/builds/<int:build_id>/log.txt")
-class BuildLog(MethodView):
+class BuildLog(ApiView):
+    scopes = {"get": "builds:read"}
+    anonymous = ("get",)
+
     @blp.doc(
         responses={
             "200": {

@@ -12,11 +12,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.access import allow_anonymous_writes
-from app.api.base import Blueprint, accept_form_bodies, public_base
+from app.api.base import FORM, JSON, ApiView, Blueprint, public_base
 from app.models.base import utcnow
 from app.security.scopes import SCOPES
 from app.services import device as service
@@ -68,16 +66,14 @@ class DeviceTokenSchema(Schema):
     scope = fields.String()
 
 
-# Device login is how a tool without credentials gets some: both POSTs are anonymous by design.
-allow_anonymous_writes("device.DeviceCode")
-allow_anonymous_writes("device.DeviceToken")
-# RFC 8628 clients send form-encoded bodies; Docshelf's own tools send JSON. Both work.
-accept_form_bodies("device.DeviceCode")
-accept_form_bodies("device.DeviceToken")
-
-
 @blp.route("/code/")
-class DeviceCode(MethodView):
+class DeviceCode(ApiView):
+    # Device login is how a tool without credentials gets some: both POSTs are anonymous by design;
+    # RFC 8628 clients send form-encoded bodies, Docshelf's own tools send JSON. Both work.
+    scopes = {"post": None}
+    anonymous = ("post",)
+    body_formats = (JSON, FORM)
+
     @blp.arguments(DeviceCodeRequestSchema)
     @blp.response(200, DeviceCodeSchema)
     @blp.errors(400)
@@ -96,7 +92,12 @@ class DeviceCode(MethodView):
 
 
 @blp.route("/token/")
-class DeviceToken(MethodView):
+class DeviceToken(ApiView):
+    scopes = {"post": None}
+    anonymous = ("post",)
+    body_formats = (JSON, FORM)
+    anonymous_rate_limit = False  # polled every few seconds by design
+
     @blp.arguments(DeviceTokenRequestSchema)
     @blp.response(200, DeviceTokenSchema)
     @blp.alt_response(

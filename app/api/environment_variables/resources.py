@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.environment_variables.schemas import EnvironmentVariableCreateSchema, EnvironmentVariableSchema
 from app.models import EnvironmentVariable
 from app.services import envvars as service
@@ -27,7 +26,9 @@ blp = Blueprint(
 
 
 @blp.route("/")
-class EnvironmentVariableList(MethodView):
+class EnvironmentVariableList(ApiView):
+    scopes = {"get": "envvars:read", "post": "envvars:write"}
+
     @blp.errors(401, 403, 404)
     @paginated(blp, EnvironmentVariableSchema)
     def get(self, project_slug: str) -> Any:
@@ -48,7 +49,9 @@ class EnvironmentVariableList(MethodView):
 
 
 @blp.route("/<int:environmentvariable_id>/")
-class EnvironmentVariableDetail(MethodView):
+class EnvironmentVariableDetail(ApiView):
+    scopes = {"get": "envvars:read", "delete": "envvars:write"}
+
     @blp.response(200, EnvironmentVariableSchema)
     @blp.errors(401, 403, 404)
     def get(self, project_slug: str, environmentvariable_id: int) -> EnvironmentVariable:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.integrations.schemas import (
     DeliverySchema,
     IntegrationCreateSchema,
@@ -37,7 +36,9 @@ def _integration(project_slug: str, integration_id: int) -> Integration:
 
 
 @blp.route("/")
-class IntegrationList(MethodView):
+class IntegrationList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+
     @blp.errors(401, 403, 404)
     @paginated(blp, IntegrationSchema)
     def get(self, project_slug: str) -> Any:
@@ -62,7 +63,9 @@ class IntegrationList(MethodView):
 
 
 @blp.route("/<int:integration_id>/")
-class IntegrationDetail(MethodView):
+class IntegrationDetail(ApiView):
+    scopes = {"get": "projects:read", "patch": "projects:write", "delete": "projects:write"}
+
     @blp.response(200, IntegrationSchema)
     @blp.errors(401, 403, 404)
     def get(self, project_slug: str, integration_id: int) -> Integration:
@@ -85,7 +88,9 @@ class IntegrationDetail(MethodView):
 
 
 @blp.route("/<int:integration_id>/regenerate_secret/")
-class IntegrationSecret(MethodView):
+class IntegrationSecret(ApiView):
+    scopes = {"post": "projects:write"}
+
     @blp.response(200, IntegrationWithSecretSchema)
     @blp.errors(401, 403, 404)
     def post(self, project_slug: str, integration_id: int) -> Integration:
@@ -96,7 +101,9 @@ class IntegrationSecret(MethodView):
 
 
 @blp.route("/<int:integration_id>/deliveries/")
-class DeliveryList(MethodView):
+class DeliveryList(ApiView):
+    scopes = {"get": "projects:read"}
+
     @blp.errors(401, 403, 404)
     @paginated(blp, DeliverySchema)
     def get(self, project_slug: str, integration_id: int) -> Any:
@@ -105,7 +112,9 @@ class DeliveryList(MethodView):
 
 
 @blp.route("/<int:integration_id>/deliveries/<int:delivery_id>/")
-class DeliveryDetail(MethodView):
+class DeliveryDetail(ApiView):
+    scopes = {"get": "projects:read"}
+
     @blp.response(200, DeliverySchema)
     @blp.errors(401, 403, 404)
     def get(self, project_slug: str, integration_id: int, delivery_id: int) -> IntegrationDelivery:

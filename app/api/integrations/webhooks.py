@@ -1,11 +1,11 @@
 """Receiving endpoints at Read the Docs' own URLs (/api/v2/webhook/...), anonymous by design.
 
 The sender proves it knows the integration's secret (GitHub: an HMAC of the raw body; GitLab and
-the generic API: the secret itself), so these routes skip the seam's maintainer check
-(``allow_anonymous_writes``) and the per-IP anonymous rate limit (GitHub and GitLab send every
+the generic API: the secret itself), so these views declare themselves open to anonymous callers
+(no maintainer check) and exempt from the per-IP anonymous rate limit (GitHub and GitLab send every
 customer's hooks from a few shared addresses); wrong secrets have a limit of their own
 (:mod:`app.security.webhook_guard`). GitHub and the generic API may send
-``application/x-www-form-urlencoded`` bodies (``accept_form_bodies``).
+``application/x-www-form-urlencoded`` bodies (declared in ``body_formats``).
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import request
-from flask.views import MethodView
 
-from app.api.access import allow_anonymous_writes
-from app.api.base import Blueprint, accept_form_bodies
+from app.api.base import FORM, JSON, ApiView, Blueprint
 from app.api.integrations.schemas import GenericWebhookSchema, WebhookResponseSchema
 from app.errors import ValidationError
 from app.security.webhook_guard import failures_limited
@@ -97,7 +95,12 @@ def _receive(
 
 
 @blp.route("/github/<project_slug>/<int:integration_id>/")
-class GitHubWebhook(MethodView):
+class GitHubWebhook(ApiView):
+    scopes = {"post": None}
+    anonymous = ("post",)
+    anonymous_rate_limit = False
+    body_formats = (JSON, FORM)
+
     @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
     @blp.response(200, WebhookResponseSchema)
     @blp.errors(400, 401, 403, 404)
@@ -114,7 +117,11 @@ class GitHubWebhook(MethodView):
 
 
 @blp.route("/gitlab/<project_slug>/<int:integration_id>/")
-class GitLabWebhook(MethodView):
+class GitLabWebhook(ApiView):
+    scopes = {"post": None}
+    anonymous = ("post",)
+    anonymous_rate_limit = False
+
     @blp.doc(requestBody={"content": {"application/json": {"schema": {"type": "object"}}}})
     @blp.response(200, WebhookResponseSchema)
     @blp.errors(400, 401, 403, 404)
@@ -131,7 +138,12 @@ class GitLabWebhook(MethodView):
 
 
 @blp.route("/<project_slug>/<int:integration_id>/")
-class GenericWebhook(MethodView):
+class GenericWebhook(ApiView):
+    scopes = {"post": None}
+    anonymous = ("post",)
+    anonymous_rate_limit = False
+    body_formats = (JSON, FORM)
+
     @blp.doc(
         requestBody={
             "content": {
@@ -188,9 +200,3 @@ def _apply(
     if note:
         outcome.notes.insert(0, note)
     return outcome.body(project)
-
-
-for _view in ("GitHubWebhook", "GitLabWebhook", "GenericWebhook"):
-    allow_anonymous_writes(f"incoming_webhooks.{_view}")
-for _view in ("GitHubWebhook", "GenericWebhook"):
-    accept_form_bodies(f"incoming_webhooks.{_view}")

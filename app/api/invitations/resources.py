@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.invitations.schemas import (
     AnswerSchema,
     InvitationQueryArgsSchema,
@@ -39,7 +38,9 @@ project_blp = Blueprint(
 
 
 @blp.route("/")
-class ReceivedList(MethodView):
+class ReceivedList(ApiView):
+    scopes = {"get": "projects:read"}
+
     @blp.arguments(InvitationQueryArgsSchema, location="query")
     @blp.errors(400, 401)
     @paginated(blp, InvitationSchema)
@@ -49,7 +50,9 @@ class ReceivedList(MethodView):
 
 
 @blp.route("/<int:invitation_id>/")
-class ReceivedDetail(MethodView):
+class ReceivedDetail(ApiView):
+    scopes = {"get": "projects:read"}
+
     @blp.response(200, InvitationSchema)
     @blp.errors(401, 404)
     def get(self, invitation_id: int) -> Invitation:
@@ -58,7 +61,9 @@ class ReceivedDetail(MethodView):
 
 
 @blp.route("/<int:invitation_id>/accept/")
-class Accept(MethodView):
+class Accept(ApiView):
+    scopes = {"post": "projects:write"}
+
     @blp.arguments(AnswerSchema)
     @blp.response(200, InvitationSchema)
     @blp.errors(401, 403, 404)
@@ -71,7 +76,9 @@ class Accept(MethodView):
 
 
 @blp.route("/<int:invitation_id>/decline/")
-class Decline(MethodView):
+class Decline(ApiView):
+    scopes = {"post": "projects:write"}
+
     @blp.arguments(AnswerSchema)
     @blp.response(200, InvitationSchema)
     @blp.errors(401, 403, 404)
@@ -83,7 +90,9 @@ class Decline(MethodView):
 
 
 @project_blp.route("/")
-class ProjectInvitationList(MethodView):
+class ProjectInvitationList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+
     @project_blp.arguments(InvitationQueryArgsSchema, location="query")
     @project_blp.errors(400, 401, 403, 404)
     @paginated(project_blp, ProjectInvitationSchema)
@@ -103,7 +112,9 @@ class ProjectInvitationList(MethodView):
 
 
 @project_blp.route("/<int:invitation_id>/")
-class ProjectInvitationDetail(MethodView):
+class ProjectInvitationDetail(ApiView):
+    scopes = {"get": "projects:read", "delete": "projects:write"}
+
     @project_blp.response(200, ProjectInvitationSchema)
     @project_blp.errors(401, 403, 404)
     def get(self, project_slug: str, invitation_id: int) -> Invitation:

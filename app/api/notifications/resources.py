@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
-
 from app import auth
-from app.api.base import Blueprint, paginated
+from app.api.base import ApiView, Blueprint, paginated
 from app.api.notifications.schemas import (
     NotificationQueryArgsSchema,
     NotificationSchema,
@@ -33,7 +31,10 @@ def _target(project: Project, build_id: int | None) -> Build | None:
 
 @blp.route("/notifications/", defaults={"build_id": None}, endpoint="ProjectNotifications")
 @blp.route("/builds/<int:build_id>/notifications/", endpoint="BuildNotifications")
-class NotificationList(MethodView):
+class NotificationList(ApiView):
+    scopes = {"get": "projects:read"}
+    anonymous = ("get",)
+
     @blp.arguments(NotificationQueryArgsSchema, location="query")
     @blp.errors(400, 404)
     @paginated(blp, NotificationSchema)
@@ -46,7 +47,10 @@ class NotificationList(MethodView):
 @blp.route("/notifications/<int:notification_id>/", defaults={"build_id": None},
            endpoint="ProjectNotification")
 @blp.route("/builds/<int:build_id>/notifications/<int:notification_id>/", endpoint="BuildNotification")
-class NotificationDetail(MethodView):
+class NotificationDetail(ApiView):
+    scopes = {"get": "projects:read", "patch": "projects:write"}
+    anonymous = ("get",)
+
     @blp.response(200, NotificationSchema)
     @blp.errors(404)
     def get(self, project_slug: str, build_id: int | None, notification_id: int) -> Notification:

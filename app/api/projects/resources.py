@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth, policy
-from app.api.base import Blueprint, api_url, cacheable, expanded, paginated
+from app.api.base import ApiView, Blueprint, api_url, expanded, paginated
 from app.api.projects.schemas import (
     ProjectCreateSchema,
     ProjectQueryArgsSchema,
@@ -21,6 +20,10 @@ from app.models import Project
 from app.services import projects as service
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v3/projects", description="Projects")
+#: The representation's expandable paths (ProjectSchema, and the versions it embeds).
+PROJECT_EXPAND = (
+    "active_versions", "active_versions.last_build", "active_versions.last_build.config", "permissions"
+)
 
 
 def project_query() -> Any:
@@ -36,8 +39,11 @@ def load_project(slug: str) -> Project:
 
 
 @blp.route("/")
-class ProjectList(MethodView):
-    @cacheable
+class ProjectList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+    cached = ("get",)
+    expand = PROJECT_EXPAND
+
     @blp.arguments(ProjectQueryArgsSchema, location="query")
     @blp.errors(401)
     @paginated(blp, ProjectSchema)
@@ -60,8 +66,13 @@ class ProjectList(MethodView):
 
 
 @blp.route("/<project_slug>/")
-class ProjectDetail(MethodView):
-    @cacheable
+class ProjectDetail(ApiView):
+    scopes = {
+        "get": "projects:read", "patch": "projects:write", "put": "projects:write", "delete": "projects:write"
+    }
+    anonymous = cached = ("get",)
+    expand = PROJECT_EXPAND
+
     @blp.response(200, ProjectSchema)
     @blp.errors(404)
     def get(self, project_slug: str) -> Project:
@@ -94,8 +105,11 @@ class ProjectDetail(MethodView):
 
 
 @blp.route("/<project_slug>/superproject/")
-class ProjectSuperproject(MethodView):
-    @cacheable
+class ProjectSuperproject(ApiView):
+    scopes = {"get": "projects:read"}
+    anonymous = cached = ("get",)
+    expand = PROJECT_EXPAND
+
     @blp.response(200, ProjectSchema)
     @blp.alt_response(404, description="No such project, or it is not a subproject")
     def get(self, project_slug: str) -> Project:
@@ -107,7 +121,9 @@ class ProjectSuperproject(MethodView):
 
 
 @blp.route("/<project_slug>/sync-versions/")
-class ProjectSyncVersions(MethodView):
+class ProjectSyncVersions(ApiView):
+    scopes = {"post": "projects:write"}
+
     @blp.response(202, SyncVersionsSchema)
     @blp.alt_response(400, description="The project cannot sync versions")
     @blp.errors(401, 403)

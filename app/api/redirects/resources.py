@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.redirects.schemas import RedirectCreateSchema, RedirectSchema, RedirectUpdateSchema
 from app.models import Redirect
 from app.services import redirects as service
@@ -23,7 +22,10 @@ blp = Blueprint(
 
 
 @blp.route("/")
-class RedirectList(MethodView):
+class RedirectList(ApiView):
+    scopes = {"get": "projects:read", "post": "redirects:write"}
+    anonymous = ("get",)
+
     @blp.errors(404)
     @paginated(blp, RedirectSchema)
     def get(self, project_slug: str) -> Any:
@@ -41,7 +43,15 @@ class RedirectList(MethodView):
 
 
 @blp.route("/<int:redirect_id>/")
-class RedirectDetail(MethodView):
+class RedirectDetail(ApiView):
+    scopes = {
+        "get": "projects:read",
+        "put": "redirects:write",
+        "patch": "redirects:write",
+        "delete": "redirects:write",
+    }
+    anonymous = ("get",)
+
     @blp.response(200, RedirectSchema)
     @blp.errors(404)
     def get(self, project_slug: str, redirect_id: int) -> Redirect:

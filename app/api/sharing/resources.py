@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 from sqlalchemy import select
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.invitations.resources import created
 from app.api.invitations.schemas import ProjectInvitationSchema
 from app.api.sharing.schemas import GrantSchema, MaintainerSchema, UsernameSchema
@@ -36,7 +35,10 @@ grants_blp = Blueprint(
 
 
 @maintainers_blp.route("/")
-class MaintainerList(MethodView):
+class MaintainerList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+    anonymous = ("get",)
+
     @maintainers_blp.errors(404)
     @paginated(maintainers_blp, MaintainerSchema)
     def get(self, project_slug: str) -> Any:
@@ -61,7 +63,10 @@ class MaintainerList(MethodView):
 
 
 @maintainers_blp.route("/<username>/")
-class MaintainerDetail(MethodView):
+class MaintainerDetail(ApiView):
+    scopes = {"get": "projects:read", "delete": "projects:write"}
+    anonymous = ("get",)
+
     @maintainers_blp.response(200, MaintainerSchema)
     @maintainers_blp.errors(404)
     def get(self, project_slug: str, username: str) -> User:
@@ -78,7 +83,9 @@ class MaintainerDetail(MethodView):
 
 
 @grants_blp.route("/")
-class GrantList(MethodView):
+class GrantList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+
     @grants_blp.errors(401, 403, 404)
     @paginated(grants_blp, GrantSchema)
     def get(self, project_slug: str) -> Any:
@@ -97,7 +104,9 @@ class GrantList(MethodView):
 
 
 @grants_blp.route("/<username>/")
-class GrantDetail(MethodView):
+class GrantDetail(ApiView):
+    scopes = {"get": "projects:read", "delete": "projects:write"}
+
     @grants_blp.response(200, GrantSchema)
     @grants_blp.errors(401, 403, 404)
     def get(self, project_slug: str, username: str) -> ProjectReadGrant:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, expanded, paginated
+from app.api.base import ApiView, Blueprint, api_url, expanded, paginated
+from app.api.projects.resources import PROJECT_EXPAND
 from app.api.subprojects.schemas import SubprojectCreateSchema, SubprojectSchema
 from app.models import Project, ProjectRelationship
 from app.services import subprojects as service
@@ -19,6 +19,8 @@ blp = Blueprint(
     url_prefix="/api/v3/projects/<project_slug>/subprojects",
     description="Subproject relationships",
 )
+#: The embedded child project's expandable paths.
+SUBPROJECT_EXPAND = tuple(f"child.{path}" for path in PROJECT_EXPAND)
 
 
 def _load(parent: Project, alias: str) -> ProjectRelationship:
@@ -33,7 +35,11 @@ def _load(parent: Project, alias: str) -> ProjectRelationship:
 
 
 @blp.route("/")
-class SubprojectList(MethodView):
+class SubprojectList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+    anonymous = ("get",)
+    expand = SUBPROJECT_EXPAND
+
     @blp.errors(404)
     @paginated(blp, SubprojectSchema)
     def get(self, project_slug: str) -> Any:
@@ -62,7 +68,11 @@ class SubprojectList(MethodView):
 
 
 @blp.route("/<alias_slug>/")
-class SubprojectDetail(MethodView):
+class SubprojectDetail(ApiView):
+    scopes = {"get": "projects:read", "delete": "projects:write"}
+    anonymous = ("get",)
+    expand = SUBPROJECT_EXPAND
+
     @blp.response(200, SubprojectSchema)
     @blp.errors(404)
     def get(self, project_slug: str, alias_slug: str) -> ProjectRelationship:

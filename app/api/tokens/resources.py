@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated, requires_scope
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.tokens.schemas import TokenCreatedSchema, TokenCreateSchema, TokenSchema
 from app.models import ApiToken
 from app.services import tokens as service
@@ -22,15 +21,16 @@ blp = Blueprint("tokens", __name__, url_prefix="/api/v3/tokens", description="AP
 
 
 @blp.route("/")
-class TokenList(MethodView):
-    @requires_scope("tokens", project_free=True)
+class TokenList(ApiView):
+    scopes = {"get": "tokens", "post": "tokens"}
+    project_free = ("get", "post")
+
     @blp.errors(401, 403)
     @paginated(blp, TokenSchema)
     def get(self) -> Any:
         """List your API tokens (a token lists only those no wider than itself)"""
         return service.tokens_query(*auth.require_token_manager())
 
-    @requires_scope("tokens", project_free=True)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
     @blp.errors(400, 401)
@@ -51,8 +51,10 @@ class TokenList(MethodView):
 
 
 @blp.route("/<int:token_id>/")
-class TokenDetail(MethodView):
-    @requires_scope("tokens", project_free=True)
+class TokenDetail(ApiView):
+    scopes = {"get": "tokens", "delete": "tokens"}
+    project_free = ("get", "delete")
+
     @blp.response(200, TokenSchema)
     @blp.errors(401, 403)
     @blp.alt_response(404, description="No such token of yours")
@@ -61,7 +63,6 @@ class TokenDetail(MethodView):
         user, within = auth.require_token_manager()
         return service.get_token(user, token_id, within)
 
-    @requires_scope("tokens", project_free=True)
     @blp.response(204)
     @blp.errors(401, 403)
     @blp.alt_response(404, description="No such token of yours")

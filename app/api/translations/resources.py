@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask.views import MethodView
-
 from app import auth
-from app.api.base import Blueprint, expanded, paginated
+from app.api.base import ApiView, Blueprint, expanded, paginated
+from app.api.projects.resources import PROJECT_EXPAND
 from app.api.projects.schemas import ProjectSchema
 from app.services import translations as service
 
@@ -24,7 +23,11 @@ blp = Blueprint(
 
 
 @blp.route("/")
-class TranslationList(MethodView):
+class TranslationList(ApiView):
+    scopes = {"get": "projects:read"}
+    anonymous = ("get",)
+    expand = PROJECT_EXPAND
+
     @blp.errors(404)
     @paginated(blp, ProjectSchema)
     def get(self, project_slug: str) -> Any:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 
 from app import auth
-from app.api.base import Blueprint, api_url, paginated
+from app.api.base import ApiView, Blueprint, api_url, paginated
 from app.api.webhooks.schemas import (
     WebhookCreatedSchema,
     WebhookCreateSchema,
@@ -33,7 +32,9 @@ blp = Blueprint(
 
 
 @blp.route("/")
-class WebhookList(MethodView):
+class WebhookList(ApiView):
+    scopes = {"get": "projects:read", "post": "projects:write"}
+
     @blp.errors(401, 403, 404)
     @paginated(blp, WebhookSchema)
     def get(self, project_slug: str) -> Any:
@@ -51,7 +52,9 @@ class WebhookList(MethodView):
 
 
 @blp.route("/<int:webhook_id>/")
-class WebhookDetail(MethodView):
+class WebhookDetail(ApiView):
+    scopes = {"get": "projects:read", "patch": "projects:write", "delete": "projects:write"}
+
     @blp.response(200, WebhookSchema)
     @blp.errors(401, 403, 404)
     def get(self, project_slug: str, webhook_id: int) -> Webhook:
@@ -75,7 +78,9 @@ class WebhookDetail(MethodView):
 
 
 @blp.route("/<int:webhook_id>/deliveries/")
-class WebhookDeliveryList(MethodView):
+class WebhookDeliveryList(ApiView):
+    scopes = {"get": "projects:read"}
+
     @blp.errors(401, 403, 404)
     @paginated(blp, WebhookDeliverySchema)
     def get(self, project_slug: str, webhook_id: int) -> Any:

@@ -1,0 +1,158 @@
+"""The one request pipeline: what runs before a view, in which order, for each origin.
+
+The docs-origin split (:func:`app.serving.origin.split_origins`) runs ahead of everything, so nothing
+of the app runs for a request it refuses or redirects. Then :func:`begin` decides once which origin
+the request belongs to, binds the API view's declared policy (:class:`app.api.views.ApiView`) to
+it, and runs that origin's chain:
+
+* the API (``/api/``): request id → input guard → authenticate → authorize → rate limit →
+  idempotency → an answer from the read cache;
+* browser pages: request id → rate limit (failed logins count);
+* built docs: request id → ``<project>.<DOCS_DOMAIN>`` hosts answered from that project's docs.
+
+The rate-limit step is Flask-Limiter's own ``before_request`` hook (its documented way of counting,
+which its deductions after the response rely on), so the chains are two hooks around it:
+:func:`begin` up to authorization, :func:`finish` from idempotency on. :func:`install` registers
+every request hook of the app, in this order; nothing else registers one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Response
+
+from app import auth
+from app.api import access, browsable, response_cache
+from app.api.views import policy_of
+from app.security import idempotency, inputs, ratelimit, route
+from app.security.logging import assign_request_id
+from app.security.principal import refuse_query_credentials
+from app.serving.docs import host_dispatch
+from app.serving.origin import is_docs_host
+
+#: Every path of the API (v3, and the webhook receivers at Read the Docs' v2 URLs).
+API_PREFIX = "/api/"
+
+#: Per-request values kept on ``g``. An app context can outlive one request (tests, the CLI), so
+#: each request starts by dropping them instead of trusting a fresh ``g``.
+REQUEST_KEYS = (
+    "auth_via",
+    "csrf_error",
+    "current_principal",
+    "current_token",
+    "current_user",
+    "docs_viewer",
+    "flex_spec",
+    "idempotency",
+    "public_base",
+    "request_id",
+    "wants_html",
+    "writable_project",
+    *response_cache.REQUEST_KEYS,
+    *route.REQUEST_KEYS,
+)
+
+Step = Callable[[], Response | None]
+
+
+def _origin() -> str:
+    """The one place a request's origin is decided (the docs origin's host, else the path)."""
+    if is_docs_host(request.host):
+        return route.DOCS
+    return route.API if request.path.startswith(API_PREFIX) else route.WEB
+
+
+# --- the API's steps ------------------------------------------------------------------------------
+
+
+def guard_input() -> None:
+    inputs.check_request()
+
+
+def authenticate() -> None:
+    """Build the principal once (a bad credential is a 401 on every route, whatever the view needs).
+
+    A GET the read cache can answer skips it: the stored answer was computed for this credential,
+    whose authentication the cache remembers (revocation and expiry included).
+    """
+    if response_cache.begin():
+        return
+    refuse_query_credentials()
+    auth.load_user()
+    response_cache.authenticated()
+
+
+def authorize() -> None:
+    """What the view declared, before its arguments are parsed (no view: the 404/405 handlers check)."""
+    policy = route.policy()
+    if policy is None or response_cache.hit():
+        return
+    access.authorize(policy)
+
+
+def make_idempotent() -> Response | None:
+    policy = route.policy()
+    if policy is None or not policy.idempotent:
+        return None
+    return idempotency.before_request()
+
+
+API_BEFORE_LIMITS: tuple[Step, ...] = (guard_input, authenticate, authorize)
+API_AFTER_LIMITS: tuple[Step, ...] = (make_idempotent, response_cache.serve)
+WEB_BEFORE_LIMITS: tuple[Step, ...] = ()
+DOCS_BEFORE_LIMITS: tuple[Step, ...] = (host_dispatch,)
+
+_BEFORE_LIMITS = {route.API: API_BEFORE_LIMITS, route.WEB: WEB_BEFORE_LIMITS, route.DOCS: DOCS_BEFORE_LIMITS}
+_AFTER_LIMITS = {route.API: API_AFTER_LIMITS}
+
+
+def _run(steps: tuple[Step, ...]) -> Response | None:
+    for step in steps:
+        answer = step()
+        if answer is not None:
+            return answer
+    return None
+
+
+def begin() -> Response | None:
+    """Request id and audit origin for every request, then the origin's chain up to the rate limit."""
+    for key in REQUEST_KEYS:
+        g.pop(key, None)
+    assign_request_id()
+    auth.begin_request()  # the audit log's origin of this request's changes
+    origin = _origin()
+    policy = None
+    if origin == route.API and request.endpoint is not None:
+        policy = policy_of(current_app.view_functions.get(request.endpoint), request.method)
+    route.bind(origin, policy)
+    return _run(_BEFORE_LIMITS[origin])
+
+
+def finish() -> Response | None:
+    """The origin's chain after the rate limit."""
+    return _run(_AFTER_LIMITS.get(route.origin() or "", ()))
+
+
+def _request_id_header(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    return response
+
+
+def _end(error: BaseException | None) -> None:
+    auth.end_request()
+
+
+def install(app: Flask) -> None:
+    """Register the pipeline. ``after_request`` hooks run in reverse: the idempotency record is taken
+    from the view's answer, the rate-limit and request-id headers are added to it, and the browsable
+    API turns the finished response into a page last."""
+    app.after_request(browsable.after_request)
+    app.before_request(begin)
+    app.after_request(_request_id_header)
+    app.teardown_request(_end)
+    ratelimit.init_app(app)
+    app.before_request(finish)
+    app.after_request(idempotency.after_request)
