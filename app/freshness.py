@@ -82,8 +82,8 @@ class Generation:
     def _redis(self) -> Redis | None:
         if time.monotonic() < self._down_until:
             return None
-        # Always the app's Redis, the embedded one included (started if this process has not yet): a
-        # write that nobody is told about would leave other processes answering from stale memory.
+        # Always the app's own Redis (the one every process of a deployment shares): a write that
+        # nobody is told about would leave other processes answering from stale memory.
         return get_redis(self._app)
 
     def _channel(self, redis: Redis) -> str:

@@ -175,7 +175,7 @@ def begin() -> bool:
 
     Otherwise, leave what :func:`authenticated` and the view need to store the answer.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app
     cache = cache_for(app)
     if cache is None or not _cacheable_request():
         return False

@@ -92,7 +92,7 @@ def _policies(cls: type[ApiView]) -> dict[str, ViewPolicy]:
     methods = {m.lower() for m in (cls.methods or ())}
     if not methods:
         return {}  # a base shared by views (their declarations), not a view itself
-    declared = cls.__dict__.get("scopes", getattr(cls, "scopes", None))
+    declared = getattr(cls, "scopes", None)
     if not isinstance(declared, Mapping):
         raise TypeError(f"{name} must declare `scopes`: the scope each of its methods needs")
     if set(declared) != methods:
