@@ -23,6 +23,7 @@ from app import storage
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Integration, Project, Version
+from app.models.version import find_version
 from app.services import projects
 from app.services.builds import trigger_build
 from app.services.sync import Ref, follow_ref, stable_candidate
@@ -129,16 +130,12 @@ def generic_changes(
     """Read the Docs' generic API: the named branches (or tags), else the default branch (``latest``)."""
     names = [_name(b, "branches") for b in branches]
     if not names:
-        latest = _version(project, "latest")
+        latest = find_version(project, "latest")
         default = (
             project.default_branch or default_branch or (latest.identifier if latest is not None else "")
         )
         names = [default] if default else []
     return [RefChange(name, None) for name in names]
-
-
-def _version(project: Project, slug: str) -> Version | None:
-    return db.session.scalar(select(Version).where(Version.project_id == project.id, Version.slug == slug))
 
 
 def apply_changes(

@@ -20,12 +20,11 @@ from packaging.version import Version as PackagingVersion
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.api.builds.schemas import BuildSchema
-from app.api.projects.schemas import ProjectSchema
-from app.api.versions.schemas import VersionSchema
 from app.extensions import db
 from app.models import Build, Project, Version
+from app.models.version import find_version
 from app.problems import problem
+from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepresentation
 from app.serving import access, listing, paths, responses
 from app.serving.resolver import (
     default_version_slug,
@@ -40,6 +39,9 @@ bp = Blueprint("addons", __name__)
 
 SCRIPT = "docshelf-addons.js"
 SUPPORTED_API_VERSIONS = (1,)
+#: The API's representations without its query conventions: ``?fields=``/``?expand=`` on this URL
+#: are not the API's to apply (a pruned project would lose the ``urls`` this module fills in).
+_PROJECT, _VERSION, _BUILD = ProjectRepresentation(), VersionRepresentation(), BuildRepresentation()
 
 
 @dataclass
@@ -123,7 +125,7 @@ def _from_url(url: str) -> Where | None:
         return None
     site = unresolve(top, rest, root)
     project = site.project or site.owner
-    version = _version(project, site.version_slug) if site.version_slug else None
+    version = find_version(project, site.version_slug) if site.version_slug else None
     filename = "/" + site.filename if site.filename is not None and version is not None else None
     return Where(project, version, filename, owner=site.owner, base=origin + site.root)
 
@@ -132,22 +134,18 @@ def _from_slugs(project_slug: str | None, version_slug: str | None) -> Where | N
     project = get_project(project_slug) if project_slug else None
     if project is None:
         return None
-    return Where(project, _version(project, version_slug) if version_slug else None, None)
-
-
-def _version(project: Project, slug: str) -> Version | None:
-    return db.session.scalar(select(Version).where(Version.project_id == project.id, Version.slug == slug))
+    return Where(project, find_version(project, version_slug) if version_slug else None, None)
 
 
 def _dump_project(project: Project, url: str) -> dict[str, Any]:
-    data: dict[str, Any] = ProjectSchema().dump(project)
+    data: dict[str, Any] = _PROJECT.dump(project)
     data.pop("_links", None)
     data["urls"]["documentation"] = url
     return data
 
 
 def _dump_version(version: Version, url: str) -> dict[str, Any]:
-    data: dict[str, Any] = VersionSchema().dump(version)
+    data: dict[str, Any] = _VERSION.dump(version)
     data.pop("_links", None)
     data["urls"]["documentation"] = url
     return data
@@ -164,7 +162,7 @@ def _current_build(version: Version | None) -> dict[str, Any] | None:
     )
     if build is None:
         return None
-    data: dict[str, Any] = BuildSchema().dump(build)
+    data: dict[str, Any] = _BUILD.dump(build)
     data.pop("_links", None)
     return data
 

@@ -144,3 +144,13 @@ def test_the_client_script_is_served(client):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
     assert "non-latest-version-warning" in response.text and "ETag" in response.headers
+
+
+def test_the_apis_query_conventions_do_not_apply(client, sites):
+    """``fields``/``omit``/``expand`` are the API's: here they neither prune the answer nor fail it."""
+    plain = addons(client, **{"project-slug": "shelf-sphinx", "version-slug": "1.0"})
+    for extra in ({"fields": "id"}, {"omit": "urls"}, {"expand": "active_versions,permissions,config"}):
+        data = addons(client, **{"project-slug": "shelf-sphinx", "version-slug": "1.0"}, **extra)
+        assert data == plain
+    assert "active_versions" not in plain["projects"]["current"]
+    assert plain["projects"]["current"]["urls"]["documentation"] == "http://docs.localhost/docs/shelf-sphinx/en/latest/"

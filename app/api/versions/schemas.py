@@ -4,58 +4,17 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.base import BoolArg, ExpandNested, FlexSchema, api_url, docs_site_url, docs_url, site_url
+from app.api.base import BoolArg, ExpandNested, FlexSchema
 from app.api.builds.schemas import BuildSchema
-from app.models import Version
 from app.models.project import PRIVACY_LEVELS
-from app.models.version import DOWNLOAD_FORMATS, VERSION_TYPES
-from app.security.url_credentials import without_userinfo
+from app.models.version import VERSION_TYPES
+from app.schemas import VersionRepresentation
 
 
-class VersionSchema(FlexSchema):
-    id = fields.Integer()
-    slug = fields.String()
-    verbose_name = fields.String()
-    identifier = fields.String()
-    ref = fields.String(allow_none=True)
-    built = fields.Boolean()
-    active = fields.Boolean()
-    hidden = fields.Boolean()
-    type = fields.String()
-    privacy_level = fields.String()
-    aliases = fields.Method("get_aliases")
-    downloads = fields.Method("get_downloads")
-    urls = fields.Method("get_urls")
-    _links = fields.Method("get_links", data_key="_links")
+class VersionSchema(FlexSchema, VersionRepresentation):
+    """A version as :mod:`app.schemas` represents it, plus what the API expands on request."""
+
     last_build = ExpandNested(BuildSchema, allow_none=True)
-
-    def get_aliases(self, version: Version) -> list[dict[str, str]]:
-        return []
-
-    def get_downloads(self, version: Version) -> dict[str, str]:
-        p = version.project
-        return {
-            fmt: docs_site_url("_", "downloads", p.slug, p.language, version.slug, fmt)
-            for fmt in DOWNLOAD_FORMATS
-            if fmt in (version.built_formats or [])
-        }
-
-    def get_urls(self, version: Version) -> dict[str, object]:
-        p = version.project
-        vcs_ref = version.ref or version.identifier or version.verbose_name
-        return {
-            "documentation": docs_url(p, version.slug),
-            "vcs": f"{without_userinfo(p.repository_url).removesuffix('.git')}/tree/{vcs_ref}",
-            "dashboard": {"edit": site_url("dashboard", p.slug, "version", version.slug, "edit")},
-        }
-
-    def get_links(self, version: Version) -> dict[str, str]:
-        p = version.project.slug
-        return {
-            "_self": api_url("projects", p, "versions", version.slug),
-            "builds": api_url("projects", p, "versions", version.slug, "builds"),
-            "project": api_url("projects", p),
-        }
 
 
 class VersionQueryArgsSchema(Schema):
