@@ -6,7 +6,6 @@ Every resource package imports from here and nowhere else for these concerns.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import flask_smorest
@@ -22,6 +21,7 @@ from app.api.flex import ExpandMethod, ExpandNested, FlexNested, FlexSchema, cur
 from app.api.links import api_url, docs_site_url, docs_url, public_base, site_url
 from app.api.pagination import paginate_query, paginated
 from app.api.views import FORM, JSON, ApiView, form_body_allowed
+from app.schemas.fields import UTCDateTimeField
 
 __all__ = [
     "Api",
@@ -146,17 +146,6 @@ def current_user_or_none() -> Any:
     from app.auth import load_user
 
     return load_user() if has_request_context() else None
-
-
-class UTCDateTimeField(fields.DateTime):
-    """ISO-8601 UTC with a trailing ``Z``, as Read the Docs serialises datetimes."""
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return datetime.isoformat(value.astimezone(UTC)).replace("+00:00", "Z")
 
 
 _TRUE = {"true", "True", "1"}
