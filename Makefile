@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test worker migrate revision lint bench openapi clean
+.PHONY: run test worker migrate revision lint bench fuzz openapi clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test  ## benchmarks; each figure a ratio against a baseline of the same run
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+fuzz: $(VENV)/.installed-test  ## schemathesis against a live docshelf up, 2 concurrent workers (10 minutes)
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
 openapi: $(VENV)/.installed
 	$(BIN)/docshelf openapi print
