@@ -51,4 +51,4 @@ def init_api(app: Flask) -> None:
         audit,
     ):
         api.register_blueprint(blueprint)
-    openapi_ui.init_app(app)
+    openapi_ui.init_app(app, api)

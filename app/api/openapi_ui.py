@@ -9,10 +9,17 @@ declares its policy the same way.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, json, render_template_string, send_from_directory
 
 from app.api.views import ApiView
+
+if TYPE_CHECKING:
+    from app.api.base import Api
+
+#: Where the app keeps the Api whose document this serves.
+EXTENSION = "docshelf.api"
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "swagger-ui")
 
@@ -38,11 +45,9 @@ class _Documentation(ApiView):
 class Document(_Documentation):
     def get(self) -> Response:
         """The OpenAPI document, as flask-smorest writes it"""
-        from app.api import api
-
-        return current_app.response_class(
-            json.dumps(api.spec.to_dict(), indent=2, sort_keys=False), mimetype="application/json"
-        )
+        spec = current_app.extensions[EXTENSION].spec.to_dict()
+        body = json.dumps(spec, indent=2, sort_keys=False)
+        return current_app.response_class(body, mimetype="application/json")
 
 
 class Page(_Documentation):
@@ -60,5 +65,6 @@ bp.add_url_rule("/api/v3/docs/", view_func=Page.as_view("page"))
 bp.add_url_rule("/api/v3/docs/assets/<path:filename>", view_func=Asset.as_view("asset"))
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, api: Api) -> None:
+    app.extensions[EXTENSION] = api  # handed over, not imported: app.api imports this module
     app.register_blueprint(bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import Schema, fields
 
 from app.models import Build
 from app.models.build import STATE_NAMES
@@ -11,9 +11,6 @@ from app.urls import api_url, site_url
 
 
 class BuildRepresentation(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
     id = fields.Integer()
     version = fields.String(attribute="version_slug")
     project = fields.Method("get_project")

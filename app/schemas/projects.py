@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import Schema, fields
 
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
 from app.models import Project
@@ -22,9 +22,6 @@ def project_ref(project: Project | None) -> dict[str, Any] | None:
 
 
 class ProjectRepresentation(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
     id = fields.Integer()
     name = fields.String()
     slug = fields.String()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import Schema, fields
 
 from app.models import Version
 from app.models.version import DOWNLOAD_FORMATS
@@ -11,9 +11,6 @@ from app.urls import api_url, docs_site_url, docs_url, site_url
 
 
 class VersionRepresentation(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
     id = fields.Integer()
     slug = fields.String()
     verbose_name = fields.String()
