@@ -41,8 +41,7 @@ def new_api_key() -> str:
 
 #: Secrets shared with another system (webhook signing keys, integration tokens): stored encrypted,
 #: shown once, and bounded so they fit the headers and forms that carry them. Anyone may send a
-#: webhook with a guess, so a chosen secret has at least 32 characters (a generated one has 43; a
-#: one-character secret was accepted before issue 13).
+#: webhook with a guess, so a chosen secret has at least 32 characters (a generated one has 43).
 MIN_SHARED_SECRET_LENGTH = 32
 MAX_SHARED_SECRET_LENGTH = 255
 

@@ -1,4 +1,4 @@
-"""The build environment for a ``build.tools.python`` other than the worker's own (issue 21).
+"""The build environment for a ``build.tools.python`` other than the worker's own.
 
 The worker's packages (Sphinx, MkDocs, pip) are built for its own Python and would break another
 version, so this venv does not see them: it is made by the chosen interpreter itself, inside the

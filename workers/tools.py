@@ -1,5 +1,5 @@
 """The tools a build can ask for, as Read the Docs' build image offers them: ``build.tools.python``, and
-``asdf`` and ``uv`` in the sandbox (issue 21).
+``asdf`` and ``uv`` in the sandbox.
 
 Docshelf installs no interpreters: the worker host offers some (``DOCSHELF_BUILD_PYTHONS``, or the
 ``python3.X`` executables on its PATH, plus the worker's own) and a build gets the one it asks for, or the
@@ -80,7 +80,7 @@ def discover_pythons() -> dict[str, str]:
 
 @cache
 def _discover(search_path: str) -> tuple[tuple[str, str], ...]:
-    """Once per worker process and PATH: listing the PATH's directories costs a build ~50 ms."""
+    """Once per worker process and PATH: a build should not pay for listing the PATH's directories."""
     found: dict[str, str] = {}
     for directory in search_path.split(os.pathsep):
         try:

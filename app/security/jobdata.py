@@ -1,8 +1,8 @@
 """RQ job payloads that decode without running code.
 
 RQ stores a job's function name, arguments, ``meta`` and result pickled, and unpickling runs whatever
-the pickle names (``__reduce__`` → ``os.system``). Anyone who can write to Redis (issue 12: a build
-reaching the embedded server's socket) would run code in every process that reads a job: the worker
+the pickle names (``__reduce__`` → ``os.system``). Anyone who can write to Redis (a build reaching
+the embedded server's socket, say) would run code in every process that reads a job: the worker
 dequeuing it and the web process checking a build's job status. Docshelf's jobs only carry ids,
 strings, numbers and plain containers, which pickle encodes without naming any class, so payloads
 are still written by :mod:`pickle` (existing jobs and RQ's own tools read them unchanged) but read

@@ -2,7 +2,7 @@
 
 The web and worker processes carry the secret key, the database URL and the Redis password in their
 environment. Any process of the same user may read ``/proc/<pid>/environ`` or ``/proc/<pid>/mem`` of
-a dumpable process (issue 12: a build running as the worker's user did). ``PR_SET_DUMPABLE`` 0 makes
+a dumpable process (a build running as the worker's user could). ``PR_SET_DUMPABLE`` 0 makes
 those files root's, forbids ptrace by the same user and core dumps. It is inherited through fork
 (RQ's work horses, gunicorn's workers) and reset by exec, so commands a process runs are unaffected.
 """

@@ -46,10 +46,6 @@ def split(url: str) -> tuple[str, str | None, str | None]:
     return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host)), None, unquote(password)
 
 
-def has_secret(url: str) -> bool:
-    return masked(url) != url
-
-
 def masked(url: str) -> str:
     """The URL as it may be shown anywhere: secret user information replaced by ``***``."""
     if "://" not in url:

@@ -32,13 +32,9 @@ from app.urls import docs_url, site_url
 MAX_URL_LENGTH = 1024
 MAX_PAYLOAD_LENGTH = 20_000
 MAX_WEBHOOKS_PER_PROJECT = 20
-#: Read the Docs' substitution names (``organization.*`` has no meaning here).
-TEMPLATE_VARIABLES = (
-    "event", "build.id", "build.commit", "build.url", "build.docs_url", "build.start_date",
-    "project.slug", "project.name", "project.url", "version.slug", "version.name", "invoker.name",
-)
-#: What a template is rendered with when it is validated: quotes and backslashes included, so a
-#: template that only works for tame values is caught now rather than at the first real build.
+#: Read the Docs' substitution names (``organization.*`` has no meaning here) with what a template is
+#: rendered with when it is validated: quotes and backslashes included, so a template that only
+#: works for tame values is caught now rather than at the first real build.
 SAMPLE_VALUES = {
     "event": "build:passed",
     "build.id": "1",
