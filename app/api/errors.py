@@ -131,10 +131,19 @@ def raise_if_vanished(shown: Any, many: bool) -> None:
 VANISHED = "Not found: it was deleted by another request meanwhile."
 
 
+#: PostgreSQL's "this transaction lost a race" (deadlock_detected, serialization_failure): nothing is
+#: down, two requests locked the same rows in opposite orders and the server undid this one.
+_LOST_RACE = {"40P01", "40001"}
+
+
 def unavailable_response(error: Exception) -> Response:
     from app.extensions import db
 
     db.session.rollback()
+    if getattr(getattr(error, "orig", None), "sqlstate", None) in _LOST_RACE:
+        log.info("transaction lost a race, mapped to 409: %s", error)
+        return problem(409, "A concurrent request changed the same objects; nothing was done, retry.",
+                       category="retryable", retryable=True)
     log.warning("backing service unavailable: %s", error)
     return problem(503, "A backing service is unavailable; retry shortly.", headers={"Retry-After": "5"})
 
