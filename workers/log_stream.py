@@ -3,8 +3,9 @@
 Each command adds ``\\n$ <command>\\n``, its output as it arrives, and ``[exit code N, T s]``; a note adds
 the same at once. Output is streamed from the head of the command's :class:`OutputBuffer` (which only
 grows until it holds half the output limit); when a command's output overflows, the truncation marker
-and the buffer's tail are appended when it ends. Secrets are redacted before anything is stored, holding
-back as many characters as the longest secret could straddle between two chunks.
+and the buffer's tail are appended when it ends. Secrets are redacted before anything is stored, and a
+line is streamed once it is complete, so that neither a secret nor a redrawn progress bar is split
+between two chunks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import BuildLogChunk
+from workers.failure import collapse_redraws, last_drawing
 from workers.process import OutputBuffer
 
 
@@ -47,9 +49,8 @@ class LogStream:
 class CommandOutput:
     """One command's output as it arrives: the new part of the buffer's head, decoded and redacted."""
 
-    def __init__(self, clean: Callable[[str], str], holdback: int) -> None:
+    def __init__(self, clean: Callable[[str], str]) -> None:
         self.clean = clean
-        self.holdback = holdback
         self.buffer: OutputBuffer | None = None
         self.sent = 0
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -62,20 +63,22 @@ class CommandOutput:
             self.decoder.reset()
         data = buffer.head_since(self.sent)
         self.sent += len(data)
-        # Redact first, then hold back what could be the start of a secret the next chunk completes.
+        # Redact first, then hold back the unfinished last line: it may be the start of a secret the
+        # next chunk completes, or a progress bar the next chunk redraws (``\r``), which the log shows
+        # only as finally drawn. A line is never longer than the buffer's head, which is capped.
         text = self.clean(self.pending + self.decoder.decode(data, final))
-        keep = 0 if final else max(self.holdback - 1, 0)
-        if keep and len(text) <= keep:
-            self.pending = text
-            return ""
-        out, self.pending = (text[:-keep], text[-keep:]) if keep else (text, "")
-        return self._out(out, cleaned=True)
+        if final:
+            out, self.pending = text, ""
+        else:
+            end = text.rfind("\n") + 1
+            out, self.pending = text[:end], last_drawing(text[end:])
+        return self._out(collapse_redraws(out), cleaned=True)
 
     def closing(self, buffer: OutputBuffer, stop_message: str, exit_code: int | None, seconds: float) -> str:
         """What follows the streamed part when the command has ended."""
         text = self.new_text(buffer, final=True)
         if buffer.truncated:  # nothing was held back: the head was streamed up to its end
-            text += self._out(buffer.omission() + buffer.tail_text())
+            text += self._out(collapse_redraws(buffer.omission() + buffer.tail_text()))
         text += self._out(stop_message)
         if self.last != "\n":
             text += "\n"

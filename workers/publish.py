@@ -31,6 +31,8 @@ DOWNLOAD_EXTENSIONS = {"htmlzip": "zip", "pdf": "pdf", "epub": "epub"}
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the oldest date a zip entry can carry
+#: Pages the documentation tools add to every site, at its top (not counted as the author's pages).
+GENERATED_PAGES = frozenset({"404.html", "search.html", "genindex.html", "py-modindex.html"})
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Published:
 
     path: str
     files: int = 0
-    pages: int = 0  # the HTML pages among the files (Sphinx also writes sources, assets, search index)
+    pages: int = 0  # the documentation pages among the files (see is_page)
     downloads: list[str] = field(default_factory=list)  # the formats actually published
     skipped: Skipped = field(default_factory=Skipped)
 
@@ -56,6 +58,15 @@ class Published:
             text += (f" Left out {self.skipped.count} entries that are not regular files or directories "
                      f"(symbolic links, FIFOs, devices): {shown}{more}.")
         return text
+
+
+def is_page(relative: str) -> bool:
+    """Whether a published file is one of the documentation's pages, as its author counts them: HTML,
+    but not what the tools generate around the pages (Sphinx's index and search pages, a theme's 404
+    and search pages, HTML among Sphinx's ``_static/``, ``_sources/``, ``_images/``)."""
+    if not relative.endswith((".html", ".htm")) or relative in GENERATED_PAGES:
+        return False
+    return not any(part.startswith("_") for part in relative.split("/")[:-1])
 
 
 def download_name(project_slug: str, fmt: str) -> str:
@@ -144,7 +155,7 @@ def _copy_html(source: int, target: str, result: Published) -> None:
         finally:
             os.close(out)
         result.files += 1
-        if relative.endswith((".html", ".htm")):
+        if is_page(relative):
             result.pages += 1
 
 

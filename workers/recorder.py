@@ -15,6 +15,7 @@ from app.models import Build, BuildCommand
 from app.models.base import utcnow
 from app.services import build_health
 from app.services.build_control import cancel_requested
+from workers.failure import collapse_redraws, step_failed
 from workers.log_stream import CommandOutput, LogStream, heading, note_text
 from workers.process import CommandResult, Limits, OutputBuffer, run_command
 from workers.sandbox import Sandbox
@@ -170,7 +171,7 @@ class Recorder:
         db.session.flush()  # its id, for the chunks of its output
         self.log.append(heading(shown))
         db.session.commit()
-        live = CommandOutput(self.clean, max((len(s) for s in self.redact), default=0))
+        live = CommandOutput(self.clean)
 
         def progress(buffer: OutputBuffer) -> None:
             """Only the new output is written: an INSERT per second, never a rewrite of the whole."""
@@ -191,7 +192,7 @@ class Recorder:
             stop = f"\n[Docshelf stopped this command: the build hit its {self.timeout} s time limit.]\n"
         elif result.stopped == "cancelled":
             stop = "\n[Docshelf stopped this command: the build was cancelled.]\n"
-        cmd.output = self.clean(result.output + stop)
+        cmd.output = collapse_redraws(self.clean(result.output + stop))
         cmd.exit_code = result.exit_code
         cmd.end_time = utcnow()
         seconds = (cmd.end_time - cmd.start_time).total_seconds()
@@ -205,5 +206,18 @@ class Recorder:
         if result.stopped == "cancelled":
             raise BuildCancelled()
         if check and result.exit_code != 0:
-            raise BuildFailed(f"Command failed with exit code {result.exit_code}: {shown}")
+            # disk_path is the build's directory: file names in the error read as in the repository.
+            paths = (f"{self.disk_path}/checkout/", f"{self.disk_path}/") if self.disk_path else ()
+            raise BuildFailed(step_failed(step_name(description, shown), result.exit_code, cmd.output, paths))
         return result
+
+
+def step_name(description: str, shown: str) -> str:
+    """How an error names a step: Docshelf's own by their description ("Building html"); the project's
+    commands (``build.jobs``, ``build.commands``) and undescribed ones by their command line too."""
+    line = shown if len(shown) <= 120 else shown[:119] + "…"
+    if not description:
+        return f"The command `{line}`"
+    if description.startswith("build."):
+        return f"{description} `{line}`"
+    return description

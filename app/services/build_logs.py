@@ -55,7 +55,10 @@ def build_log(build: Build) -> tuple[str, int]:
         outcome = "succeeded" if build.success else "failed"
         if build.state == "cancelled":
             outcome = "was cancelled"
-        tail = f"\nBuild {outcome}." + (f" {build.error}" if build.error else "") + "\n"
+        ending = f"Build {outcome}." + (f" {build.error}" if build.error else "")
+        if build.state == "cancelled" and "cancelled" in (build.error or ""):
+            ending = str(build.error)  # "The build was cancelled ...": once is enough
+        tail = f"\n{ending}\n"
     if running is not None and body and not body.endswith("\n"):
         body += "\n"
     return head + body + tail, end

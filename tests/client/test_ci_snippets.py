@@ -79,7 +79,8 @@ def test_snippet_fails_with_the_failing_output(live_url: str, token: str, user: 
     code, out, err = _run(_snippets()["github"], live_url, token, "bad")
     assert code == 1
     assert "conf.py is broken on purpose" in out  # the log shows why
-    assert f"Build {Build.query.one().id} failed: Command failed" in err
+    assert f"Build {Build.query.one().id} failed: Building html failed (exit code 2): " in err
+    assert "RuntimeError: conf.py is broken on purpose" in err  # the cause, without opening the log
 
 
 def test_snippet_fails_on_a_refused_trigger(live_url: str, user: Any) -> None:

@@ -22,7 +22,7 @@ def _clean(text: str) -> str:
 def test_streamed_output_is_the_whole_output_whatever_the_chunking():
     raw = ("première ligne\n" + f"token={SECRET}\n" * 3 + "dernière\n").encode()
     for step in (1, 2, 3, 5, 7, 64):  # splits inside characters and inside the secret
-        buffer, out, got = OutputBuffer(1 << 20), CommandOutput(_clean, len(SECRET)), []
+        buffer, out, got = OutputBuffer(1 << 20), CommandOutput(_clean), []
         for at in range(0, len(raw), step):
             buffer.feed(raw[at:at + step])
             got.append(out.new_text(buffer))
@@ -32,7 +32,7 @@ def test_streamed_output_is_the_whole_output_whatever_the_chunking():
 
 
 def test_overflowing_output_keeps_head_marker_and_tail():
-    buffer, out = OutputBuffer(1024), CommandOutput(_clean, 0)
+    buffer, out = OutputBuffer(1024), CommandOutput(_clean)
     streamed = ""
     for i in range(200):
         buffer.feed(f"line {i:03d}\n".encode())
@@ -41,6 +41,20 @@ def test_overflowing_output_keeps_head_marker_and_tail():
     assert text.startswith("line 000\n") and "bytes of output truncated" in text
     assert text.endswith("line 199\n[exit code 1, 2.0 s]\n") and text.count("line 000") == 1
     assert text.replace("[exit code 1, 2.0 s]\n", "") == buffer.text()
+
+
+def test_progress_bars_are_logged_as_finally_drawn():
+    """rinohtype and pip redraw a line with carriage returns; the log keeps each line's last drawing,
+    however the redraws fall into chunks, and streams nothing of a line before it is complete."""
+    raw = ("Rendering 0%\rRendering 50%\r" + "Rendering 100%\r\n" + "\x1b[1mdone\x1b[0m\r\n").encode()
+    for step in (1, 4, 9, 100):
+        buffer, out, got = OutputBuffer(1 << 20), CommandOutput(_clean), []
+        for at in range(0, len(raw), step):
+            buffer.feed(raw[at:at + step])
+            got.append(out.new_text(buffer))
+        assert all(part == "" or part.endswith("\n") for part in got), step
+        text = "".join(got) + out.closing(buffer, "", 0, 0.1)
+        assert text == "Rendering 100%\n\x1b[1mdone\x1b[0m\n[exit code 0, 0.1 s]\n", step
 
 
 def test_a_follower_gets_the_log_exactly_once_while_the_build_runs(client, user, headers, make_repo,

@@ -126,9 +126,12 @@ class Builder(ABC):
                               "one file.")
         return None
 
-    def run(self, argv: list[str], description: str, cwd: str | None = None) -> None:
+    def run(self, argv: list[str], description: str, cwd: str | None = None,
+            shown_as: list[str] | None = None) -> None:
+        """``shown_as``: the command as the log should show it, when ``argv`` runs it through a
+        Docshelf wrapper whose module name would mean nothing to the reader."""
         self.ctx.rec.run(argv, cwd=cwd or self.ctx.checkout, env=self.ctx.env, description=description,
-                         display=self.ctx.shown(argv))
+                         display=self.ctx.shown(shown_as or argv))
 
 
 class CommandsBuilder(Builder):

@@ -13,9 +13,10 @@ class MkDocsBuilder(Builder):
     def build_html(self) -> None:
         assert self.config.configuration is not None
         # mkdocs_build is ``mkdocs build`` with the Docshelf plugin switched on (flyout, version warning).
-        argv = [self.ctx.python, "-m", "workers.integrations.mkdocs_build", "build", "--clean",
-                "--site-dir", self.html_dir,
+        args = ["build", "--clean", "--site-dir", self.html_dir,
                 "--config-file", os.path.join(self.ctx.checkout, self.config.configuration)]
         if self.config.fail_on_warning:
-            argv.append("--strict")
-        self.run(argv, "Building html")
+            args.append("--strict")
+        # The log shows Read the Docs' command line: the wrapper is Docshelf's business, not the reader's.
+        self.run([self.ctx.python, "-m", "workers.integrations.mkdocs_build", *args], "Building html",
+                 shown_as=[self.ctx.python, "-m", "mkdocs", *args])
