@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from app.config import Config, database_url
+from app.jsonprovider import OrjsonProvider
 
 
 def _secret_key(data_dir: str) -> str:
@@ -48,6 +49,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     )
 
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config.update(settings)
     proxies = int(settings.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:  # only then may X-Forwarded-* decide the client IP (rate limits) and the host (links)

@@ -22,11 +22,14 @@ from marshmallow import EXCLUDE, Schema, fields, missing
 from app.api.errors import raise_if_vanished
 from app.errors import ValidationError
 from app.security import route
+from app.urls import fixed_bases
 
 Path = tuple[str, ...]
 
 _path: ContextVar[Path] = ContextVar("flex_path", default=())
 _depth: ContextVar[int] = ContextVar("flex_depth", default=0)
+#: The request's spec while its response is serialised (each expandable field of each item asks).
+_dumping: ContextVar[FlexSpec | None] = ContextVar("flex_spec", default=None)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ def _allowed(asked: frozenset[Path]) -> frozenset[Path]:
 
 
 def current_spec() -> FlexSpec:
+    dumping = _dumping.get()
+    if dumping is not None:
+        return dumping
     if not has_request_context():
         return FlexSpec()
     spec = g.get("flex_spec")
@@ -174,15 +180,25 @@ class FlexSchema(Schema):
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         depth = _depth.get()
-        token = _depth.set(depth + 1)
+        if depth > 0:
+            return super().dump(obj, many=many)
+        spec = current_spec()
+        tokens = (_depth.set(1), _dumping.set(spec))
         try:
-            result = super().dump(obj, many=many)
+            with fixed_bases():  # one response: its URLs' bases and its spec are read once
+                result = super().dump(obj, many=many)
         except (AttributeError, TypeError):
-            if depth == 0:  # a related row deleted by another request meanwhile is a 404, not a 500
-                raise_if_vanished(obj, bool(self.many if many is None else many))
+            # a related row deleted by another request meanwhile is a 404, not a 500
+            raise_if_vanished(obj, bool(self.many if many is None else many))
             raise
         finally:
-            _depth.reset(token)
-        if depth == 0:
-            result = apply_fields_and_omit(result, current_spec())
-        return result
+            _dumping.reset(tokens[1])
+            _depth.reset(tokens[0])
+        return apply_fields_and_omit(result, spec)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """Plain attribute access for model objects (marshmallow's documented hook): its generic
+        lookup, which also walks dotted names and mappings, is kept for those."""
+        if "." in attr or isinstance(obj, dict):
+            return super().get_attribute(obj, attr, default)
+        return getattr(obj, attr, default)

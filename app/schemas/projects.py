@@ -21,6 +21,11 @@ def project_ref(project: Project | None) -> dict[str, Any] | None:
     return {"slug": project.slug, "_links": {"_self": api_url("projects", project.slug)}}
 
 
+#: The project's ``_links`` below its own URL, by path (the link's name has ``_`` for ``-``).
+PROJECT_LINKS = ("versions", "builds", "environmentvariables", "redirects", "subprojects", "superproject",
+                 "translations", "notifications", "sync-versions")
+
+
 class ProjectRepresentation(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -67,28 +72,20 @@ class ProjectRepresentation(Schema):
         return project_ref(p.main_language_project)
 
     def get_urls(self, p: Project) -> dict[str, str]:
+        page = site_url("projects", p.slug)
         return {
             "documentation": docs_url(p, p.default_version),
-            "home": p.homepage or site_url("projects", p.slug),
-            "builds": site_url("projects", p.slug, "builds"),
-            "versions": site_url("projects", p.slug, "versions"),
-            "downloads": site_url("projects", p.slug, "downloads"),
+            "home": p.homepage or page,
+            "builds": page + "builds/",
+            "versions": page + "versions/",
+            "downloads": page + "downloads/",
         }
 
     def get_users(self, p: Project) -> list[dict[str, str]]:
         return [{"username": u.username} for u in p.users]
 
     def get_links(self, p: Project) -> dict[str, str]:
-        s = p.slug
-        return {
-            "_self": api_url("projects", s),
-            "versions": api_url("projects", s, "versions"),
-            "builds": api_url("projects", s, "builds"),
-            "environmentvariables": api_url("projects", s, "environmentvariables"),
-            "redirects": api_url("projects", s, "redirects"),
-            "subprojects": api_url("projects", s, "subprojects"),
-            "superproject": api_url("projects", s, "superproject"),
-            "translations": api_url("projects", s, "translations"),
-            "notifications": api_url("projects", s, "notifications"),
-            "sync_versions": api_url("projects", s, "sync-versions"),
-        }
+        own = api_url("projects", p.slug)  # every link below it: joined once, not ten times
+        links = {"_self": own}
+        links.update((path.replace("-", "_"), f"{own}{path}/") for path in PROJECT_LINKS)
+        return links
