@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import Select, select, update
 
+from app import locks
 from app.crypto import hash_api_key, new_api_key
-from app.errors import NotFound, PermissionDenied, ValidationError
+from app.errors import AuthRequired, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models import ApiToken, Build, Project, User
 from app.models.base import utcnow
@@ -116,6 +117,14 @@ def create_token(
     if parent is not None and parent.user_id != (user.id if user is not None else None):
         raise PermissionDenied("A token can only create tokens for its own user.")
     check_not_wider(parent, scopes, project_ids, expires)
+    if parent is not None:
+        # Under the parent's row lock, which revoke_token takes too: a revocation either sees this child
+        # among the parent's children or happened first, and then the parent cannot create it.
+        locks.lock_rows(ApiToken, [parent.id])
+        db.session.refresh(parent, ["revoked"])
+        if parent.revoked:
+            db.session.rollback()
+            raise AuthRequired("Invalid token.")
     key = new_api_key()
     token = ApiToken(
         user=user,
@@ -177,6 +186,7 @@ def revoke_token(token: ApiToken) -> None:
         if current.id in seen:
             continue
         seen.add(current.id)
+        locks.lock_rows(ApiToken, [current.id])  # no child can be created from it past this point
         if not current.revoked:
             current.revoked = True
             audit.record("token.revoked", target=_target(current), details={"id": current.id})
