@@ -16,30 +16,9 @@ import shutil
 from workers.recorder import Recorder
 from workers.tools import PythonChoice
 
-INTEGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "integrations")
 PTH_NAME = "_docshelf_integrations.pth"
 #: What Read the Docs installs for each tool when the project does not (its "core requirements").
 TOOL_PACKAGES = {"sphinx": ("sphinx", "sphinx"), "mkdocs": ("mkdocs", "mkdocs")}
-
-
-def copy_integrations(tools_dir: str) -> str:
-    """``<tools>/lib/workers/integrations``: the Sphinx extension and MkDocs plugin, without the rest of
-    Docshelf (whose imports need the worker's packages). Returns the ``lib`` directory."""
-    lib = os.path.join(tools_dir, "lib")
-    target = os.path.join(lib, "workers", "integrations")
-    os.makedirs(target, exist_ok=True)
-    with open(os.path.join(lib, "workers", "__init__.py"), "w"):
-        pass
-    for name in os.listdir(INTEGRATIONS):
-        if name.endswith(".py"):
-            shutil.copyfile(os.path.join(INTEGRATIONS, name), os.path.join(target, name))
-    for path, dirs, files in os.walk(lib):
-        for name in dirs:
-            os.chmod(os.path.join(path, name), 0o755)
-        for name in files:
-            os.chmod(os.path.join(path, name), 0o644)
-    os.chmod(lib, 0o755)
-    return lib
 
 
 def create_venv(rec: Recorder, venv_dir: str, choice: PythonChoice, lib_inside: str, cwd: str,

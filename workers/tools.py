@@ -245,9 +245,7 @@ def setup(build_tools: object, settings: Mapping[str, Any], workdir: str, sandbo
     inside = sandbox is not None
     tools = os.path.join(sandbox.run_dir if sandbox is not None else workdir, "tools")
     mounts = write_tools_dir(tools, pythons, choice.version, inside=inside)
-    from workers.other_python import copy_integrations
-
-    copy_integrations(tools)
+    toolset.copy_integrations(tools)
     if choice.is_worker:
         mounts += toolset.write(os.path.join(tools, "site"))
     else:

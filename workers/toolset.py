@@ -11,13 +11,16 @@ directories come after the venv's own site-packages; pip treats the linked packa
 environment and installs the project's versions beside them rather than touching the worker's).
 
 The links point into the worker's own installation, which the sandbox mounts read-only; the directory is
-written per build into its read-only tools directory (a few hundred links: about a millisecond).
+written per build into its read-only tools directory (a few hundred links: about a millisecond). Docshelf's
+own integrations (the Sphinx extension, the MkDocs plugin) are copied beside it for every venv, whatever
+its Python (:func:`copy_integrations`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from functools import cache
 from importlib import metadata
 
@@ -25,6 +28,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 log = logging.getLogger(__name__)
+
+INTEGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "integrations")
 
 #: The tools a Read the Docs build venv holds before the project installs anything: pip, setuptools and
 #: wheel (what ``python -m venv`` and Read the Docs' own ``pip install --upgrade`` put there), the two
@@ -100,3 +105,23 @@ def write(directory: str) -> list[str]:
 def offered() -> list[str]:
     """``name==version`` of each offered distribution, for the build log."""
     return [f"{dist.metadata['Name']}=={dist.version}" for dist in closure()]
+
+
+def copy_integrations(tools_dir: str) -> str:
+    """``<tools>/lib/workers/integrations``: the Sphinx extension and MkDocs plugin, without the rest of
+    Docshelf (whose imports need the worker's packages). Returns the ``lib`` directory."""
+    lib = os.path.join(tools_dir, "lib")
+    target = os.path.join(lib, "workers", "integrations")
+    os.makedirs(target, exist_ok=True)
+    with open(os.path.join(lib, "workers", "__init__.py"), "w"):
+        pass
+    for name in os.listdir(INTEGRATIONS):
+        if name.endswith(".py"):
+            shutil.copyfile(os.path.join(INTEGRATIONS, name), os.path.join(target, name))
+    for path, dirs, files in os.walk(lib):
+        for name in dirs:
+            os.chmod(os.path.join(path, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(path, name), 0o644)
+    os.chmod(lib, 0o755)
+    return lib
