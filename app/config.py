@@ -187,6 +187,17 @@ SETTINGS: list[Setting] = [
         "host's package sources; never inside the sandbox).",
         _bool,
     ),
+    Setting("BUILD_ON_IMPORT", True, "Importing a project builds its default version (and so syncs its "
+            "versions), as Read the Docs does; `off`: nothing is queued until asked.", _bool),
+    # --- email (issue 16): off until a relay is named ---
+    Setting("SMTP_HOST", None, "SMTP relay for email notifications (failed builds to the project's "
+            "maintainers, invitations to the invitee), sent by the worker; unset: no email."),
+    Setting("SMTP_PORT", 587, "Port of the SMTP relay.", int),
+    Setting("SMTP_TLS", "starttls", "`starttls`, `ssl` (TLS from the first byte) or `none` (plain; "
+            "for a relay on the same host)."),
+    Setting("SMTP_USER", None, "User name for SMTP authentication; unset: no authentication."),
+    Setting("SMTP_PASSWORD", None, "Password for SMTP authentication (never sent without TLS)."),
+    Setting("EMAIL_FROM", "Docshelf <docshelf@localhost>", "The `From` of Docshelf's emails."),
     Setting("MAX_PAGE_SIZE", 1000, "Quiet cap on `limit` in list endpoints.", int),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting(

@@ -218,6 +218,7 @@ def finish_build(build: Build, *, success: bool, error: str | None = None, state
         log.warning("could not start waiting builds of project %s", build.project_id, exc_info=True)
         db.session.rollback()
     webhook_delivery.fire(build, webhook_delivery.finish_event(build))  # never raises
+    notifications.email_build_finished(build)  # queued after the commit, sent by a worker; never raises
     return True
 
 

@@ -22,7 +22,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models import Invitation, Project, User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, notifications
 
 DEFAULT_TTL = 14 * 24 * 3600
 
@@ -65,6 +65,7 @@ def invite(project: Project, inviter: User | None, username: str) -> Invitation:
     db.session.add(invitation)
     audit.record("invitation.sent", actor=inviter, project=project.slug, target=username)
     db.session.commit()
+    notifications.email_invitation(invitation)  # sent by a worker (when email is on); never raises
     return invitation
 
 

@@ -5,18 +5,28 @@ the same transaction as the final state, so a finished build never lacks its not
 project gets one when its repository cannot be read during a version sync, cancelled again by the
 next sync that works. Clients read them through ``/api/v3/projects/<p>/notifications/`` and
 ``/builds/<id>/notifications/`` and mark them read or dismissed.
+
+With email on (:mod:`app.services.mail`), a failed build's notification is also emailed to the
+project's maintainers, and an invitation to its invitee, rendered here by the worker's email job.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import Build, Notification, Project
+from app.models import Build, Invitation, Notification, Project
+from app.services import mail
+from app.urls import api_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -145,3 +155,73 @@ def set_state(notification: Notification, state: str) -> Notification:
     notification.state = state
     db.session.commit()
     return notification
+
+
+# -- email ------------------------------------------------------------------------------------------
+
+def email_build_finished(build: Build) -> None:
+    """After the final state's commit: a failed build (not a cancelled one) is emailed about."""
+    if not mail.enabled():
+        return
+    try:
+        if build.state != "finished" or build.success is not False:
+            return
+        notification_id = db.session.scalar(select(Notification.id).where(
+            Notification.build_id == build.id, Notification.message_id == BUILD_FAILED))
+    except SQLAlchemyError:  # the build has ended whatever happens here; the email is the lesser loss
+        log.warning("no email for build %s: its notification could not be read", build.id, exc_info=True)
+        db.session.rollback()
+        return
+    if notification_id is not None:
+        mail.queue_email(mail.NOTIFICATION, notification_id)
+
+
+def email_invitation(invitation: Invitation) -> None:
+    """After the invitation's commit: tell the invitee where to answer it."""
+    mail.queue_email(mail.INVITATION, invitation.id)
+
+
+def notification_email(notification_id: int) -> EmailMessage | None:
+    """The email of a notification, to the project's maintainers, with links to the build and its log;
+    None when the row is gone or nobody has an address."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.state == "cancelled":
+        return None
+    project = notification.project
+    to = mail.addresses(list(project.users))
+    if not to:
+        return None
+    message = render(notification)
+    lines = [message["header"] + ".", "", message["body"] or "(no details)", ""]
+    build = notification.build
+    if build is not None:
+        commit = f", commit {build.commit[:12]}" if build.commit else ""
+        lines[1:1] = [f"Project {project.slug}, version {build.version_slug}{commit}."]
+        build_url = api_url("projects", project.slug, "builds", build.id)
+        lines += [f"The build: {build_url}", f"Its log: {build_url}log.txt", ""]
+    lines.append(f"Notifications of {project.slug}: {api_url('projects', project.slug, 'notifications')}")
+    return mail.compose(to, f"[{project.slug}] {message['header']}", "\n".join(lines))
+
+
+def invitation_email(invitation_id: int) -> EmailMessage | None:
+    """An open invitation, to its invitee, with the page where it is accepted or declined."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.state != "pending" or invitation.project is None:
+        return None
+    to = mail.addresses([invitation.invitee])
+    if not to:
+        return None
+    project = invitation.project
+    inviter = invitation.inviter.username if invitation.inviter is not None else "An administrator"
+    body = "\n".join([
+        f"{inviter} invites you to maintain the project {project.name} ({project.slug}) on Docshelf.",
+        "",
+        f"Accept or decline it here, signed in as {invitation.invitee.username}: "
+        f"{api_url('invitations', invitation.id)}",
+        f"The invitation expires on {invitation.expires:%Y-%m-%d %H:%M} UTC.",
+    ])
+    return mail.compose(to, f"Invitation to maintain {project.name} on Docshelf", body)
+
+
+#: The email job's renderers by kind (``workers.mail``).
+EMAILS = {mail.NOTIFICATION: notification_email, mail.INVITATION: invitation_email}

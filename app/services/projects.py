@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from app import locks, storage
-from app.errors import Conflict, PermissionDenied, ValidationError
+from app.errors import Conflict, PermissionDenied, QuotaExceeded, RetryableError, ValidationError
 from app.extensions import db
 from app.models import Build, Project, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
 from app.policy import Principal, reach_filter
+from app.services.builds import trigger_build
 from app.services.queueing import enqueue_sync_versions
 from app.services.repositories import apply_repository, record_change
 
@@ -114,7 +116,24 @@ def create_project(user: User, data: dict[str, Any]) -> Project:
     db.session.add(project)
     record_change(project, credentials_change)
     db.session.commit()  # the unique slug constraint settles a concurrent create (IntegrityError → 409)
+    if current_app.config.get("BUILD_ON_IMPORT", True):
+        build_imported(project, user)
     return project
+
+
+def build_imported(project: Project, user: User) -> None:
+    """What Read the Docs does on import: build the default version, whose clone step syncs the
+    branches and tags. The import itself stands whatever happens here: over the build quota the
+    versions are still synced (no build), and a queue that is down leaves the build row saying so."""
+    version = next((v for v in project.versions if v.slug == project.default_version), None)
+    version = version or next(v for v in project.versions if v.slug == "latest")
+    try:
+        trigger_build(project, version, user)
+    except QuotaExceeded:
+        db.session.rollback()
+        request_sync_versions(project)
+    except RetryableError:
+        db.session.rollback()  # trigger_build ended the build as "could not be queued"
 
 
 def update_project(project: Project, data: dict[str, Any]) -> Project:

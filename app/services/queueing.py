@@ -28,9 +28,10 @@ RUN_BUILD = "workers.jobs.run_build"
 SYNC_VERSIONS = "workers.jobs.sync_versions"
 HOUSEKEEPING = "workers.jobs.housekeeping"
 DELIVER_WEBHOOK = "workers.webhooks.deliver"
+SEND_EMAIL = "workers.mail.send_email"
 #: Every function Docshelf enqueues; the worker refuses a job naming anything else (``os.system``
 #: written into Redis by someone who reached it), see ``workers.queues.DocshelfJob``.
-DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK})
+DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK, SEND_EMAIL})
 
 #: Housekeeping shares the ``default`` queue so a busy ``builds`` queue never delays crash recovery.
 HOUSEKEEPING_QUEUE = DEFAULT_QUEUE
@@ -101,6 +102,11 @@ def enqueue_build(build_id: int, lifetime: int, job_id: str | None = None, delay
 
 def enqueue_sync_versions(project_id: int) -> Job:
     return enqueue(SYNC_VERSIONS, project_id, queue=DEFAULT_QUEUE)
+
+
+def enqueue_email(kind: str, object_id: int) -> Job:
+    """One email about a row (``app.services.mail``): rendered and sent by the worker."""
+    return enqueue(SEND_EMAIL, kind, object_id, queue=DEFAULT_QUEUE, timeout=120)
 
 
 def webhook_job_id(delivery_id: int, attempt: int) -> str:
