@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 
 from app import auth
-from app.api.base import ApiView, Blueprint, paginated
+from app.api.base import ApiView, Blueprint, expanded, paginated
 from app.api.builds.schemas import (
     BuildCommandSchema,
     BuildLogArgsSchema,
@@ -16,16 +16,28 @@ from app.api.builds.schemas import (
     BuildTriggeredSchema,
     BuildTriggerSchema,
 )
+from app.api.conditional import State, conditional, conditional_page
+from app.api.pagination import page_args
 from app.api.projects.resources import PROJECT_EXPAND, load_project
 from app.api.versions.resources import VERSION_EXPAND
 from app.models import Build
 from app.services import build_control as control
 from app.services import build_logs as logs
 from app.services import builds as service
+from app.services import validators
 from app.services import versions as version_service
 
 blp = Blueprint("builds", __name__, url_prefix="/api/v3/projects/<project_slug>", description="Builds")
 BUILD_EXPAND = ("config",)
+
+
+def build_state(project_slug: str, build_id: int, version_slug: str | None = None) -> State | None:
+    principal = auth.current_principal()
+    return validators.build(project_slug, build_id, principal, expanded("config"), version_slug)
+
+
+def build_page_state(stmt: Any) -> State:
+    return validators.build_page(stmt, *page_args(), expanded("config"))
 
 
 @blp.route("/builds/")
@@ -37,6 +49,7 @@ class BuildList(ApiView):
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
+    @conditional_page(build_page_state)
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's builds, newest first"""
         return service.builds_query(auth.readable_project(project_slug), args)
@@ -48,6 +61,7 @@ class BuildDetail(ApiView):
     anonymous = cached = ("get",)
     expand = BUILD_EXPAND
 
+    @conditional(build_state)
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, build_id: int) -> Build:
@@ -66,6 +80,7 @@ class VersionBuildList(ApiView):
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
+    @conditional_page(build_page_state)
     def get(self, args: dict[str, Any], project_slug: str, version_slug: str) -> Any:
         """List a version's builds, newest first"""
         project = auth.readable_project(project_slug)
@@ -96,6 +111,7 @@ class VersionBuildDetail(ApiView):
     anonymous = cached = ("get",)
     expand = BUILD_EXPAND
 
+    @conditional(build_state)
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:

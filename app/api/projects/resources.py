@@ -8,6 +8,8 @@ from flask import Response
 
 from app import auth, policy
 from app.api.base import ApiView, Blueprint, api_url, expanded, paginated
+from app.api.conditional import State, conditional, conditional_page
+from app.api.pagination import page_args
 from app.api.projects.schemas import (
     ProjectCreateSchema,
     ProjectQueryArgsSchema,
@@ -18,6 +20,7 @@ from app.api.projects.schemas import (
 from app.errors import NotFound, ValidationError
 from app.models import Project
 from app.services import projects as service
+from app.services import validators
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v3/projects", description="Projects")
 #: The representation's expandable paths (ProjectSchema, and the versions it embeds).
@@ -38,6 +41,32 @@ def load_project(slug: str) -> Project:
     return auth.readable_project(slug, project_query())
 
 
+def project_shape() -> validators.ProjectShape:
+    """The parts of the representation this request expands (what its validator must read)."""
+    viewer = None
+    if expanded("permissions"):
+        user = auth.current_user()
+        viewer = (user.id, user.is_admin) if user is not None else (None, False)
+    return validators.ProjectShape(
+        active_versions=expanded("active_versions"),
+        last_build=expanded("active_versions.last_build"),
+        build_config=expanded("active_versions.last_build.config"),
+        viewer=viewer,
+    )
+
+
+def project_state(project_slug: str) -> State | None:
+    return validators.project(project_slug, auth.current_principal(), project_shape())
+
+
+def project_page_state(stmt: Any) -> State:
+    return validators.project_page(stmt, *page_args(), project_shape())
+
+
+def superproject_state(project_slug: str) -> State | None:
+    return validators.superproject(project_slug, auth.current_principal(), project_shape())
+
+
 @blp.route("/")
 class ProjectList(ApiView):
     scopes = {"get": "projects:read", "post": "projects:write"}
@@ -47,6 +76,7 @@ class ProjectList(ApiView):
     @blp.arguments(ProjectQueryArgsSchema, location="query")
     @blp.errors(401)
     @paginated(blp, ProjectSchema)
+    @conditional_page(project_page_state)
     def get(self, args: dict[str, Any]) -> Any:
         """List the projects you maintain"""
         principal = auth.require_principal()
@@ -73,12 +103,14 @@ class ProjectDetail(ApiView):
     anonymous = cached = ("get",)
     expand = PROJECT_EXPAND
 
+    @conditional(project_state)
     @blp.response(200, ProjectSchema)
     @blp.errors(404)
     def get(self, project_slug: str) -> Project:
         """Show a project"""
         return load_project(project_slug)
 
+    @conditional(project_state)
     @blp.arguments(ProjectUpdateSchema)
     @blp.response(204)
     @blp.errors(400, 401, 403, 404)
@@ -87,6 +119,7 @@ class ProjectDetail(ApiView):
         service.update_project(auth.writable_project(project_slug), data)
         return Response(status=204)
 
+    @conditional(project_state)
     @blp.arguments(ProjectCreateSchema)
     @blp.response(204)
     @blp.errors(400, 401, 403, 404)
@@ -95,6 +128,7 @@ class ProjectDetail(ApiView):
         service.update_project(auth.writable_project(project_slug), data)
         return Response(status=204)
 
+    @conditional(project_state)
     @blp.response(204)
     @blp.errors(401, 403, 404)
     @blp.alt_response(409, description="A build is running")
@@ -110,6 +144,7 @@ class ProjectSuperproject(ApiView):
     anonymous = cached = ("get",)
     expand = PROJECT_EXPAND
 
+    @conditional(superproject_state)
     @blp.response(200, ProjectSchema)
     @blp.alt_response(404, description="No such project, or it is not a subproject")
     def get(self, project_slug: str) -> Project:

@@ -8,8 +8,11 @@ from flask import Response
 
 from app import auth
 from app.api.base import ApiView, Blueprint, expanded, paginated
+from app.api.conditional import State, conditional, conditional_page
+from app.api.pagination import page_args
 from app.api.versions.schemas import VersionQueryArgsSchema, VersionSchema, VersionUpdateSchema
 from app.models import Version
+from app.services import validators
 from app.services import versions as service
 
 blp = Blueprint(
@@ -22,6 +25,15 @@ blp = Blueprint(
 VERSION_EXPAND = ("last_build", "last_build.config")
 
 
+def version_state(project_slug: str, version_slug: str) -> State | None:
+    return validators.version(project_slug, version_slug, auth.current_principal(), expanded("last_build"),
+                              expanded("last_build.config"))
+
+
+def version_page_state(stmt: Any) -> State:
+    return validators.version_page(stmt, *page_args(), expanded("last_build"), expanded("last_build.config"))
+
+
 @blp.route("/")
 class VersionList(ApiView):
     scopes = {"get": "projects:read"}
@@ -31,6 +43,7 @@ class VersionList(ApiView):
     @blp.arguments(VersionQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, VersionSchema)
+    @conditional_page(version_page_state)
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's versions"""
         project = auth.readable_project(project_slug)
@@ -43,6 +56,7 @@ class VersionDetail(ApiView):
     anonymous = cached = ("get",)
     expand = VERSION_EXPAND
 
+    @conditional(version_state)
     @blp.response(200, VersionSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str) -> Version:
@@ -50,6 +64,7 @@ class VersionDetail(ApiView):
         project = auth.readable_project(project_slug)
         return service.get_version(project, auth.current_principal(), version_slug)
 
+    @conditional(version_state)
     @blp.arguments(VersionUpdateSchema)
     @blp.response(204)
     @blp.errors(400, 401, 403, 404)
@@ -57,6 +72,7 @@ class VersionDetail(ApiView):
         """Update a version (active, hidden, privacy level)"""
         return _update(data, project_slug, version_slug)
 
+    @conditional(version_state)
     @blp.arguments(VersionUpdateSchema)
     @blp.response(204)
     @blp.errors(400, 401, 403, 404)
