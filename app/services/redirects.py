@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, case, func, select, update
 from sqlalchemy.orm import joinedload
@@ -22,6 +23,7 @@ from app.extensions import db
 from app.models import Project, Redirect
 from app.models.redirect import LEGACY_REDIRECT_TYPES, REDIRECT_TYPES
 from app.services import projects
+from app.urls import canonical_root, version_path
 
 MAX_REDIRECTS_PER_PROJECT = 100
 HTTP_STATUSES = (301, 302)
@@ -141,6 +143,37 @@ def _check_urls(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
         values["to_url"] = normalize_to_url(to_url)
 
 
+def check_reachable(project: Project, kind: str, from_url: str) -> None:
+    """Refuse a ``from_url`` that repeats what the docs server has already taken off the path.
+
+    An ``exact`` rule is matched against the path below the project's root and a ``page`` rule against
+    the path inside the version, so ``/docs/<project>/en/latest/old`` (either type) or
+    ``/en/latest/old`` (a page) can never match: such a redirect would be stored and silently do
+    nothing, which is worse than a 400 that says what to write instead.
+    """
+    if kind not in PATH_TYPES or not from_url:
+        return
+    path = from_url.rstrip("*")
+    root = urlsplit(canonical_root(project)[0]).path.rstrip("/")  # "" when served at a host's root
+    if root and (path == root or path.startswith(root + "/")):
+        rest = normalize_from_url(from_url[len(root):])
+        _unreachable(f"{kind} redirects match the path below the project's root ({root}/), "
+                     f"so {from_url} never matches; write {rest} instead.")
+    if kind != "page":
+        return
+    owner = project.main_language_project or project
+    for version in project.versions:
+        prefix = version_path(owner, project, version.slug)
+        if prefix != "/" and (path + "/").startswith(prefix):
+            rest = normalize_from_url(from_url[len(prefix) - 1:])
+            _unreachable(f"page redirects match the path inside a version, so {from_url} never matches; "
+                         f"write {rest} (for every version), or use an exact redirect for this version only.")
+
+
+def _unreachable(message: str) -> None:
+    raise ValidationError(message, errors={"from_url": [message]})
+
+
 def _first(errors: Mapping[str, list[str]]) -> str:
     name, messages = next(iter(errors.items()))
     return f"{name}: {messages[0]}"
@@ -182,6 +215,7 @@ def _reposition(project_id: int, rows: ColumnElement[bool], target: ColumnElemen
 def create_redirect(project: Project, data: Mapping[str, Any]) -> Redirect:
     """Insert a redirect at ``position`` (default 0, the top; clamped to ``0..n``), shifting the rest down."""
     values = clean_redirect(data)
+    check_reachable(project, values["type"], values["from_url"])
     with projects.locked(project):
         count = _count(project.id)
         if count >= MAX_REDIRECTS_PER_PROJECT:
@@ -203,6 +237,8 @@ def update_redirect(redirect: Redirect, data: Mapping[str, Any]) -> Redirect:
     current = {name: getattr(redirect, name) for name in VALUE_FIELDS}
     values = clean_redirect({**current, **{k: v for k, v in data.items() if k in VALUE_FIELDS}})
     project = redirect.project
+    if "from_url" in data or "type" in data:  # a stored rule can still be disabled or moved
+        check_reachable(project, values["type"], values["from_url"])
     with projects.locked(project):
         _check_single_html_type(project.id, values["type"], exclude_id=redirect.id)
         for name, value in values.items():
