@@ -31,6 +31,8 @@ from app.errors import DocshelfError  # noqa: E402
 #: Commands that run without an existing database or Redis: the migrations create the database.
 WITHOUT_SERVICES = {migrations.name}
 COMMANDS_ENTRY_POINT_GROUP = "docshelf.commands"
+CLIENT_SECTION = "Client commands (any Docshelf server, over its API)"
+SERVER_SECTION = "Server admin commands (on the server itself)"
 
 
 def load_app() -> Flask:
@@ -68,6 +70,25 @@ class DocshelfGroup(click.Group):
         for entry_point in entry_points(group=COMMANDS_ENTRY_POINT_GROUP, name=cmd_name):
             command = command or entry_point.load()
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Two sections: the client's commands work against any server from anywhere, the server's
+        only on the server itself (its database and Redis), and a reader should not have to guess."""
+        client_names = {command.name for command in CLIENT_COMMANDS}
+        sections: dict[str, list[tuple[str, click.Command]]] = {CLIENT_SECTION: [], SERVER_SECTION: []}
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                sections[CLIENT_SECTION if name in client_names else SERVER_SECTION].append((name, command))
+        width = max((len(name) for rows in sections.values() for name, _ in rows), default=0)
+        limit = formatter.width - 6 - width
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    # one first-column width for both sections, so they read as one table
+                    formatter.write_dl(
+                        [(name.ljust(width), command.get_short_help_str(limit)) for name, command in rows]
+                    )
 
 
 @click.group("docshelf", cls=DocshelfGroup)
@@ -158,23 +179,30 @@ def users_end_sessions(username: str) -> None:
 
 @main.command("ensure-admin")
 @click.option("--username", default="admin", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {username, created, token} (for docshelf up).")
 @with_appcontext
-def ensure_admin(username: str) -> None:
-    """Create the admin user and print a new token when it does not exist yet (used by `make run`)."""
+def ensure_admin(username: str, as_json: bool) -> None:
+    """Create the admin and print its token, once (for `make run`)."""
+    import json
+
     from sqlalchemy import select
 
     from app.extensions import db
     from app.models import User
     from app.services.accounts import create_token, create_user
 
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+    key = None
+    if db.session.scalar(select(User.id).where(User.username == username)) is None:
+        user = create_user(username, role="admin")
+        _token, key = create_token(user, "make run")
+    if as_json:
+        click.echo(json.dumps({"username": username, "created": key is not None, "token": key}))
+    elif key is None:
         click.echo(
             f"admin user {username!r} exists; create a new token with: docshelf tokens create {username}"
         )
-        return
-    user = create_user(username, role="admin")
-    _token, key = create_token(user, "make run")
-    click.echo(f"created admin user {username!r}; API token (shown once): {key}")
+    else:
+        click.echo(f"created admin user {username!r}; API token (shown once): {key}")
 
 
 from app.dev import up  # noqa: E402

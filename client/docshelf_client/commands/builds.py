@@ -1,4 +1,4 @@
-"""``docshelf builds trigger|show|log|cancel``.
+"""``docshelf builds list|trigger|show|log|cancel``.
 
 ``trigger --wait`` is what CI runs: it follows the build live, streams the log as it grows, and exits 0
 only when the build succeeded, so a failed docs build fails the pipeline with the failing output shown.
@@ -19,7 +19,7 @@ FINAL_STATES = frozenset({"finished", "cancelled"})
 
 @click.group("builds")
 def builds() -> None:
-    """Builds of a project (client)."""
+    """Builds of a project: list, trigger, show, log, cancel."""
 
 
 def _summary(build: dict[str, Any]) -> str:
@@ -83,6 +83,51 @@ def wait_for_build(
                 ctx.err.print(f"Gave up waiting after {timeout:.0f} s; the build goes on.")
                 sys.exit(3)
             time.sleep(interval)
+
+
+#: The API's page size limit (``MAX_PAGE_SIZE``'s default); more than that is walked page by page.
+PAGE_SIZE = 100
+
+
+def _result(build: dict[str, Any]) -> str:
+    if build.get("success") is None:
+        return ""
+    return "passed" if build["success"] else "failed"
+
+
+@builds.command("list")
+@click.argument("project")
+@click.argument("version", required=False)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Newest N builds.")
+@client_command
+def builds_list(ctx: Ctx, project: str, version: str | None, limit: int) -> None:
+    """List a project's builds (or one version's), newest first."""
+    path = f"/api/v3/projects/{project}/" + (f"versions/{version}/builds/" if version else "builds/")
+    items: list[dict[str, Any]] = []
+    while len(items) < limit:
+        page = ctx.client.get(path, {"limit": min(PAGE_SIZE, limit - len(items)), "offset": len(items)})
+        results = page.get("results") or []
+        items.extend(results)
+        if not results or len(items) >= int(page.get("count") or 0):
+            break
+    ctx.emit(
+        items,
+        lambda: ctx.table(
+            ["ID", "VERSION", "STATE", "RESULT", "COMMIT", "CREATED", "DURATION"],
+            [
+                (
+                    b["id"],
+                    b.get("version"),
+                    (b.get("state") or {}).get("code"),
+                    _result(b),
+                    (b.get("commit") or "")[:12],
+                    b.get("created"),
+                    "" if b.get("duration") is None else f"{b['duration']} s",
+                )
+                for b in items
+            ],
+        ),
+    )
 
 
 @builds.command("trigger")

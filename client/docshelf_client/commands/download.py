@@ -34,7 +34,8 @@ def download(ctx: Ctx, project: str, version: str, fmt: str, output: str | None)
         if not url:
             fail(
                 f"{project}/{version} has no {fmt} download (formats built: "
-                f"{', '.join(sorted(data.get('downloads') or {})) or 'none'})."
+                f"{', '.join(sorted(data.get('downloads') or {})) or 'none'}).",
+                kind="not_found",
             )
     target = output or f"{project}-{version}.{EXTENSIONS[fmt]}"
     partial = f"{target}.part"

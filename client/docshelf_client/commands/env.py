@@ -15,7 +15,7 @@ from docshelf_client.output import Ctx, client_command, fail
 
 @click.group("env")
 def env() -> None:
-    """Build environment variables of a project (client)."""
+    """Build environment variables of a project: list, set, unset."""
 
 
 def _variables(ctx: Ctx, project: str) -> list[dict[str, Any]]:
@@ -61,7 +61,7 @@ def env_unset(ctx: Ctx, project: str, name: str) -> None:
     base = f"/api/v3/projects/{project}/environmentvariables/"
     matches = [v for v in _variables(ctx, project) if v["name"] == name]
     if not matches:
-        fail(f"No variable {name} on {project}.")
+        fail(f"No variable {name} on {project}.", kind="not_found")
     for existing in matches:
         ctx.client.request("DELETE", f"{base}{existing['pk']}/")
     ctx.emit({"deleted": name}, lambda: ctx.out.print(f"Unset {name} on {project}."))

@@ -37,8 +37,7 @@ def poll_for_token(ctx: Ctx, device_code: str, interval: float, expires_in: floa
                 continue
             raise
         return str(answer["access_token"])
-    fail("The device code expired before it was approved; run `docshelf login` again.")
-    raise AssertionError  # unreachable: fail() exits
+    fail("The device code expired before it was approved; run `docshelf login` again.", kind="expired_token")
 
 
 @click.command("login")
@@ -46,7 +45,10 @@ def poll_for_token(ctx: Ctx, device_code: str, interval: float, expires_in: floa
 @click.option("--save-as", default=None, help="Profile name to store the token under (default: --profile).")
 @client_command
 def login(ctx: Ctx, scopes: tuple[str, ...], save_as: str | None) -> None:
-    """Log in through the browser (device flow) and store the token in the client config."""
+    """Log in through the browser; the token goes into a profile.
+
+    The device flow: approve the shown code on the server's /device page.
+    """
     started = ctx.client.request(
         "POST",
         "/api/v3/device/code/",

@@ -11,7 +11,7 @@ from docshelf_client.output import Ctx, client_command
 
 @click.group("projects")
 def projects() -> None:
-    """Projects on the server (client)."""
+    """Projects on the server: list, show, create, delete."""
 
 
 @projects.command("list")

@@ -21,7 +21,7 @@ FIELDS = ("type", "from_url", "to_url", "http_status", "force", "enabled", "desc
 
 @click.group("redirects")
 def redirects() -> None:
-    """User-defined redirects of a project (client)."""
+    """Redirects of a project: list, apply a redirects file."""
 
 
 def _current(ctx: Ctx, project: str) -> list[dict[str, Any]]:
@@ -56,14 +56,18 @@ def redirects_list(ctx: Ctx, project: str) -> None:
 
 def load_file(path: str) -> list[dict[str, Any]]:
     """A list of redirects, either the whole document or under a top-level ``redirects`` key."""
-    with open(path, encoding="utf-8") as fh:
-        document = yaml.safe_load(fh) or []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = yaml.safe_load(fh) or []
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        fail(f"{path}: not a YAML file ({exc}).", kind="invalid_file")
     entries = document.get("redirects", []) if isinstance(document, dict) else document
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("type") for e in entries):
-        fail(f"{path}: expected a list of redirects, each a mapping with at least a type.")
+        fail(f"{path}: expected a list of redirects, each a mapping with a type.", kind="invalid_file")
     unknown = sorted({key for e in entries for key in e} - set(FIELDS))
     if unknown:
-        fail(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}.")
+        allowed = ", ".join(FIELDS)
+        fail(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: {allowed}.", kind="invalid_file")
     return [normalize(e) for e in entries]
 
 

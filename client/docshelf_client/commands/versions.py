@@ -1,4 +1,4 @@
-"""``docshelf versions list|activate|deactivate|hide``: the switches maintainers flip most."""
+"""``docshelf versions list|sync|activate|deactivate|hide``: the switches maintainers flip most."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from docshelf_client.output import Ctx, client_command
 
 @click.group("versions")
 def versions() -> None:
-    """Versions of a project (client)."""
+    """Versions of a project: list, sync, (de)activate, hide."""
 
 
 @versions.command("list")
@@ -35,6 +35,22 @@ def versions_list(ctx: Ctx, project: str) -> None:
                 )
                 for v in items
             ],
+        ),
+    )
+
+
+@versions.command("sync")
+@click.argument("project")
+@client_command
+def versions_sync(ctx: Ctx, project: str) -> None:
+    """Sync versions from the repository's branches and tags (queued; the server answers at once)."""
+    data = ctx.client.request("POST", f"/api/v3/projects/{project}/sync-versions/", {})
+    ctx.emit(
+        data,
+        lambda: ctx.out.print(
+            f"Queued a sync of {project}'s versions; "
+            f"`docshelf versions list {project}` shows them once it ran.",
+            markup=False,
         ),
     )
 
