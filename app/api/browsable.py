@@ -25,6 +25,8 @@ from flask import Response, current_app, g, render_template, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.http import HTTP_STATUS_CODES
 
+from app.api.browsable_forms import forms_for
+from app.api.browsable_views import human_view
 from app.security import route, sessions
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ def wants_html() -> bool:
 
 def after_request(response: Response) -> Response:
     policy = route.policy()
+    if route.origin() == route.WEB and response.status_code >= 400 and response.mimetype in _JSON_TYPES:
+        return _web_error(response)
     if not route.is_api() or (policy is not None and not policy.browsable):  # e.g. the OpenAPI document
         return response
     response.vary.add("Accept")
@@ -71,19 +75,31 @@ def after_request(response: Response) -> Response:
         return response
 
 
+def _web_error(response: Response) -> Response:
+    """A browser's 404 (or other error) on an app page gets the same look as the API's pages."""
+    response.vary.add("Accept")
+    if request.method not in ("GET", "HEAD") or not wants_html():
+        return response
+    try:
+        return _to_html(response)
+    except Exception:
+        log.exception("error page failed; answering JSON")
+        return response
+
+
 def _to_html(response: Response) -> Response:
     body = response.get_json(silent=True)
     status = response.status_code
     adapter = current_app.url_map.bind_to_environ(request.environ)
     allowed = sorted(adapter.allowed_methods(request.path))
-    crumbs = breadcrumbs(request.path, lambda path: adapter.test(path, "GET"))
+    crumbs = breadcrumbs(request.path, lambda path: adapter.test(path, "GET")) if route.is_api() else []
     user = g.get("current_user")
     context = {
         "status": status,
         "status_text": HTTP_STATUS_CODES.get(status, ""),
         "allowed": allowed,
         "crumbs": crumbs,
-        "title": crumbs[-1][0] if crumbs else request.path,
+        "title": crumbs[-1][0] if crumbs else ("Page not found" if status == 404 else request.path),
         "body_html": render_json(body),
         "page": _page_info(body),
         "problem": body if status >= 400 and isinstance(body, dict) and "detail" in body else None,
@@ -93,9 +109,11 @@ def _to_html(response: Response) -> Response:
         "login_url": url_for("web.login", next=_here()),
         "logout_url": url_for("web.logout"),
         "json_url": _here(format="json"),
-        "action": request.script_root + request.path,
+        "action": _here_path(),
         "root_url": request.script_root + "/api/v3/",
         "write_methods": [m for m in _WRITE_METHODS if m in allowed],
+        "view": human_view(body, status) if route.is_api() else None,
+        "forms": forms_for(_here_path(), allowed) if status < 300 and route.is_api() else [],
     }
     response.set_data(render_template("browsable/page.html", **context))
     response.mimetype = "text/html"
@@ -104,6 +122,10 @@ def _to_html(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"  # it names the user and carries the CSRF token
     return response
+
+
+def _here_path() -> str:
+    return request.script_root + request.path
 
 
 def _here(**replace: str) -> str:

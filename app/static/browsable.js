@@ -1,5 +1,8 @@
-/* The browsable API's form: send a write with the session cookie and the CSRF token, show the answer.
-   Everything from the server is put in the page as text (textContent), never as HTML. */
+/* The browsable API's behaviour: the generated forms and build triggers (sent as JSON with the session
+   cookie and the CSRF token; a 400's messages shown next to their fields), the raw JSON form, and the
+   build page's live log tail (log.txt?offset=N every ~2 s until the build's state is final).
+   Everything from the server is put in the page as text (textContent), never as HTML. Pages are
+   readable without it; it only adds writes and live updates. */
 (function () {
   "use strict";
   var URL_RE = /^https?:\/\/[^\s"'<>\\]+$/;
@@ -65,9 +68,218 @@
     return response.headers.get("Location");
   }
 
+  var token = document.querySelector('meta[name="csrf-token"]');
+  var FINAL = { finished: true, cancelled: true };
+
+  function sameOrigin(target) {
+    return typeof target === "string" && URL_RE.test(target) && new URL(target).origin === location.origin;
+  }
+
+  // --- generated forms and build triggers -------------------------------------------------------
+
+  function setPath(body, dotted, value) {
+    var parts = dotted.split(".");
+    var node = body;
+    parts.slice(0, -1).forEach(function (part) {
+      if (typeof node[part] !== "object" || node[part] === null) { node[part] = {}; }
+      node = node[part];
+    });
+    node[parts[parts.length - 1]] = value;
+  }
+
+  function formBody(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.querySelectorAll("[name][data-kind]"), function (input) {
+      var kind = input.getAttribute("data-kind");
+      var raw = input.value;
+      if (kind === "checkbox") { setPath(body, input.name, input.checked); return; }
+      if (raw === "") { return; }  // left empty: the schema's default applies
+      if (kind === "number" || (kind === "select" && /^(integer|number)$/.test(input.getAttribute("data-type")))) {
+        setPath(body, input.name, Number(raw));
+      } else if (kind === "list") {
+        setPath(body, input.name, raw.split(",").map(function (v) { return v.trim(); }).filter(Boolean));
+      } else {
+        setPath(body, input.name, raw);
+      }
+    });
+    return body;
+  }
+
+  function messages(value) {
+    if (Array.isArray(value)) { return value.map(messages).join(" "); }
+    if (value && typeof value === "object") {
+      return Object.keys(value).map(function (k) { return messages(value[k]); }).join(" ");
+    }
+    return String(value);
+  }
+
+  // ``errors`` is nested like the input: find the deepest field each message belongs to.
+  function placeErrors(form, errors, prefix, leftover) {
+    Object.keys(errors).forEach(function (key) {
+      var name = prefix + key;
+      var value = errors[key];
+      var box = form.querySelector('.field[data-field="' + name.replace(/"/g, "") + '"]');
+      if (box) {
+        var slot = box.querySelector(".field-error");
+        slot.textContent = messages(value);
+        slot.hidden = false;
+        box.classList.add("invalid");
+      } else if (value && typeof value === "object" && !Array.isArray(value)) {
+        placeErrors(form, value, name + ".", leftover);
+      } else {
+        leftover.push((key === "_schema" || key === "non_field_errors" ? "" : name + ": ") + messages(value));
+      }
+    });
+  }
+
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error, .form-error"), function (slot) {
+      slot.textContent = "";
+      slot.hidden = true;
+    });
+    Array.prototype.forEach.call(form.querySelectorAll(".invalid"), function (box) {
+      box.classList.remove("invalid");
+    });
+  }
+
+  function landing(response, body) {
+    if (body && body.build && body.build._links && sameOrigin(body.build._links._self)) {
+      return body.build._links._self;  // a build trigger: follow the build
+    }
+    if (response.status === 201 && body && body._links && sameOrigin(body._links._self)) {
+      return body._links._self;
+    }
+    var location_ = response.headers.get("Location");
+    return response.status === 201 && sameOrigin(location_) ? location_ : null;
+  }
+
+  function sendForm(form) {
+    var method = form.getAttribute("data-method") || "POST";
+    var headers = { "Accept": "application/json", "Content-Type": "application/json" };
+    if (token) { headers["X-CSRF-Token"] = token.content; }
+    var button = form.querySelector("button[type=submit]");
+    var problem = form.querySelector(".form-error");
+    clearErrors(form);
+    button.disabled = true;
+    form.setAttribute("data-state", "sending");
+    fetch(form.getAttribute("action"), {
+      method: method, headers: headers, credentials: "same-origin", body: JSON.stringify(formBody(form))
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var body = null;
+        try { body = JSON.parse(text); } catch (e) { /* not JSON: shown as text below */ }
+        form.setAttribute("data-status", String(response.status));
+        if (response.ok) {
+          var target = landing(response, body);
+          if (target) { location.assign(target); } else { location.reload(); }
+          return;
+        }
+        var leftover = [];
+        if (body && body.errors && typeof body.errors === "object") { placeErrors(form, body.errors, "", leftover); }
+        var detail = body && body.detail ? body.detail : (text || ("HTTP " + response.status));
+        if (problem) {
+          problem.textContent = leftover.length ? leftover.join(" ") : detail;
+          problem.hidden = false;
+        }
+      });
+    }).catch(function (error) {
+      if (problem) { problem.textContent = String(error); problem.hidden = false; }
+    }).then(function () {
+      button.disabled = false;
+      form.removeAttribute("data-state");
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form.api-form"), function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendForm(form);
+    });
+  });
+
+  // --- the build page's live log -------------------------------------------------------------------
+
+  function badge(node, cls, text) {
+    node.className = "badge " + cls;
+    node.textContent = text;
+  }
+
+  function finishBuild(log, success) {
+    var status = document.getElementById("log-status");
+    if (status) { status.textContent = "complete"; }
+    log.setAttribute("data-final", "true");
+    var result = document.getElementById("build-success");
+    if (result) {
+      var mark = document.createElement("span");
+      if (success === "true") { badge(mark, "ok", "passed"); } else if (success === "false") { badge(mark, "bad", "failed"); }
+      else { badge(mark, "idle", "pending"); }
+      result.textContent = "";
+      result.appendChild(mark);
+    }
+    var buildUrl = log.getAttribute("data-build-url");
+    if (!sameOrigin(buildUrl)) { return; }
+    // Timing and the error are in the build's JSON: fetch it once, now that they are final.
+    fetch(buildUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (build) {
+        if (!build) { return; }
+        // The stream ends with the last command; the whole log.txt adds how the build ended.
+        var outcome = build.state && build.state.code === "cancelled" ? "was cancelled" : (build.success ? "succeeded" : "failed");
+        log.appendChild(document.createTextNode("\nBuild " + outcome + "." + (build.error ? " " + build.error : "") + "\n"));
+        var duration = document.getElementById("build-duration");
+        if (duration && build.duration !== null && build.duration !== undefined) { duration.textContent = build.duration + " s"; }
+        var finished = document.getElementById("build-finished");
+        if (finished && build.finished) { finished.textContent = build.finished; }
+        if (build.error) {
+          document.getElementById("build-error").textContent = build.error;
+          document.getElementById("build-error-box").hidden = false;
+        }
+      })
+      .catch(function () { /* the page stays as it is */ });
+  }
+
+  function follow(log) {
+    var offset = log.getAttribute("data-offset") || "0";
+    var url = log.getAttribute("data-log-url");
+    var state = document.getElementById("build-state");
+    var pinned = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    fetch(url + "?offset=" + encodeURIComponent(offset), { headers: { "Accept": "text/plain" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 429) {
+          var wait = Number(response.headers.get("Retry-After")) || 5;
+          setTimeout(function () { follow(log); }, wait * 1000);
+          return null;
+        }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.text().then(function (text) {
+          if (text) {
+            log.appendChild(document.createTextNode(text));
+            if (pinned) { log.scrollTop = log.scrollHeight; }
+          }
+          log.setAttribute("data-offset", response.headers.get("Docshelf-Log-Offset") || offset);
+          var now = response.headers.get("Docshelf-Build-State") || "";
+          if (state && now) { badge(state, "state-" + now, now); }
+          if (FINAL[now]) {
+            finishBuild(log, response.headers.get("Docshelf-Build-Success"));
+          } else {
+            setTimeout(function () { follow(log); }, 2000);
+          }
+          return null;
+        });
+      })
+      .catch(function () { setTimeout(function () { follow(log); }, 5000); });
+  }
+
+  var log = document.getElementById("log");
+  if (log && log.getAttribute("data-final") !== "true" && log.getAttribute("data-log-url")) {
+    log.scrollTop = log.scrollHeight;
+    setTimeout(function () { follow(log); }, 2000);
+  }
+
+  // --- the raw JSON form ----------------------------------------------------------------------------
+
   var form = document.getElementById("api-form");
   if (!form) { return; }
-  var token = document.querySelector('meta[name="csrf-token"]');
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -85,7 +297,7 @@
     fetch(form.getAttribute("action"), init).then(function (response) {
       return response.text().then(function (text) {
         var target = created(response, text);
-        if (target && URL_RE.test(target) && new URL(target).origin === location.origin) {
+        if (target && sameOrigin(target)) {
           location.assign(target);
           return;
         }

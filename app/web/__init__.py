@@ -1,7 +1,8 @@
-"""Browser pages: login, logout and the device-login verification page (RFC 8628 §3.3).
+"""Browser pages: the landing page, login, logout and the device-login verification page (RFC 8628 §3.3).
 
 Plain HTML forms with a CSRF token in each; the session cookie is HttpOnly, SameSite=Lax and Secure
-(``DOCSHELF_SESSION_COOKIE_SECURE``). Pages are not framable and load nothing from elsewhere.
+(``DOCSHELF_SESSION_COOKIE_SECURE``). Pages are not framable and load nothing from elsewhere; they
+share the browsable API's stylesheet (no inline styles: the CSP forbids them).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from app.errors import DocshelfError
 from app.security import sessions
 from app.services import accounts, device
 from app.services.device import DEFAULT_SCOPES
+from app.urls import docs_base
 
 bp = Blueprint("web", __name__)
 _DEFAULT_NEXT = "/api/v3/"
@@ -26,7 +28,9 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("user", sessions.session_user())
     response = make_response(render_template(template, csrf_token=sessions.csrf_token(), **context), status)
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -59,6 +63,12 @@ def _csrf_ok() -> bool:
     except DocshelfError:
         return False
     return True
+
+
+@bp.route("/")
+def landing() -> Response:
+    """Where a visitor starts: links to the projects, the API root, its reference and the docs."""
+    return _page("landing.html", docs_url=docs_base())
 
 
 @bp.route("/login", methods=["GET", "POST"])
