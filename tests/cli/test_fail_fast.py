@@ -111,8 +111,14 @@ def test_migrations_need_neither_an_existing_database_nor_redis(tmp_path):
 def test_help_lists_docshelfs_commands_and_loads_no_app(tmp_path):
     result = _run([DOCSHELF, "--help"], tmp_path)
     assert result.returncode == 0, result.stderr
-    commands = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert {"up", "worker", "users", "tokens", "settings", "db", "login", "projects", "builds"} <= commands
-    assert not commands & {"run", "routes", "shell"}
+    client_part, server_part = result.stdout.split("Client commands")[1].split("Server admin commands")
+
+    def listed(part: str) -> set[str]:
+        return {line.split()[0] for line in part.splitlines()[1:] if line.startswith("  ")}
+
+    # Two sections: what any client does over the API, apart from what runs on the server itself.
+    assert listed(client_part) == {"login", "projects", "versions", "builds", "redirects", "env", "download"}
+    assert {"up", "worker", "users", "tokens", "settings", "db", "ensure-admin"} == listed(server_part)
+    assert not listed(server_part) & {"run", "routes", "shell"}
     assert "--app" not in result.stdout
     assert list(tmp_path.iterdir()) == []

@@ -123,3 +123,91 @@ def test_server_commands_still_there(cli):
     result = cli("--help")
     for name in ("users", "tokens", "up", "worker", "settings", "db", "ensure-admin", "login", "builds"):
         assert name in result.stdout
+    assert "Client commands" in result.stdout and "Server admin commands" in result.stdout
+
+
+def test_builds_list_newest_first_with_version_and_limit(cli, user):
+    project = factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
+    latest = project.versions[0]
+    dev = factories.VersionFactory(project=project, slug="dev", verbose_name="dev", identifier="dev")
+    passed = factories.BuildFactory(version=latest)
+    failed = factories.BuildFactory(version=dev, success=False)
+    running = factories.BuildFactory(version=latest, state="building", success=None)
+
+    table = cli("builds", "list", "pip")
+    assert table.exit_code == 0, table.stderr
+    rows = [line.split() for line in table.stdout.splitlines()]
+    assert rows[0] == ["ID", "VERSION", "STATE", "RESULT", "COMMIT", "CREATED", "DURATION"]
+    assert [row[:4] for row in rows[1:]] == [
+        [str(running.id), "latest", "building", running.commit[:12]],  # no result yet: the column is empty
+        [str(failed.id), "dev", "finished", "failed"],
+        [str(passed.id), "latest", "finished", "passed"],
+    ]
+    assert rows[-1][-2:] == ["42", "s"]
+
+    newest_two = json.loads(cli("builds", "list", "pip", "--limit", "2", "--json").stdout)
+    assert [b["id"] for b in newest_two] == [running.id, failed.id]
+    of_latest = json.loads(cli("builds", "list", "pip", "latest", "--json").stdout)
+    assert [b["id"] for b in of_latest] == [running.id, passed.id]
+    missing = cli("builds", "list", "pip", "nope")
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: ")
+
+
+def test_builds_list_walks_pages_up_to_the_limit(cli, user, monkeypatch):
+    import importlib
+
+    # the module (the package's ``builds`` attribute is the command group)
+    monkeypatch.setattr(importlib.import_module("docshelf_client.commands.builds"), "PAGE_SIZE", 2)
+    project = factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
+    made = [factories.BuildFactory(version=project.versions[0]) for _ in range(5)]
+    got = json.loads(cli("builds", "list", "pip", "--limit", "3", "--json").stdout)
+    assert [b["id"] for b in got] == [b.id for b in reversed(made)][:3]
+    everything = json.loads(cli("builds", "list", "pip", "--limit", "50", "--json").stdout)
+    assert len(everything) == 5
+
+
+def test_versions_sync_queues_a_sync(app, cli, user):
+    from rq import Queue
+
+    from app.extensions import get_redis
+
+    factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
+    synced = cli("versions", "sync", "pip", "--json")
+    assert synced.exit_code == 0, synced.stderr
+    assert json.loads(synced.stdout) == {"triggered": True}
+    queued = [job for name in ("default", "builds") for job in Queue(name, connection=get_redis(app)).jobs]
+    assert any("sync" in job.func_name for job in queued), [job.func_name for job in queued]
+    human = cli("versions", "sync", "pip")
+    assert human.exit_code == 0 and "docshelf versions list pip" in human.stdout
+
+
+def test_errors_under_json_are_the_error_contract_on_stderr(cli, user, tmp_path):
+    factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
+    factories.ProjectFactory(name="Bare", slug="bare", maintainers=[user], repository_url="")
+
+    missing = cli("projects", "show", "nope", "--json")
+    assert missing.exit_code == 1 and missing.stdout == ""
+    body = json.loads(missing.stderr)
+    assert body["status"] == 404 and body["code"] == "not_found" and body["detail"] and body["request_id"]
+
+    refused = cli("versions", "sync", "bare", "--json")  # no repository to sync from: the API's 400
+    assert refused.exit_code == 1
+    assert json.loads(refused.stderr)["status"] == 400 and json.loads(refused.stderr)["triggered"] is False
+
+    unknown = cli("env", "unset", "pip", "NOPE", "--json")  # found by the client itself
+    assert unknown.exit_code == 1
+    assert json.loads(unknown.stderr) == {
+        "type": "urn:docshelf:error:not_found", "title": "Client error", "status": None,
+        "detail": "No variable NOPE on pip.", "code": "not_found", "retryable": False, "errors": {},
+    }
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- {type: page, from_url: [unclosed\n")
+    broken = cli("redirects", "apply", "pip", "-f", str(bad), "--json")
+    assert broken.exit_code == 1 and json.loads(broken.stderr)["code"] == "invalid_file"
+    plain = cli("redirects", "apply", "pip", "-f", str(bad))  # without --json: one line, no traceback
+    assert plain.exit_code == 1 and plain.stderr.startswith(f"Error: {bad}: not a YAML file")
+
+    unreachable = cli("projects", "list", "--url", "http://127.0.0.1:9", "--json")
+    assert unreachable.exit_code == 1
+    assert json.loads(unreachable.stderr)["code"] == "unreachable"
+    assert json.loads(unreachable.stderr)["retryable"] is True
