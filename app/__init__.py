@@ -88,6 +88,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     from app import freshness, pipeline, security
     from app.serving import init_serving
     from app.web import bp as web
+    from app.web.badge import bp as badge
     from app.web.dashboard import bp as dashboard
 
     security.init_app(app)
@@ -95,6 +96,7 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     init_serving(app)
     app.register_blueprint(web)
     app.register_blueprint(dashboard)
+    app.register_blueprint(badge)
     pipeline.install(app)  # every request hook, in order (the docs-origin split stays first)
     with app.app_context():
         freshness.install(app, db.engine)
