@@ -135,7 +135,9 @@ def test_mkdocs_project(app, client, user, headers, make_repo):
     created = client.post("/api/v3/projects/", json={"name": "Mk", "repository": {"url": repo.url}},
                           headers=headers)
     assert created.status_code == 201, created.json  # latest has no identifier yet: the remote HEAD decides
-    build_id = trigger(client, headers, "mk", "latest")
+    [queued] = client.get("/api/v3/projects/mk/builds/", headers=headers).json["results"]
+    assert queued["version"] == "latest" and queued["state"]["code"] == "triggered"  # the import builds it
+    build_id = queued["id"]
     work()
     build = fresh(build_id)
     assert (build.state, build.success) == ("finished", True), build.error
