@@ -231,6 +231,11 @@ SETTINGS: list[Setting] = [
     ),
     Setting("RATE_LIMIT_ANONYMOUS", "5/minute", "API requests per client IP without credentials."),
     Setting("RATE_LIMIT_USER", "60/minute", "API requests per authenticated user."),
+    Setting(
+        "RATE_LIMIT_BROWSE",
+        "120/minute",
+        "Browser reads (API pages, log polling, the OpenAPI document) per user or client IP.",
+    ),
     Setting("RATE_LIMIT_BUILD_TRIGGER", "10/minute", "Accepted build triggers per project."),
     Setting("RATE_LIMIT_LOGIN", "10/minute", "Failed logins per client IP on the login page."),
     Setting(

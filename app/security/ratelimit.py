@@ -2,6 +2,11 @@
 
 * anonymous API requests: per client IP (``RATE_LIMIT_ANONYMOUS``, Read the Docs' 5/minute);
 * authenticated API requests: per user (``RATE_LIMIT_USER``, 60/minute);
+* reads a browser makes: per user, else per client IP (``RATE_LIMIT_BROWSE``): the browsable API's
+  pages, the build page's log polling, the OpenAPI document and its page. They have their own,
+  larger budget, so that reading the dashboard for a minute does not end in a 429 (or Swagger UI's
+  "Failed to load API definition"); API clients, which ask for JSON, keep Read the Docs' limits,
+  and every write stays under them;
 * accepted build triggers: per project (``RATE_LIMIT_BUILD_TRIGGER``), counted only when a build
   was actually queued, so nobody can use up a project's budget with refused requests;
 * failed logins: per client IP (``RATE_LIMIT_LOGIN``).
@@ -43,6 +48,23 @@ def _anonymous_exempt() -> bool:
     return policy is not None and not policy.anonymous_rate_limit
 
 
+#: What a browser's reads accept; an API client asks for JSON (or for anything, which means JSON).
+_BROWSER_TYPES = ("application/json", "text/html", "text/plain")
+
+
+def _browsing() -> bool:
+    """A read made by a browser: the browsable API's HTML page (not ``?format=json``), a poll of a build's
+    log as text, or the API's own documentation (the views that are never a browsable page)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    policy = route.policy()
+    if policy is not None and not policy.browsable:
+        return True
+    if request.args.get("format") == "json":
+        return False
+    return request.accept_mimetypes.best_match(_BROWSER_TYPES) in ("text/html", "text/plain")
+
+
 def _build_trigger() -> bool:
     policy = route.policy()
     return policy is not None and policy.build_trigger
@@ -81,13 +103,20 @@ def _limits() -> list[ApplicationLimit]:
             _setting("RATE_LIMIT_ANONYMOUS"),
             key_function=_ip_key,
             scope="anonymous",
-            exempt_when=lambda: not route.is_api() or _authenticated() or _anonymous_exempt(),
+            exempt_when=lambda: not route.is_api() or _authenticated() or _anonymous_exempt() or _browsing(),
         ),
         ApplicationLimit(
             _setting("RATE_LIMIT_USER"),
             key_function=_user_key,
             scope="user",
-            exempt_when=lambda: not route.is_api() or not _authenticated(),
+            exempt_when=lambda: not route.is_api() or not _authenticated() or _browsing(),
+        ),
+        ApplicationLimit(
+            _setting("RATE_LIMIT_BROWSE"),
+            key_function=_user_key,
+            scope="browse",
+            exempt_when=lambda: not route.is_api() or not _browsing() or (
+                not _authenticated() and _anonymous_exempt()),
         ),
         ApplicationLimit(
             _setting("RATE_LIMIT_BUILD_TRIGGER"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from app.models import BuildLogChunk
 from app.extensions import db
+from app.models import BuildLogChunk
 from tests import factories
 from tests.api.test_browsable import BROWSER, anchors, page
 
@@ -108,7 +108,8 @@ def test_the_import_form_is_generated_from_the_schema(client, user, headers):
     assert ("tags", "list") in names and ("single_version", "checkbox") in names
     language = re.search(r'<select id="f-language".*?</select>', form, re.S).group(0)
     assert {"en", "de", "pt-br"} <= set(re.findall(r"<option[^>]*>([\w-]+)</option>", language))
-    assert re.search(r'id="f-name"[^>]*required', form) and re.search(r'id="f-repository-url"[^>]*required', form)
+    assert re.search(r'id="f-name"[^>]*required', form)
+    assert re.search(r'id="f-repository-url"[^>]*required', form)
     assert 'maxlength="63"' in re.search(r'<input[^>]*id="f-name"[^>]*>', form).group(0)
 
 
