@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from app.policy import Principal, reach_filter
 from app.services.builds import trigger_build
 from app.services.queueing import enqueue_sync_versions
 from app.services.repositories import apply_repository, record_change
+
+log = logging.getLogger(__name__)
 
 _SIMPLE_FIELDS = (
     "name",
@@ -125,13 +128,18 @@ def build_imported(project: Project, user: User) -> None:
     """What Read the Docs does on import: build the default version, whose clone step syncs the
     branches and tags. The import itself stands whatever happens here: over the build quota the
     versions are still synced (no build), and a queue that is down leaves the build row saying so."""
-    version = next((v for v in project.versions if v.slug == project.default_version), None)
-    version = version or next(v for v in project.versions if v.slug == "latest")
+    active = {v.slug: v for v in project.versions if v.active}
+    version = active.get(project.default_version or "") or active.get("latest")
+    if version is None:
+        return
     try:
         trigger_build(project, version, user)
     except QuotaExceeded:
         db.session.rollback()
-        request_sync_versions(project)
+        try:
+            request_sync_versions(project)
+        except Exception:  # Redis down: the project is there, and its first build will sync
+            log.warning("could not queue the sync of imported project %s", project.slug, exc_info=True)
     except RetryableError:
         db.session.rollback()  # trigger_build ended the build as "could not be queued"
 

@@ -3,6 +3,9 @@ the branches and tags); ``DOCSHELF_BUILD_ON_IMPORT=off`` queues nothing; the bui
 
 from __future__ import annotations
 
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Queue
 
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, get_queue
@@ -56,3 +59,13 @@ def test_an_import_over_the_build_quota_syncs_versions_without_a_build(app, clie
     assert _queued() == ["workers.jobs.sync_versions"]
     work()
     assert Version.query.filter_by(project_id=project.id, slug="1.0").count() == 1
+
+
+def test_an_import_while_redis_is_down_still_creates_the_project(app, client, headers, sphinx_repo: Repo,
+                                                                 monkeypatch):
+    # A real connection to a loopback port where nothing listens, as in tests/fault/test_redis_down.py.
+    dead = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    monkeypatch.setitem(app.extensions, "docshelf_redis", dead)
+    _import(client, headers, sphinx_repo)  # 201: the import does not depend on the queue
+    build = Build.query.one()
+    assert (build.state, build.success) == ("cancelled", False) and "could not be queued" in build.error
