@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# pip stays quiet (-q below, and no "new release" notice), so that nothing it prints can bury the lines
+# `make run` ends its start-up with: the URLs, the admin's token and how to log in.
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test worker migrate revision lint bench fuzz openapi clean
 
@@ -22,10 +25,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install -q -e ./client -e '.[test,dev]'
 	touch $@
 
-run: $(VENV)/.installed  ## start the API and a build worker on embedded defaults
+run: $(VENV)/.installed  ## start the API, the docs and a build worker on embedded defaults; ends with the first-run summary
 	$(BIN)/docshelf up --port $(PORT)
 
-test: $(VENV)/.installed-test  ## run the whole suite
+test: $(VENV)/.installed-test  ## run the whole suite; fails if a process it started outlives it (tests/processes.py)
 	$(BIN)/pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 worker: $(VENV)/.installed

@@ -3,6 +3,7 @@
 ``apply -f redirects.yml`` is a declarative sync: afterwards the server has exactly the file's redirects,
 in the file's order. Entries are matched to existing redirects by ``(type, from_url)``; only the fields an
 entry sets are compared, so a file can stay short. ``--dry-run`` prints the plan without changing anything.
+The file's format is documented in the README ("The redirects file").
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ def plan(current: list[dict[str, Any]], desired: list[dict[str, Any]]) -> list[d
     unmatched = list(current)
     matches: list[dict[str, Any] | None] = []
     for want in desired:
-        key = (want["type"], want.get("from_url"))
-        found = next((r for r in unmatched if (r["type"], r.get("from_url")) == key), None)
+        key = _key(want)
+        found = next((r for r in unmatched if _key(r) == key), None)
         if found is not None:
             unmatched.remove(found)
         matches.append(found)
@@ -115,6 +116,12 @@ def plan(current: list[dict[str, Any]], desired: list[dict[str, Any]]) -> list[d
     return steps
 
 
+def _key(redirect: dict[str, Any]) -> tuple[str, str]:
+    """What identifies a redirect: its type and ``from_url``, which the HTML types store as ``""``
+    and a file leaves out."""
+    return redirect["type"], redirect.get("from_url") or ""
+
+
 def _describe(step: dict[str, Any]) -> str:
     r = step["redirect"]
     what = f"{r['type']} {r.get('from_url') or ''} -> {r.get('to_url') or ''}".strip()
@@ -127,11 +134,18 @@ def _describe(step: dict[str, Any]) -> str:
 
 @redirects.command("apply")
 @click.argument("project")
-@click.option("-f", "--file", "path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-f", "--file", "path", required=True, type=click.Path(exists=True, dir_okay=False), help="The YAML file."
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 @client_command
 def redirects_apply(ctx: Ctx, project: str, path: str, dry_run: bool) -> None:
-    """Make the project's redirects match the file: create, update, delete and reorder."""
+    """Make the project's redirects match the file: create, update, delete and reorder.
+
+    FILE is YAML: a list of redirects (or one under a top-level "redirects" key), each with a
+    "type" and any of from_url, to_url, http_status, force, enabled, description (the README's
+    "The redirects file" explains each).
+    """
     desired = load_file(path)
     steps = plan(_current(ctx, project), desired)
     base = f"/api/v3/projects/{project}/redirects/"
