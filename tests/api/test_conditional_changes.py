@@ -232,6 +232,8 @@ def test_subprojects_and_translations(world):
                  PROJECT_VIEWS | {"versions", "translation"})
     world.change("translation unlinked", lambda: translations.unset_translation(
         _project("pip"), _project("pip-es")), {"translation", "projects", "projects page 2"})
+    world.change("translation linked", lambda: translations.set_translation(
+        _project("pip"), _project("pip-es")), {"translation", "projects", "projects page 2"})
 
 
 def test_writes_no_representation_shows_leave_every_etag_alone(world):
