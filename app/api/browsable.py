@@ -94,12 +94,14 @@ def _to_html(response: Response) -> Response:
     allowed = sorted(adapter.allowed_methods(request.path))
     crumbs = breadcrumbs(request.path, lambda path: adapter.test(path, "GET")) if route.is_api() else []
     user = g.get("current_user")
+    view = human_view(body, status) if route.is_api() else None
+    title = crumbs[-1][0] if crumbs else ("Page not found" if status == 404 else request.path)
     context = {
         "status": status,
         "status_text": HTTP_STATUS_CODES.get(status, ""),
         "allowed": allowed,
         "crumbs": crumbs,
-        "title": crumbs[-1][0] if crumbs else ("Page not found" if status == 404 else request.path),
+        "title": view.get("title", title) if view else title,
         "body_html": render_json(body),
         "page": _page_info(body),
         "problem": body if status >= 400 and isinstance(body, dict) and "detail" in body else None,
@@ -112,7 +114,7 @@ def _to_html(response: Response) -> Response:
         "action": _here_path(),
         "root_url": request.script_root + "/api/v3/",
         "write_methods": [m for m in _WRITE_METHODS if m in allowed],
-        "view": human_view(body, status) if route.is_api() else None,
+        "view": view,
         "forms": forms_for(_here_path(), allowed) if status < 300 and route.is_api() else [],
     }
     response.set_data(render_template("browsable/page.html", **context))

@@ -138,9 +138,13 @@ def _field(name: str, prop: dict[str, Any], required: bool) -> Field | None:
     if not kind:  # anyOf, free-form objects: the raw JSON form still sends them
         return None
     choices = [str(choice) for choice in prop.get("enum", ()) if choice is not None]
+    default = prop.get("default")
+    if kind == "checkbox" and default is None:
+        # A checkbox cannot say "leave it to the server": without a documented default, the choice is
+        # explicit (true, false, or — for not sent), so an untouched box never overrides the default.
+        kind, choices = "select", ["true", "false"]
     if choices and kind != "checkbox":
         kind = "select"
-    default = prop.get("default")
     help_text = str(prop.get("description") or "")
     if kind == "list":
         help_text = (help_text + " " if help_text else "") + "Comma-separated."

@@ -107,6 +107,7 @@ def _project(body: dict[str, Any]) -> dict[str, Any]:
     latest: list[Build] = _scalars(builds.builds_query(project, {}).limit(_LATEST_BUILDS))
     return {
         "kind": "project",
+        "title": str(body.get("name") or slug),
         "rows": _detail_rows(body),
         "docs_url": cell(body, "urls.documentation"),
         "versions": version_rows,
@@ -135,6 +136,7 @@ def _build(body: dict[str, Any]) -> dict[str, Any]:
     base = api_url("projects", project_slug, "builds", build_id)
     return {
         "kind": "build",
+        "title": f"Build #{build.id} · {project_slug}",
         "build": body,
         "final": build.is_final,
         "log": log_text,

@@ -94,7 +94,10 @@
       var raw = input.value;
       if (kind === "checkbox") { setPath(body, input.name, input.checked); return; }
       if (raw === "") { return; }  // left empty: the schema's default applies
-      if (kind === "number" || (kind === "select" && /^(integer|number)$/.test(input.getAttribute("data-type")))) {
+      var type = input.getAttribute("data-type");
+      if (kind === "select" && type === "boolean") {
+        setPath(body, input.name, raw === "true");
+      } else if (kind === "number" || (kind === "select" && /^(integer|number)$/.test(type))) {
         setPath(body, input.name, Number(raw));
       } else if (kind === "list") {
         setPath(body, input.name, raw.split(",").map(function (v) { return v.trim(); }).filter(Boolean));
@@ -176,8 +179,9 @@
         }
         var leftover = [];
         if (body && body.errors && typeof body.errors === "object") { placeErrors(form, body.errors, "", leftover); }
+        var placed = form.querySelector(".field.invalid") !== null;
         var detail = body && body.detail ? body.detail : (text || ("HTTP " + response.status));
-        if (problem) {
+        if (problem && (leftover.length || !placed)) {  // what no field shows, said once under the form
           problem.textContent = leftover.length ? leftover.join(" ") : detail;
           problem.hidden = false;
         }
@@ -208,6 +212,8 @@
     var status = document.getElementById("log-status");
     if (status) { status.textContent = "complete"; }
     log.setAttribute("data-final", "true");
+    var cancel = document.getElementById("cancel-build");
+    if (cancel) { cancel.closest("form").hidden = true; }
     var result = document.getElementById("build-success");
     if (result) {
       var mark = document.createElement("span");
@@ -226,6 +232,7 @@
         // The stream ends with the last command; the whole log.txt adds how the build ended.
         var outcome = build.state && build.state.code === "cancelled" ? "was cancelled" : (build.success ? "succeeded" : "failed");
         log.appendChild(document.createTextNode("\nBuild " + outcome + "." + (build.error ? " " + build.error : "") + "\n"));
+        log.scrollTop = log.scrollHeight;
         var duration = document.getElementById("build-duration");
         if (duration && build.duration !== null && build.duration !== undefined) { duration.textContent = build.duration + " s"; }
         var finished = document.getElementById("build-finished");

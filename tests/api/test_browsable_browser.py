@@ -37,14 +37,16 @@ def browser_page(live_url: str) -> Iterator[Any]:
 
 
 def _follow(page: Any, url: str) -> None:
-    """Click the first link to ``url`` in the page's JSON, as a person would, and wait for the page."""
+    """Click the first link to ``url`` in the page's raw JSON (one click away), and wait for the page."""
+    if page.locator("#raw[open]").count() == 0:
+        page.click("#raw summary")
     page.locator(f'#body a[href="{url}"]').first.click()
     page.wait_for_url(url)
     assert page.locator("#status").inner_text() == "HTTP 200 OK"
 
 
 def _body(page: Any) -> Any:
-    return json.loads(page.locator("#body").inner_text())
+    return json.loads(page.locator("#body").text_content())
 
 
 def test_walk_from_the_root_and_trigger_a_build(browser_page, live_url, tmp_path):
@@ -65,6 +67,8 @@ def test_walk_from_the_root_and_trigger_a_build(browser_page, live_url, tmp_path
     assert "Signed in as alice" in page.locator(".who").inner_text()
 
     page.click(".brand")
+    page.wait_for_url(f"{live_url}/")  # the landing page, which links the API root
+    page.click("#to-api")
     page.wait_for_url(f"{api}/")
     screenshot(page, "browsable-root")
     _follow(page, f"{api}/projects/")
@@ -78,6 +82,7 @@ def test_walk_from_the_root_and_trigger_a_build(browser_page, live_url, tmp_path
     crumbs = page.locator(".crumbs").inner_text()
     assert all(part in crumbs for part in ("/api/v3/", "projects", "walk", "versions", "latest", "builds"))
 
+    page.click("#send summary")
     page.select_option("#api-method", "POST")
     page.click("#api-form button")
     page.wait_for_selector("#api-result[data-status='202']")
@@ -103,4 +108,5 @@ def test_walk_from_the_root_and_trigger_a_build(browser_page, live_url, tmp_path
     build = _body(page)["results"][0]
     assert build["success"] is True, build
     assert page.locator(f'#body a[href="{build["_links"]["_self"]}"]').count() == 1
+    assert page.locator(f'#results a.row-link[href="{build["_links"]["_self"]}"]').count() == 1
     screenshot(page, "browsable-finished")

@@ -105,11 +105,13 @@ def test_the_import_form_is_generated_from_the_schema(client, user, headers):
     names = re.findall(r'name="([^"]+)" data-kind="([a-z]+)"', form)
     assert ("name", "text") in names and ("repository.url", "text") in names
     assert ("language", "select") in names and ("privacy_level", "select") in names
-    assert ("tags", "list") in names and ("single_version", "checkbox") in names
+    assert ("tags", "list") in names and ("single_version", "select") in names
     language = re.search(r'<select id="f-language".*?</select>', form, re.S).group(0)
     assert {"en", "de", "pt-br"} <= set(re.findall(r"<option[^>]*>([\w-]+)</option>", language))
     assert re.search(r'id="f-name"[^>]*required', form)
     assert re.search(r'id="f-repository-url"[^>]*required', form)
+    single = re.search(r'<select id="f-single_version".*?</select>', form, re.S).group(0)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", single) == ["—", "true", "false"]  # no default: ask
     assert 'maxlength="63"' in re.search(r'<input[^>]*id="f-name"[^>]*>', form).group(0)
 
 
