@@ -1,191 +1,86 @@
-"""The data generation: one random token in Redis, replaced after every committed database write.
+"""The data generation: a counter in the database that every committed write moves, in its own
+transaction.
 
 Caches of what the database says (the API's response cache) key their entries on the generation
-they were computed under, so any write anywhere - an API request, a worker finishing a build, the
-CLI - makes every older entry unreachable at once, in every process. No per-object bookkeeping can
-forget an invalidation, because nothing is invalidated object by object.
+they were computed under and read it again before answering, so a committed write anywhere - an API
+request, a worker finishing a build, the CLI - makes every older entry unreachable at once, in every
+process. Nothing is invalidated object by object, so no invalidation can be forgotten.
 
 Why these choices:
 
-* **Detected at the connection, not in services.** Every statement passes ``before_cursor_execute``,
-  so an INSERT/UPDATE/DELETE marks its pooled connection, ORM or Core, whatever module sent it. The
-  generation changes when that connection goes back to the pool, i.e. *after* the commit: a reader
-  that saw the old generation before the commit can only have stored its entry under that old,
-  now unreachable, generation. A write that opts out (``execution_options(invalidates_caches=False)``,
-  for bookkeeping no cached response shows, like a token's ``last_used``) changes nothing.
-* **A random token, not a counter.** A Redis restart loses the key; a counter would start again and
-  meet old entries' numbers, a random token never does.
-* **Redis down.** Reading the generation fails fast (a short circuit-breaker, not a timeout per
-  request) and callers simply do not cache; a change that could not be published is retried on the
-  next call, and callers drop what they hold when Redis has been unreachable (``Generation.failures``).
+* **In the writer's transaction, not announced afterwards.** A write that commits has moved the
+  counter (``data_generation``, one row) in the same commit; one that rolls back has not. There is
+  no message to lose: not when Redis blips as a worker exits, not between processes, not between the
+  commit and the writer's answer. The next read anywhere sees the new generation - read-your-writes
+  across processes by construction.
+* **Detected at the connection, ORM or Core.** Every statement passes ``before_cursor_execute``; an
+  INSERT/UPDATE/DELETE marks its connection, and just before that connection commits the counter
+  moves. A write that opts out (:func:`quiet_write`: bookkeeping no cached answer shows, such as a
+  token's ``last_used``) and a build's log chunks (appended every second while it runs, and shown only
+  by ``log.txt``, which is never cached) leave it alone.
+* **Read on every cached request.** One primary-key SELECT; when the database cannot answer, the cache
+  answers nothing. Writes made outside Docshelf's code (a SQL console) must move the counter too:
+  ``UPDATE data_generation SET value = value + 1``.
+* **The bump comes last.** Run just before the commit, it holds the row's lock only for the commit, so
+  writers queue there briefly and cannot deadlock on it (they take it after every other lock).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
+import re
 import secrets
-import threading
-import time
 import weakref
 from typing import Any
 
 from flask import Flask
-from redis import Redis
-from redis.client import PubSub
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app.extensions import get_redis
+from app.extensions import db
+from app.models.generation import data_generation
 
 log = logging.getLogger(__name__)
+_READ = select(data_generation.c.value).where(data_generation.c.id == 1)
 
-KEY = "docshelf:data-generation"
-#: After a Redis error, how long to stop asking (each attempt could wait for a connect timeout).
-BACKOFF_SECONDS = 5.0
-#: How often a process re-reads the key instead of trusting its subscription alone.
-VERIFY_SECONDS = 1.0
 #: Statement heads that change data (WITH may; counted as a write to stay on the safe side).
-_WRITE_HEADS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "TRUNCATE", "WITH", "UPSERT")
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE|WITH|UPSERT)\b(?:\s+(?:INTO|FROM))?"
+                    r"\s*\"?(\w*)", re.IGNORECASE)
+#: Tables whose rows no cached answer shows (and Alembic's, written while migrating).
+QUIET_TABLES = frozenset({"build_log_chunks", "data_generation", "alembic_version"})
 _WROTE = "docshelf_wrote"
 _OPTION = "invalidates_caches"
+_BUMP = "UPDATE data_generation SET value = value + 1 WHERE id = 1"
 _installed: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: Engines whose database has the table: until then (a process migrating it) writes move nothing, and
+#: no cache answers either (:meth:`Generation.current` finds no row).
+_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 class Generation:
-    """One process's view of the generation, bound to an app's Redis.
-
-    Reading it must not cost a Redis round trip per request (a third of a cached answer's time on
-    2 cores): the process subscribes to the channel every change is published on, and a read only
-    polls that socket without blocking - Redis writes the message before it answers the writer, so a
-    request that follows a write (the writer's client got its answer) finds it there. The key itself
-    is re-read at least every ``VERIFY_SECONDS``, so even a subscription silently cut off by the
-    network cannot keep a process on an old generation for longer than that.
-    """
+    """Reads the generation for one app; ``failures`` counts reads that failed, so that a cache can
+    drop what it holds after the database was unreachable."""
 
     def __init__(self, app: Flask) -> None:
         self._app = app
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._unpublished = False  # a write committed while Redis could not be told
-        self._failures = 0  # grows on every failure: callers compare it to drop what they hold
-        self._pubsub: _Subscription | None = None
-        self._connects_seen = 0
-        self._pid = 0  # the process that subscribed: a forked child must not read its parent's socket
-        self._known: str | None = None
-        self._verified = 0.0
-
-    @property
-    def failures(self) -> int:
-        return self._failures
-
-    def _redis(self) -> Redis | None:
-        if time.monotonic() < self._down_until:
-            return None
-        # Always the app's own Redis (the one every process of a deployment shares): a write that
-        # nobody is told about would leave other processes answering from stale memory.
-        return get_redis(self._app)
-
-    def _channel(self, redis: Redis) -> str:
-        """One channel per Redis database: channels are server-wide, deployments may share a server."""
-        return f"{KEY}:{redis.connection_pool.connection_kwargs.get('db', 0)}"
-
-    def _failed(self, what: str) -> None:
-        with self._lock:
-            self._down_until = time.monotonic() + BACKOFF_SECONDS
-            self._failures += 1
-            self._unsubscribe()
-        log.warning("data generation: %s failed (Redis unreachable); caching paused", what)
+        self.failures = 0
 
     def current(self) -> str | None:
         """The generation now, or None when it cannot be known (then nothing may be cached)."""
-        try:
-            redis = self._redis()
-            if redis is None:
-                return None
-            with self._lock:
-                if self._unpublished:
-                    self._publish(redis)
-                if self._pubsub is None or self._pid != os.getpid():
-                    self._subscribe(redis)
-                else:
-                    self._drain()  # may reconnect: redis-py resubscribes by itself after a drop
-                    if (self._pubsub.connects != self._connects_seen
-                            or time.monotonic() - self._verified > VERIFY_SECONDS):
-                        self._verify(redis)  # messages sent while it was cut off are lost: read the key
-                return self._known
-        except Exception:  # RedisError, or an embedded server that could not start
-            self._failed("reading")
+        engine = db.engine
+        if engine not in _ready and not _ensure_row(engine):
             return None
-
-    def changed(self) -> None:
-        """Publish a new generation (called after a write committed); never raises."""
-        self._unpublished = True
         try:
-            redis = self._redis()
-            if redis is not None:
-                with self._lock:
-                    self._publish(redis)
-        except Exception:  # never raise into the database's connection pool
-            self._failed("publishing")
-
-    def _publish(self, redis: Redis) -> None:
-        new = secrets.token_hex(8)
-        with redis.pipeline(transaction=True) as pipe:  # the key and the message change together
-            pipe.set(KEY, new)
-            pipe.publish(self._channel(redis), new)
-            pipe.execute()
-        self._unpublished = False
-
-    def _subscribe(self, redis: Redis) -> None:
-        self._pubsub = None  # a forked child's copy is its parent's socket: forgotten, not closed
-        pubsub = _Subscription(redis.connection_pool)
-        pubsub.subscribe(self._channel(redis))
-        # Only once subscribed does reading the key tell the truth: later changes arrive as messages.
-        confirmed = pubsub.get_message(timeout=1.0)  # the first reply on the new connection
-        if confirmed is None or confirmed.get("type") != "subscribe":
-            pubsub.close()
-            raise ConnectionError("Redis did not confirm the subscription")
-        self._pubsub, self._pid = pubsub, os.getpid()
-        self._verify(redis)
-
-    def _verify(self, redis: Redis) -> None:
-        self._drain()  # messages already here are older than the read below, which must win
-        value = redis.get(KEY)
-        if value is None:  # first use, or Redis lost its data: start a generation never seen before
-            redis.set(KEY, secrets.token_hex(8), nx=True)
-            value = redis.get(KEY)
-        self._known = _text(value)  # messages arriving from now on are newer: the next drain takes them
-        self._verified = time.monotonic()
-        self._connects_seen = self._pubsub.connects if self._pubsub is not None else 0
-
-    def _drain(self) -> None:
-        assert self._pubsub is not None
-        while (message := self._pubsub.get_message(timeout=0)) is not None:
-            if message.get("type") == "message":
-                self._known = _text(message["data"])
-
-    def _unsubscribe(self) -> None:
-        if self._pubsub is not None and self._pid == os.getpid():
-            with contextlib.suppress(Exception):
-                self._pubsub.close()
-        self._pubsub, self._known = None, None
-
-
-class _Subscription(PubSub):
-    """A PubSub that counts its connections, so a silent reconnection is noticed."""
-
-    connects = 0
-
-    def on_connect(self, connection: Any) -> None:
-        self.connects += 1
-        super().on_connect(connection)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
+            with engine.connect() as conn:
+                value = conn.execute(_READ).scalar()
+            if value is None and _ensure_row(engine):  # the row was deleted (a wiped test database)
+                with engine.connect() as conn:
+                    value = conn.execute(_READ).scalar()
+        except SQLAlchemyError:
+            self.failures += 1
+            log.warning("data generation: the database could not be read; caching paused")
+            return None
+        return None if value is None else str(value)
 
 
 def generation(app: Flask) -> Generation:
@@ -195,27 +90,57 @@ def generation(app: Flask) -> Generation:
     return found
 
 
+def _marks(statement: str) -> bool:
+    match = _WRITE.match(statement)
+    return match is not None and match.group(2).lower() not in QUIET_TABLES
+
+
 def install(app: Flask, engine: Engine) -> None:
-    """Watch ``engine`` for writes; each checked-in connection that wrote changes the generation."""
-    gen = generation(app)
+    """Watch ``engine``: a transaction that wrote moves the generation just before it commits."""
+    generation(app)
+    _ensure_row(engine)
+    if engine in _installed:
+        return
+    _installed.add(engine)
 
     def before_cursor_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                               executemany: bool) -> None:
         if context is not None and context.execution_options.get(_OPTION, True) is False:
             return
-        if statement.lstrip()[:8].upper().startswith(_WRITE_HEADS):
+        if _marks(statement):
             conn.info[_WROTE] = True
 
-    def checkin(dbapi_connection: Any, record: Any) -> None:
-        # After commit or rollback: a rolled-back write changes the generation needlessly, but harmlessly.
-        if record is not None and record.info.pop(_WROTE, False):
-            gen.changed()
+    def commit(conn: Any) -> None:
+        if conn.info.pop(_WROTE, False) and engine in _ready:
+            # The DBAPI cursor: inside the commit event, a statement through SQLAlchemy would begin anew.
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(_BUMP)
+            finally:
+                cursor.close()
 
-    if engine in _installed:
-        return
-    _installed.add(engine)
+    def rollback(conn: Any) -> None:
+        conn.info.pop(_WROTE, None)
+
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", rollback)
+
+
+def _ensure_row(engine: Engine) -> bool:
+    """Make sure the one row exists (the migration inserts it; a database made from the models in
+    tests may not have it); True once the table is there, from then on writes move it."""
+    try:
+        with engine.begin() as conn:
+            if conn.execute(select(data_generation.c.id)).first() is None:
+                # A random start: a row made again must not meet numbers that old entries carry.
+                conn.execute(insert(data_generation).values(id=1, value=secrets.randbits(48)))
+    except IntegrityError:  # another process inserted it meanwhile
+        pass
+    except SQLAlchemyError:  # no table yet: a process about to migrate
+        return False
+    _ready.add(engine)
+    return True
 
 
 def quiet_write(statement: Any) -> Any:

@@ -1,26 +1,31 @@
-"""The data generation: changed by every committed write, ORM or Core, and by nothing else."""
+"""The data generation: moved by every committed write, ORM or Core, in the write's own transaction;
+not by reads, rollbacks, quiet writes or a build's log chunks."""
 
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
-from app.extensions import db, get_redis
-from app.freshness import KEY, Generation, generation, quiet_write
-from app.models import Project
+from app.extensions import db
+from app.freshness import generation, quiet_write
+from app.models import BuildLogChunk, Project
 from tests import factories
 
 
-def test_writes_change_it_reads_and_quiet_writes_do_not(app: Flask):
+def test_writes_move_it_and_nothing_else_does(app: Flask):
     factories.ProjectFactory(name="Pip")
     gen = generation(app)
     before = gen.current()
+    assert before is not None
     db.session.scalars(select(Project)).all()
     db.session.commit()
     assert gen.current() == before  # a read, even a committed one
     db.session.execute(quiet_write(update(Project).values(homepage="https://a.example")))
     db.session.commit()
     assert gen.current() == before  # a write that opted out
+    db.session.execute(update(Project).values(homepage="https://rolled.example"))
+    db.session.rollback()
+    assert gen.current() == before  # a write that never committed
     with db.engine.begin() as conn:
         conn.execute(update(Project).values(homepage="https://b.example"))
     after_core = gen.current()
@@ -29,29 +34,24 @@ def test_writes_change_it_reads_and_quiet_writes_do_not(app: Flask):
     assert gen.current() not in (None, before, after_core)
 
 
-def test_a_redis_restart_starts_a_generation_never_seen_before(app: Flask):
+def test_a_builds_log_progress_is_not_a_change(app: Flask, user):
+    build = factories.BuildFactory(version=factories.VersionFactory(
+        project=factories.ProjectFactory(name="Logged", maintainers=[user])))
     gen = generation(app)
-    seen = {gen.current()}
-    for _ in range(3):
-        get_redis(app).delete(KEY)  # what a restart without persistence does to the key...
-        assert gen._pubsub is not None
-        gen._pubsub.connection.disconnect()  # ...and to the subscription (redis-py reconnects it)
-        seen.add(gen.current())
-    assert None not in seen and len(seen) == 4
+    before = gen.current()
+    for n in range(3):
+        db.session.execute(insert(BuildLogChunk).values(build_id=build.id, start=n, size=1, text="x"))
+        db.session.commit()
+    assert gen.current() == before
 
 
-def test_a_change_reaches_another_process_without_a_read_of_the_key(app: Flask):
-    """Another Generation object is another process's view: it learns of a change from the message."""
-    other = Generation(app)
-    before = other.current()
-    reads = []
-    redis = get_redis(app)
-    original = redis.get
-    generation(app).changed()
-    try:
-        redis.get = lambda *a, **k: reads.append(a) or original(*a, **k)  # type: ignore[method-assign]
-        after = other.current()
-    finally:
-        redis.get = original  # type: ignore[method-assign]
-    assert after not in (None, before) and after == original(KEY).decode()
-    assert reads == []  # the subscription told it; no round trip to read the key
+def test_the_move_is_part_of_the_commit(app: Flask):
+    """Another connection sees the new generation exactly when it sees the write: no window between."""
+    factories.ProjectFactory(name="Pip")
+    gen = generation(app)
+    before = gen.current()
+    with db.engine.connect() as writer:
+        writer.execute(update(Project).values(homepage="https://c.example"))
+        assert gen.current() == before  # written, not committed: others see neither
+        writer.commit()
+    assert gen.current() != before

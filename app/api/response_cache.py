@@ -5,8 +5,9 @@ every docs build, dashboards refresh lists. Most of those answers are the bytes 
 A view declaring its GET ``cached`` (:class:`app.api.views.ApiView`) stores its 200 answer in this
 process, keyed on
 
-* the data generation it was computed under (:mod:`app.freshness`: any committed write anywhere
-  makes every older entry unreachable, so an answer is never older than the last write),
+* the data generation it was computed under (:mod:`app.freshness`: a counter every committed write
+  moves in its own transaction, read again on every request, so an answer is never older than the
+  last write, whichever process made it),
 * who asked (the token's id, or anonymous: permissions, project-restricted tokens and private
   projects all make answers differ per caller; browser sessions are never cached),
 * the host and the full path with its query string.
@@ -17,7 +18,7 @@ or deactivating, all writes, are seen at once; expiry by the clock is checked on
 request hook still runs - rate limits count hits like any request - only the view is skipped.
 
 Memory is bounded per process (``RESPONSE_CACHE_MAX_BYTES``, least recently used first out), and
-everything is dropped when the generation changes or Redis becomes unreachable. The request pipeline
+everything is dropped when the generation changes or the database could not tell it. The request pipeline
 (:mod:`app.pipeline`) calls :func:`begin` and :func:`authenticated` while authenticating and
 :func:`serve` as its last step; the view's dispatch calls :func:`store`.
 """
@@ -95,7 +96,7 @@ class ResponseCache:
         self._size = 0
 
     def align(self, current: str, failures: int) -> None:
-        """Drop everything computed under another generation, or before Redis was last unreachable."""
+        """Drop everything computed under another generation, or before the database was last unreadable."""
         if current != self._generation or failures != self._failures:
             with self._lock:
                 self._entries.clear()

@@ -2,6 +2,7 @@
 
 from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand, BuildLogChunk
 from app.models.envvar import EnvironmentVariable
+from app.models.generation import data_generation
 from app.models.integration import Integration, IntegrationDelivery
 from app.models.invitation import Invitation
 from app.models.notification import Notification
@@ -17,6 +18,7 @@ __all__ = [
     "BUILD_STATES",
     "FINAL_STATES",
     "RUNNING_STATES",
+    "data_generation",
     "ApiToken",
     "AuditEvent",
     "Build",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+from app.extensions import db
 from app.services.builds import trigger_build
 from tests import factories
 from tests.workers.conftest import fresh, sphinx_files, wait_for
@@ -71,6 +72,7 @@ def test_a_follower_gets_the_log_exactly_once_while_the_build_runs(client, user,
     offset, parts, states = 0, [], []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        db.session.expire_all()  # the test's session outlives requests; a served request starts afresh
         answer = client.get(url, query_string={"offset": offset}, headers=headers)
         assert answer.status_code == 200
         states.append(answer.headers["Docshelf-Build-State"])
