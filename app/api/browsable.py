@@ -93,7 +93,8 @@ def _to_html(response: Response) -> Response:
     adapter = current_app.url_map.bind_to_environ(request.environ)
     allowed = sorted(adapter.allowed_methods(request.path))
     crumbs = breadcrumbs(request.path, lambda path: adapter.test(path, "GET")) if route.is_api() else []
-    user = g.get("current_user")
+    # The app's pages (a 404 on one) are not authenticated by the API's step: ask the session.
+    user = g.get("current_user") if route.is_api() else sessions.session_user()
     view = human_view(body, status) if route.is_api() else None
     title = crumbs[-1][0] if crumbs else ("Page not found" if status == 404 else request.path)
     context = {
@@ -106,7 +107,7 @@ def _to_html(response: Response) -> Response:
         "page": _page_info(body),
         "problem": body if status >= 400 and isinstance(body, dict) and "detail" in body else None,
         "user": user,
-        "session_user": user is not None and g.get("auth_via") == "session",
+        "session_user": user is not None and (g.get("auth_via") == "session" or not route.is_api()),
         "csrf_token": sessions.csrf_token() if g.get("auth_via") == "session" else None,
         "login_url": url_for("web.login", next=_here()),
         "logout_url": url_for("web.logout"),
@@ -123,6 +124,7 @@ def _to_html(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"  # it names the user and carries the CSRF token
+    response.headers.pop("ETag", None)  # the JSON's validator; this is another representation
     return response
 
 

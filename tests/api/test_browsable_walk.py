@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from app.services.accounts import create_user
-from tests.browser import docs_origin, open_page, screenshot, serve
+from tests.browser import _loopback_only, docs_origin, open_page, screenshot, serve
 from tests.workers.conftest import Repo, sphinx_files, worker_process  # noqa: F401  (a fixture)
 
 PASSWORD = "correct horse battery"
@@ -104,6 +104,7 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
         page.goto(f"{live_url}/api/v3/projects/walk-docs/")
         page.click("#versions form.trigger button[data-version='latest']")
         page.wait_for_url(f"{live_url}/api/v3/projects/walk-docs/builds/*/")
+        failed_build_url = page.url
         _watch_build_to_the_end(page)
         assert page.locator("#build-success").inner_text() == "failed"
         cause = page.locator("#build-error").inner_text()
@@ -141,4 +142,23 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
 
         page.goto(f"{live_url}/no/such/page")
         assert page.locator("h1").inner_text() == "Page not found"
+        assert page.locator("#detail").inner_text() != ""
+        assert "Signed in as alice" in page.locator(".who").inner_text()
         screenshot(page, "walk-11-not-found")
+
+        page.goto(f"{live_url}/device")
+        assert page.locator("h1").inner_text() == "Connect a device"
+        assert page.locator("header.bar .brand").is_visible()  # the same look as every page
+        screenshot(page, "walk-12-device")
+
+        # Without JavaScript the pages still read: the failed build's cause and log are in the HTML.
+        quiet = page.context.browser.new_context(java_script_enabled=False)
+        try:
+            plain = quiet.new_page()
+            plain.route("**/*", lambda route: _loopback_only(route, live_url, docs_origin(live_url)))
+            plain.goto(failed_build_url)
+            assert "conf.py is broken on purpose" in plain.locator("#build-error").inner_text()
+            assert "conf.py is broken on purpose" in plain.locator("#log").inner_text()
+            screenshot(plain, "walk-13-build-without-javascript")
+        finally:
+            quiet.close()
