@@ -233,5 +233,5 @@ def test_the_page_costs_no_query_beyond_the_json(client, user, headers, count_qu
         client.get("/api/v3/projects/", headers=headers)
     with count_queries() as as_page:
         page(client, "/api/v3/projects/", **headers)
-    # The JSON also asked the data generation whether it had it cached; a page is never cached.
-    assert as_page.count == as_json.count - 1
+    # The JSON also asks the data generation (is it cached?) and its validator (ETag); a page does neither.
+    assert as_page.count <= as_json.count
