@@ -248,6 +248,7 @@ class Prepared:
     block_w: int
     network: str
     slirp: subprocess.Popen[bytes] | None = None
+    slirp_exit: int | None = None  # closing it (or this process dying) ends slirp4netns
 
     def started(self) -> None:
         """After bubblewrap started: attach the network, then let the sandbox's first process go."""
@@ -258,7 +259,7 @@ class Prepared:
             raw = _read_all(self.info_r)
             child = json.loads(raw).get("child-pid") if raw.strip() else None
             if child and self.network == "public":
-                self.slirp = attach_slirp(int(child))
+                self.slirp, self.slirp_exit = attach_slirp(int(child))
             os.write(self.block_w, b"1")
         except (OSError, ValueError):
             pass  # bubblewrap failed to start: its own message is in the command's output
@@ -267,6 +268,9 @@ class Prepared:
             os.close(self.block_w)
 
     def cleanup(self) -> None:
+        if self.slirp_exit is not None:
+            os.close(self.slirp_exit)
+            self.slirp_exit = None
         if self.slirp is not None:
             self.slirp.kill()
             self.slirp.wait()

@@ -24,21 +24,29 @@ SLIRP_MISSING = ("slirp4netns is not installed on this worker, so builds run wit
                  "slirp4netns) or set DOCSHELF_BUILD_NETWORK=none to silence this note.")
 
 
-def attach_slirp(pid: int) -> subprocess.Popen[bytes]:
+def attach_slirp(pid: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Start slirp4netns on ``pid``'s network namespace; returns it and the descriptor that keeps it
+    alive (``--exit-fd``): when this process closes it, or dies however it dies (a killed work horse),
+    slirp4netns exits too instead of outliving the build in a session of its own."""
     ready_r, ready_w = os.pipe()
+    exit_r, exit_w = os.pipe()
     try:
         proc = subprocess.Popen(
             ["slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-             "--enable-seccomp", "--ready-fd", str(ready_w), str(pid), "tap0"],
-            pass_fds=(ready_w,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+             "--enable-seccomp", "--ready-fd", str(ready_w), "--exit-fd", str(exit_r), str(pid), "tap0"],
+            pass_fds=(ready_w, exit_r), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
+    except BaseException:
+        os.close(exit_w)
+        raise
     finally:
         os.close(ready_w)
+        os.close(exit_r)
     try:
         os.read(ready_r, 1)  # "1" once tap0 is configured; EOF if slirp4netns died
     finally:
         os.close(ready_r)
-    return proc
+    return proc, exit_w
 
 
 @cache
