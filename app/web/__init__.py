@@ -22,15 +22,15 @@ from app.urls import docs_base
 bp = Blueprint("web", __name__)
 _DEFAULT_NEXT = "/api/v3/"
 _MAX_NEXT = 2048
+_CSP = "default-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("user", sessions.session_user())
     response = make_response(render_template(template, csrf_token=sessions.csrf_token(), **context), status)
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    )
+    # No form-action: the login form's answer may redirect to the docs origin's handover.
+    response.headers["Content-Security-Policy"] = _CSP
     response.headers["Cache-Control"] = "no-store"
     return response
 

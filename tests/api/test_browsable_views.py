@@ -158,7 +158,7 @@ def test_the_root_url_is_a_landing_page(client):
     assert {"/api/v3/projects/", "/api/v3/", "/api/v3/docs/"} <= set(links)
     assert "/login?next=/api/v3/projects/" in links
     assert 'href="/static/browsable.css"' in html and "<style" not in html and "<script>" not in html
-    assert "form-action 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_an_unknown_app_path_is_a_styled_404_for_browsers_and_json_for_clients(client):
