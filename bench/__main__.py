@@ -8,6 +8,7 @@ table and write ``bench/results/latest.json``.
 5. Docs serving vs. a bare ``send_file`` endpoint.
 6. Queue throughput: N builds through 2 worker processes vs. N no-op RQ jobs; builds lost must be 0.
 7. Soak: mixed traffic for ``--soak-seconds``; error rate and the API workers' memory growth.
+8. Conditional poll: an authenticated ``If-None-Match`` poll of a build (304) vs. a bare Flask ``/hello``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bench import report
 from bench.harness import BenchEnv, bench_env
 from bench.load import generator_name
 
-ALL = (1, 2, 3, 4, 5, 6, 7)
+ALL = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -74,6 +75,10 @@ def run(args: argparse.Namespace, console: Console | None = None) -> dict[str, A
             from bench import soak
 
             steps.append(("7", {7}, lambda e: [soak.run(e, args)]))
+        if 8 in figures:
+            from bench import conditional
+
+            steps.append(("8", {8}, lambda e: [conditional.run(e, args)]))
         for label, _numbers, step in steps:
             console.print(f"[bold]figure {label}[/bold] ...")
             started = time.monotonic()

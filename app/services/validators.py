@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app import locks
@@ -241,20 +241,25 @@ def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, b
     return State((_page(stmt, limit, offset, rows), last_build, build_config))
 
 
+#: A build by project slug and id, built once (a CI job polls this): the reader rule is added per caller.
+_BUILD_BY_ID = {
+    config: select(*_build_columns(Build, config))
+    .join(Project, Project.id == Build.project_id)
+    .where(Project.slug == bindparam("project_slug"), Build.id == bindparam("build_id"))
+    for config in (False, True)
+}
+
+
 def build(project_slug: str, build_id: int, principal: Principal | None, config: bool,
           version_slug: str | None = None) -> State | None:
     """A build's detail, project-wide or under its version (with that version's reader rule)."""
-    stmt = (
-        select(*_build_columns(Build, config))
-        .join(Project, Project.id == Build.project_id)
-        .where(Project.slug == project_slug, readable_filter(principal), Build.id == build_id)
-    )
+    stmt = _BUILD_BY_ID[config].where(readable_filter(principal))
     if version_slug is not None:
         stmt = stmt.join(Version, Version.id == Build.version_id).where(
             Version.project_id == Project.id, Version.slug == version_slug,
             or_(Version.privacy_level == "public", private_access_filter(principal)),
         )
-    found = db.session.execute(stmt).first()
+    found = db.session.execute(stmt, {"project_slug": project_slug, "build_id": build_id}).first()
     if found is None:
         return None
     row = tuple(found)

@@ -1,0 +1,102 @@
+"""Figure 8: a conditional poll (``If-None-Match`` → 304) against a bare Flask ``/hello``.
+
+What a CI job or the CLI does while it waits on a build: poll the build with its token, sending the
+ETag of the last answer, and get a bodiless 304 until something changed. The 304 is computed for
+every request (authentication, the token's scope, the reader rule and the validator's one Core query;
+nothing is serialised), so the Docshelf server runs with the read cache off: the cache would answer
+from memory with a 200 and measure something else. The baseline is the cheapest answer Flask can
+give, ``/hello`` returning five bytes, under the same gunicorn settings. The same poll of a project
+with its active versions (three validator queries) and the full 200 of the build are reported beside
+it without an aim.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import create_engine, select
+
+from app.models import Build, Project
+from bench import report
+from bench.harness import BenchEnv
+from bench.load import LoadResult, generator_name, measure
+from bench.seed import seed_projects, user_id
+
+AIM = ">= 0.4"
+
+
+def hello_app() -> Flask:
+    """The baseline: bare Flask (``bench.conditional:hello_app()`` under gunicorn)."""
+    app = Flask("bench_hello")
+
+    @app.get("/hello")
+    def hello() -> str:
+        return "Hello"
+
+    return app
+
+
+def _etag(url: str, headers: dict[str, str]) -> str:
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
+        assert response.status == 200, (url, response.status)
+        return str(response.headers["ETag"])
+
+
+def _status(url: str, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
+            return int(response.status)
+    except urllib.error.HTTPError as answer:  # urllib raises on a 304
+        return int(answer.code)
+
+
+def run(env: BenchEnv, options: Any) -> dict[str, Any]:
+    token = env.user_token("poller")
+    auth = {"Authorization": f"Token {token}"}
+    engine = create_engine(env.database_url)
+    slug = seed_projects(engine, user_id(engine, "poller"), "poll", 1)[0]
+    with engine.connect() as conn:
+        build_id = conn.scalar(select(Build.id).join(Project).where(Project.slug == slug)
+                               .order_by(Build.id.desc()).limit(1))
+    engine.dispose()
+    uncached = {"DOCSHELF_RESPONSE_CACHE_ENABLED": "false"}
+    docshelf = env.gunicorn("docshelf-conditional", "app.wsgi:app", uncached, wait=False)
+    baseline = env.gunicorn("baseline-hello", "bench.conditional:hello_app()", wait=False)
+    env.ready(docshelf)
+    paths = {"build poll": f"/api/v3/projects/{slug}/builds/{build_id}/",
+             "project poll": f"/api/v3/projects/{slug}/?expand=active_versions"}
+    polls = {}
+    for name, path in paths.items():
+        url = docshelf.url + path
+        headers = {**auth, "If-None-Match": _etag(url, auth)}
+        assert _status(url, headers) == 304, name  # what is measured is the 304
+        polls[name] = (url, headers)
+    measured: dict[str, LoadResult] = {name: measure(url, options.seconds, headers, options.generator)
+                                       for name, (url, headers) in polls.items()}
+    measured["build 200"] = measure(polls["build poll"][0], options.seconds, auth, options.generator)
+    env.stop(docshelf.process)
+    env.ready(baseline)
+    hello = measure(baseline.url + "/hello", options.seconds, {}, options.generator)
+    env.stop(baseline.process)
+    build = measured["build poll"]
+    rows = [
+        report.row("build poll 304 req/s", build.rps, hello.rps, "req/s", AIM),
+        report.row("build poll 304 p50", build.p50_ms, hello.p50_ms, "ms"),
+        report.row("build poll 304 p99", build.p99_ms, hello.p99_ms, "ms"),
+        report.row("project ?expand=active_versions 304 req/s", measured["project poll"].rps, hello.rps,
+                   "req/s"),
+        report.row("build 200 (no If-None-Match) req/s", measured["build 200"].rps, hello.rps, "req/s"),
+    ]
+    return report.figure(
+        8, "Conditional poll (304) vs bare Flask /hello", rows,
+        results={name: result.as_dict() for name, result in measured.items()}, hello=hello.as_dict(),
+        errors=sum(r.errors for r in [*measured.values(), hello]),
+        note=f"gunicorn, 2 sync workers each; {generator_name(options.generator)} with 4 connections; an "
+             "authenticated poll of a finished build with the ETag of its last answer (304, no body), the "
+             "read cache off so that every 304 is computed; baseline: Flask's /hello (5 bytes).",
+    )
