@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flask import g, has_request_context, request
@@ -184,9 +185,10 @@ class FlexSchema(Schema):
             return super().dump(obj, many=many)
         spec = current_spec()
         tokens = (_depth.set(1), _dumping.set(spec))
+        shaped = _shaped(type(self), _top(spec.fields), _top(spec.omit, whole=True), self.many)
         try:
             with fixed_bases():  # one response: its URLs' bases and its spec are read once
-                result = super().dump(obj, many=many)
+                result = Schema.dump(shaped or self, obj, many=many)
         except (AttributeError, TypeError):
             # a related row deleted by another request meanwhile is a 404, not a 500
             raise_if_vanished(obj, bool(self.many if many is None else many))
@@ -202,3 +204,22 @@ class FlexSchema(Schema):
         if "." in attr or isinstance(obj, dict):
             return super().get_attribute(obj, attr, default)
         return getattr(obj, attr, default)
+
+
+def _top(paths: frozenset[Path], whole: bool = False) -> frozenset[str]:
+    """The first names of ``paths`` (only whole-field paths when ``whole``: ``omit=a.b`` keeps ``a``)."""
+    return frozenset(p[0] for p in paths if p and (len(p) == 1 or not whole))
+
+
+@lru_cache(maxsize=256)
+def _shaped(cls: type[FlexSchema], only: frozenset[str], exclude: frozenset[str], many: bool
+            ) -> FlexSchema | None:
+    """A schema of ``cls`` that serialises only the top-level fields a ``?fields``/``?omit`` shape keeps,
+    built once per shape (marshmallow's ``only``/``exclude``): a poll asking for three fields of a
+    build does not compute the rest. None when the shape keeps every field."""
+    names = {(f.data_key or name): name for name, f in cls().fields.items()}
+    keep = {names[key] for key in only if key in names} if only else None
+    drop = {names[key] for key in exclude if key in names}
+    if keep is None and not drop:
+        return None
+    return cls(only=sorted(keep) if keep is not None else None, exclude=sorted(drop), many=many)
