@@ -96,7 +96,7 @@ def _to_html(response: Response) -> Response:
     # The app's pages (a 404 on one) are not authenticated by the API's step: ask the session.
     user = g.get("current_user") if route.is_api() else sessions.session_user()
     view = human_view(body, status) if route.is_api() else None
-    title = crumbs[-1][0] if crumbs else ("Page not found" if status == 404 else request.path)
+    title = _title(crumbs, status)
     context = {
         "status": status,
         "status_text": HTTP_STATUS_CODES.get(status, ""),
@@ -116,7 +116,7 @@ def _to_html(response: Response) -> Response:
         "root_url": request.script_root + "/api/v3/",
         "write_methods": [m for m in _WRITE_METHODS if m in allowed],
         "view": view,
-        "forms": forms_for(_here_path(), allowed) if status < 300 and route.is_api() else [],
+        "forms": forms_for(_here_path(), allowed, body) if status < 300 and route.is_api() else [],
     }
     response.set_data(render_template("browsable/page.html", **context))
     response.mimetype = "text/html"
@@ -126,6 +126,14 @@ def _to_html(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"  # it names the user and carries the CSRF token
     response.headers.pop("ETag", None)  # the JSON's validator; this is another representation
     return response
+
+
+def _title(crumbs: list[tuple[str, str | None]], status: int) -> str:
+    """The page's heading: its last path segment, a numeric one named by its collection (``redirects #3``)."""
+    if not crumbs:
+        return "Page not found" if status == 404 else request.path
+    label = crumbs[-1][0]
+    return f"{crumbs[-2][0]} #{label}" if label.isdigit() and len(crumbs) > 1 else label
 
 
 def _here_path() -> str:

@@ -21,7 +21,7 @@ _API_EXTENSION = "docshelf.api"
 #: Werkzeug's ``<int:build_id>`` is OpenAPI's ``{build_id}``.
 _RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 #: Forms are generated for these methods; others keep the raw JSON form.
-FORM_METHODS = ("POST",)
+FORM_METHODS = ("POST", "PATCH")
 _MAX_DEPTH = 2
 
 
@@ -41,10 +41,17 @@ class Field:
     nullable: bool = False
     minlength: int | None = None
     maxlength: int | None = None
+    #: An edit form's current value: shown, and compared so that only what changed is sent.
+    initial: str | None = None
+    id_prefix: str = "f"
 
     @property
     def dom_id(self) -> str:
-        return "f-" + self.name.replace(".", "-")
+        return f"{self.id_prefix}-" + self.name.replace(".", "-")
+
+    @property
+    def value(self) -> str:
+        return self.default if self.initial is None else self.initial
 
 
 @dataclass
@@ -70,8 +77,11 @@ def spec_path() -> str | None:
     return _RULE_ARG.sub(r"{\1}", rule.rule) if rule is not None else None
 
 
-def forms_for(action: str, allowed: list[str]) -> list[Form]:
-    """The generated forms for this page's URL: one per write method whose body the document describes."""
+def forms_for(action: str, allowed: list[str], body: Any = None) -> list[Form]:
+    """The generated forms for this page's URL: one per write method whose body the document describes.
+
+    A PATCH form starts from the representation's values (``body``) and sends only what changed.
+    """
     path = spec_path()
     if path is None:
         return []
@@ -86,8 +96,24 @@ def forms_for(action: str, allowed: list[str]) -> list[Form]:
         if schema is None:
             continue
         title = str(operation.get("summary") or f"{method} {path}")
-        forms.append(Form(method, action, title, list(_fields(spec, schema, "", 0))))
+        fields_ = list(_fields(spec, schema, "", 0))
+        if method == "PATCH":
+            for made in fields_:
+                made.id_prefix, made.initial = "e", _initial(body, made.name)
+        forms.append(Form(method, action, title, fields_))
     return forms
+
+
+def _initial(body: Any, dotted: str) -> str:
+    """The representation's value for an input (``{"code": "en", "name": ...}`` reads as ``en``)."""
+    value = body
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        value = value.get("code")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value if not isinstance(item, dict | list))
+    return _text(value)
 
 
 def _request_schema(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:

@@ -92,6 +92,8 @@
     Array.prototype.forEach.call(form.querySelectorAll("[name][data-kind]"), function (input) {
       var kind = input.getAttribute("data-kind");
       var raw = input.value;
+      var initial = input.getAttribute("data-initial");  // an edit form: send only what changed
+      if (initial !== null && initial === (kind === "checkbox" ? String(input.checked) : raw)) { return; }
       if (kind === "checkbox") { setPath(body, input.name, input.checked); return; }
       if (raw === "") { return; }  // left empty: the schema's default applies
       var type = input.getAttribute("data-type");
@@ -173,7 +175,7 @@
         try { body = JSON.parse(text); } catch (e) { /* not JSON: shown as text below */ }
         form.setAttribute("data-status", String(response.status));
         if (response.ok) {
-          var target = landing(response, body);
+          var target = method === "PATCH" ? null : landing(response, body);
           if (target) { location.assign(target); } else { location.reload(); }
           return;
         }

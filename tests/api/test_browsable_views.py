@@ -177,3 +177,16 @@ def test_login_and_device_pages_share_the_look(client):
         html = client.get(url).get_data(as_text=True)
         assert 'href="/static/browsable.css"' in html and "<style" not in html
         assert 'class="bar"' in html and 'class="narrow"' in html
+
+
+def test_an_edit_form_starts_from_the_representation(client, user, headers):
+    factories.ProjectFactory(name="Pip", maintainers=[user])
+    _, html = page(client, "/api/v3/projects/pip/versions/latest/", **headers)
+    form = section(html, "form-patch", "form")
+    assert 'data-method="PATCH"' in form and "Only the fields you change are sent." in form
+    active = re.search(r'<select id="e-active"[^>]*data-initial="true"[^>]*>.*?</select>', form, re.S)
+    assert active and "<option selected>true</option>" in active.group(0)
+    assert "required" not in active.group(0)
+    privacy = re.search(r'<select id="e-privacy_level"[^>]*data-initial="public"[^>]*>.*?</select>', form,
+                        re.S)
+    assert privacy and "<option selected>public</option>" in privacy.group(0)

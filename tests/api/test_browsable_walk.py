@@ -131,6 +131,7 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
         page.fill("#f-from_url", "/old.html")
         page.click("#form-post button[type=submit]")
         page.wait_for_url(f"{live_url}/api/v3/projects/walk-docs/redirects/*/")
+        assert page.locator("h1").inner_text() == "redirects #1"
         fields = page.locator("#fields").inner_text()
         assert "/old.html" in fields and "/new.html" in fields and "exact" in fields
         assert "enabled yes" in " ".join(fields.split())  # untouched, the server's default holds
@@ -139,6 +140,16 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
         page.goto(f"{live_url}/api/v3/projects/walk-docs/redirects/")
         assert page.locator("#results tbody tr").count() == 1
         screenshot(page, "walk-10-redirects")
+
+        # An edit form starts from the version's values and sends only the change.
+        page.goto(f"{live_url}/api/v3/projects/walk-docs/versions/latest/")
+        assert page.locator("#e-hidden").input_value() == "false"
+        page.select_option("#e-hidden", "true")
+        with page.expect_navigation():  # a 2xx reloads the page, which shows the stored values
+            page.click("#form-patch button[type=submit]")
+        assert page.locator("#e-hidden").input_value() == "true"
+        assert "hidden yes" in " ".join(page.locator("#fields").inner_text().split())
+        screenshot(page, "walk-12-version-edited")
 
         page.goto(f"{live_url}/no/such/page")
         assert page.locator("h1").inner_text() == "Page not found"
@@ -149,7 +160,7 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
         page.goto(f"{live_url}/device")
         assert page.locator("h1").inner_text() == "Connect a device"
         assert page.locator("header.bar .brand").is_visible()  # the same look as every page
-        screenshot(page, "walk-12-device")
+        screenshot(page, "walk-13-device")
 
         # Without JavaScript the pages still read: the failed build's cause and log are in the HTML.
         quiet = page.context.browser.new_context(java_script_enabled=False)
@@ -159,6 +170,6 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
             plain.goto(failed_build_url)
             assert "conf.py is broken on purpose" in plain.locator("#build-error").inner_text()
             assert "conf.py is broken on purpose" in plain.locator("#log").inner_text()
-            screenshot(plain, "walk-13-build-without-javascript")
+            screenshot(plain, "walk-14-build-without-javascript")
         finally:
             quiet.close()
