@@ -190,3 +190,15 @@ def test_an_edit_form_starts_from_the_representation(client, user, headers):
     privacy = re.search(r'<select id="e-privacy_level"[^>]*data-initial="public"[^>]*>.*?</select>', form,
                         re.S)
     assert privacy and "<option selected>public</option>" in privacy.group(0)
+
+
+def test_the_human_views_escape_what_they_show(client, user, headers):
+    hostile = '<img src=x onerror="alert(1)">'
+    project = factories.ProjectFactory(name="Pip", maintainers=[user])
+    factories.BuildFactory(project=project, version=project.versions[0], success=False, error=hostile)
+    client.patch("/api/v3/projects/pip/", headers=headers, json={"homepage": 'https://x.example/"><b>'})
+    for url in ("/api/v3/projects/pip/", "/api/v3/projects/pip/builds/1/", "/api/v3/projects/pip/builds/"):
+        _, html = page(client, url, **headers)
+        assert "<img" not in html and "<b>" not in html, url
+    _, html = page(client, "/api/v3/projects/pip/builds/1/", **headers)
+    assert text(section(html, "build-error", "pre")) == hostile  # shown as text, whole
