@@ -9,6 +9,7 @@ table and write ``bench/results/latest.json``.
 6. Queue throughput: N builds through 2 worker processes vs. N no-op RQ jobs; builds lost must be 0.
 7. Soak: mixed traffic for ``--soak-seconds``; error rate and the API workers' memory growth.
 8. Conditional poll: an authenticated ``If-None-Match`` poll of a build (304) vs. a bare Flask ``/hello``.
+9. Mixed traffic: readers polling while 2 builds run and a write lands every 200 ms vs. the same readers idle.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bench import report
 from bench.harness import BenchEnv, bench_env
 from bench.load import generator_name
 
-ALL = (1, 2, 3, 4, 5, 6, 7, 8)
+ALL = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,6 +80,10 @@ def run(args: argparse.Namespace, console: Console | None = None) -> dict[str, A
             from bench import conditional
 
             steps.append(("8", {8}, lambda e: [conditional.run(e, args)]))
+        if 9 in figures:
+            from bench import mixed
+
+            steps.append(("9", {9}, lambda e: [mixed.run(e, args)]))
         for label, _numbers, step in steps:
             console.print(f"[bold]figure {label}[/bold] ...")
             started = time.monotonic()
