@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.http import unquote_etag
 
 from app.api.browsable import wants_html
 from app.crypto import hash_api_key
@@ -263,4 +264,10 @@ def serve() -> Response | None:
     entry = g.pop("cached_entry", None)
     if entry is None:
         return None
-    return Response(entry.body, status=200, headers=list(entry.headers))
+    headers = list(entry.headers)
+    tag = next((v for k, v in headers if k.lower() == "etag"), None)
+    if tag is not None and request.if_none_match.contains_weak(unquote_etag(tag)[0] or ""):
+        # The poller has this answer already (If-None-Match, weak comparison as RFC 9110 asks).
+        kept = {"etag", "cache-control", "last-modified", "vary"}
+        return Response(status=304, headers=[(k, v) for k, v in headers if k.lower() in kept])
+    return Response(entry.body, status=200, headers=headers)

@@ -172,3 +172,16 @@ def test_the_cache_can_be_switched_off(app, client, project, headers, count_quer
         assert counter.count > 0
     finally:
         app.config["RESPONSE_CACHE_ENABLED"] = True
+
+
+def test_a_cached_answer_the_poller_has_is_a_304(client, project, headers, count_queries):
+    first = client.get(DETAIL, headers=headers)
+    tag = first.headers["ETag"]
+    with count_queries() as counter:
+        again = client.get(DETAIL, headers={**headers, "If-None-Match": tag})
+    assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == tag
+    assert len(counter.statements) == 1  # the generation: the hit needs nothing else
+    assert client.patch("/api/v3/projects/pip/", json={"name": "Pip 2"}, headers=headers).status_code == 204
+    db.session.expire_all()
+    changed = client.get(DETAIL, headers={**headers, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.json["name"] == "Pip 2" and changed.headers["ETag"] != tag
