@@ -95,6 +95,8 @@ def test_a_running_build_page_follows_its_log(client, user, headers):
                                    success=None)
     _, html = page(client, f"/api/v3/projects/pip/builds/{build.id}/", **headers)
     assert 'data-final="false"' in html and "following" in html
+    assert 'src="/static/browsable.log.js"' in html and "<script>" not in html  # a static file, for the CSP
+    assert client.get("/static/browsable.log.js").status_code == 200
     assert re.search(r'id="build-error-box" class="problem" hidden', html)  # no error yet
     assert re.search(r'<form class="api-form inline" action="[^"]+/builds/\d+/cancel/"', html)
 
