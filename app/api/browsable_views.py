@@ -40,6 +40,7 @@ BUILD_COLUMNS = [("Build", "id"), ("Version", "version"), ("State", "state.code"
 for _endpoint in ("builds.BuildList", "builds.VersionBuildList"):
     COLUMNS[_endpoint] = BUILD_COLUMNS
 _PROJECT_ENDPOINTS = {"projects.ProjectDetail"}
+_COMMANDS_ENDPOINT = "builds.BuildCommandList"
 _BUILD_ENDPOINTS = {"builds.BuildDetail", "builds.VersionBuildDetail"}
 _LATEST_BUILDS = 5
 _MAX_VERSIONS = 25
@@ -52,6 +53,8 @@ def human_view(body: Any, status: int) -> dict[str, Any] | None:
         return None
     endpoint = request.endpoint or ""
     if {"count", "results"} <= body.keys() and isinstance(body["results"], list):
+        if endpoint == _COMMANDS_ENDPOINT:
+            return {"kind": "commands", "commands": [c for c in body["results"] if isinstance(c, dict)]}
         return _table(endpoint, body["results"])
     if endpoint in _PROJECT_ENDPOINTS:
         return _project(body)

@@ -7,7 +7,7 @@ import re
 from html import unescape
 
 from app.extensions import db
-from app.models import BuildLogChunk
+from app.models import BuildCommand, BuildLogChunk
 from tests import factories
 from tests.api.test_browsable import BROWSER, anchors, page
 
@@ -204,3 +204,22 @@ def test_the_human_views_escape_what_they_show(client, user, headers):
         assert "<img" not in html and "<b>" not in html, url
     _, html = page(client, "/api/v3/projects/pip/builds/1/", **headers)
     assert text(section(html, "build-error", "pre")) == hostile  # shown as text, whole
+
+
+def test_a_builds_commands_read_as_steps_with_their_exit_codes(client, user, headers):
+    project = factories.ProjectFactory(name="Pip", maintainers=[user])
+    build = factories.BuildFactory(project=project, version=project.versions[0], success=False)
+    started = build.started
+    db.session.add_all([
+        BuildCommand(build_id=build.id, command="git clone repo", output="cloned", exit_code=0,
+                     start_time=started, end_time=started),
+        BuildCommand(build_id=build.id, command="python -m sphinx", output="Error: <boom>", exit_code=2,
+                     start_time=started, end_time=started),
+    ])
+    db.session.commit()
+    _, html = page(client, f"/api/v3/projects/pip/builds/{build.id}/commands/", **headers)
+    steps = re.findall(r"<li>.*?</li>", section(html, "commands", "ol"), re.S)
+    assert len(steps) == 2
+    assert "$ git clone repo" in text(steps[0]) and 'class="badge ok">exit 0<' in steps[0]
+    assert "<details>" in steps[0] and "<details open>" in steps[1]  # the failing step is unfolded
+    assert 'class="badge bad">exit 2<' in steps[1] and "Error: &lt;boom&gt;" in steps[1]

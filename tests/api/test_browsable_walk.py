@@ -113,6 +113,12 @@ def test_a_new_user_walks_the_dashboard(app, live_url, tmp_path, worker_process)
         assert box is not None and box["width"] <= 1200  # a long error wraps inside the page
         assert "conf.py is broken on purpose" in page.locator("#log").inner_text()
         screenshot(page, "walk-07-build-failed")
+        page.click("#commands-link")
+        page.wait_for_url(failed_build_url + "commands/")
+        failing = page.locator("#commands details[open]")
+        assert failing.count() == 1 and "sphinx" in failing.locator("summary").inner_text()
+        assert "conf.py is broken on purpose" in failing.locator("pre").inner_text()
+        screenshot(page, "walk-07b-build-commands")
 
         # A redirect from its form: a from_url that repeats the served prefix is refused at its field.
         page.goto(f"{live_url}/api/v3/projects/walk-docs/")
