@@ -8,8 +8,9 @@ from html import unescape
 
 from app.extensions import db
 from app.models import BuildCommand, BuildLogChunk
+from app.services.accounts import create_user
 from tests import factories
-from tests.api.test_browsable import BROWSER, anchors, page
+from tests.api.test_browsable import BROWSER, PASSWORD, anchors, login, page
 
 LONG_ERROR = "Building html failed (exit code 2): " + "x" * 400
 
@@ -51,11 +52,13 @@ def test_an_empty_list_says_so(client, user, headers):
     assert re.search(r'id="empty"[^>]*>Nothing here yet', html)
 
 
-def test_the_project_page_shows_versions_latest_builds_and_triggers(client, user, headers):
-    project = factories.ProjectFactory(name="Pip", maintainers=[user])
+def test_the_project_page_shows_versions_latest_builds_and_triggers(client):
+    alice = create_user("alice", password=PASSWORD)
+    project = factories.ProjectFactory(name="Pip", maintainers=[alice])
     version = project.versions[0]
     build = factories.BuildFactory(project=project, version=version, success=False, error="boom")
-    _, html = page(client, "/api/v3/projects/pip/", **headers)
+    login(client)  # the triggers are forms a browser session sends
+    _, html = page(client, "/api/v3/projects/pip/")
     versions = section(html, "versions")
     assert ">latest<" in versions
     trigger = re.search(r'<form class="api-form trigger" action="([^"]+)" method="post" data-method="POST">',
@@ -65,8 +68,7 @@ def test_the_project_page_shows_versions_latest_builds_and_triggers(client, user
     assert f"#{build.id}" in text(builds) and 'class="badge bad">failed<' in builds
     assert any(link.endswith(f"/api/v3/projects/pip/builds/{build.id}/") for link in anchors(builds))
     docs = re.search(r'id="docs-link" href="([^"]+)"', html)
-    assert docs and docs.group(1) == client.get("/api/v3/projects/pip/", headers=headers).json["urls"][
-        "documentation"]
+    assert docs and docs.group(1) == client.get("/api/v3/projects/pip/").json["urls"]["documentation"]
 
 
 def test_the_build_page_shows_state_timing_error_and_the_log(client, user, headers):
@@ -223,3 +225,11 @@ def test_a_builds_commands_read_as_steps_with_their_exit_codes(client, user, hea
     assert "$ git clone repo" in text(steps[0]) and 'class="badge ok">exit 0<' in steps[0]
     assert "<details>" in steps[0] and "<details open>" in steps[1]  # the failing step is unfolded
     assert 'class="badge bad">exit 2<' in steps[1] and "Error: &lt;boom&gt;" in steps[1]
+
+
+def test_an_anonymous_reader_of_a_public_project_is_offered_a_login_not_a_trigger(client, user):
+    factories.ProjectFactory(name="Pip", maintainers=[user])
+    response, html = page(client, "/api/v3/projects/pip/")
+    assert response.status_code == 200
+    versions = section(html, "versions")
+    assert "api-form" not in versions and "/login?next=/api/v3/projects/pip/" in anchors(versions)
