@@ -12,7 +12,7 @@ checks and the token's project restriction for free; services get ``current_prin
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, has_request_context, request
 from sqlalchemy import Select, select
 
 from app import policy
@@ -45,8 +45,9 @@ def audit_origin() -> audit.Origin:
     return audit.bound_origin()
 
 
-def load_user() -> User | None:
-    """Authenticate the request once; an invalid token is a 401 even on public routes (as on RTD).
+def authenticate() -> User | None:
+    """Authenticate the request once (the pipeline's step; later calls reuse the outcome); an invalid
+    token is a 401 even on public routes (as on RTD).
 
     Returns the person acting: None for anonymous requests and for a build's bot token (see
     :func:`current_principal` for who the credential is).
@@ -84,16 +85,18 @@ def _set_principal(principal: Principal) -> None:
 
 def current_principal() -> Principal | None:
     """The request's credential (user or bot), None when anonymous."""
-    load_user()
+    authenticate()
     return g.get("current_principal")
 
 
 def current_user() -> User | None:
-    return load_user()
+    """The person acting (the one name for it): None when anonymous, for a build's bot token, and
+    outside any request (a schema dumped by a job)."""
+    return authenticate() if has_request_context() else None
 
 
 def current_token() -> ApiToken | None:
-    load_user()
+    authenticate()
     return g.get("current_token")
 
 
@@ -185,7 +188,7 @@ def readable_project(slug: str, query: Select[Project] | None = None) -> Project
     ``query`` is the select to find it with, when the caller wants eager loads: the project is
     then looked up once, not once for the check and again for the representation.
     """
-    user = load_user()
+    user = current_user()
     if user is not None:
         check_scope()
     project = _find_project(slug, query)

@@ -81,7 +81,7 @@ def authenticate() -> None:
     if response_cache.begin():
         return
     refuse_query_credentials()
-    auth.load_user()
+    auth.authenticate()
     response_cache.authenticated()
 
 

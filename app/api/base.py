@@ -10,7 +10,7 @@ from typing import Any
 
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, Response, has_request_context
+from flask import Flask, Response
 from marshmallow import Schema, fields
 from marshmallow import ValidationError as MarshmallowValidationError
 from webargs.flaskparser import FlaskParser
@@ -30,7 +30,6 @@ __all__ = [
     "JSON",
     "Blueprint",
     "BoolArg",
-    "current_user_or_none",
     "ExpandMethod",
     "ExpandNested",
     "FlexNested",
@@ -140,12 +139,6 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
-
-def current_user_or_none() -> Any:
-    """The authenticated user inside a request (schemas use it for ``permissions``), else None."""
-    from app.auth import load_user
-
-    return load_user() if has_request_context() else None
 
 
 _TRUE = {"true", "True", "1"}

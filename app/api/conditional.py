@@ -97,7 +97,7 @@ def _applies() -> bool:
 
 def _check_reader() -> None:
     """What :func:`app.auth.readable_project` checks before it looks: the token's scope for the route."""
-    if auth.load_user() is not None:
+    if auth.current_user() is not None:
         auth.check_scope()
 
 

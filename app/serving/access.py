@@ -30,7 +30,7 @@ def viewer() -> User | None:
         g.docs_viewer = docs_auth.grant_user()
         return g.docs_viewer
     try:
-        user = auth.load_user()
+        user = auth.current_user()
         if user is not None:
             auth.check_scope("projects:read")
     except DocshelfError:

@@ -6,8 +6,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.base import ExpandMethod, FlexSchema, current_user_or_none
+from app.api.base import ExpandMethod, FlexSchema
 from app.api.versions.schemas import VersionSchema
+from app.auth import current_user
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
 from app.models import Project
 from app.models.project import PRIVACY_LEVELS, VERSIONING_SCHEMES
@@ -28,7 +29,7 @@ class ProjectSchema(FlexSchema, ProjectRepresentation):
         return _EMBED_VERSIONS.dump(versions)
 
     def get_permissions(self, p: Project) -> dict[str, bool]:
-        user = current_user_or_none()
+        user = current_user()
         return {"admin": user is not None and (user.is_admin or p.is_maintainer(user))}
 
 
