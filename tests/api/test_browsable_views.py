@@ -199,12 +199,13 @@ def test_an_edit_form_starts_from_the_representation(client, user, headers):
 def test_the_human_views_escape_what_they_show(client, user, headers):
     hostile = '<img src=x onerror="alert(1)">'
     project = factories.ProjectFactory(name="Pip", maintainers=[user])
-    factories.BuildFactory(project=project, version=project.versions[0], success=False, error=hostile)
+    build = factories.BuildFactory(project=project, version=project.versions[0], success=False, error=hostile)
+    detail = f"/api/v3/projects/pip/builds/{build.id}/"
     client.patch("/api/v3/projects/pip/", headers=headers, json={"homepage": 'https://x.example/"><b>'})
-    for url in ("/api/v3/projects/pip/", "/api/v3/projects/pip/builds/1/", "/api/v3/projects/pip/builds/"):
+    for url in ("/api/v3/projects/pip/", detail, "/api/v3/projects/pip/builds/"):
         _, html = page(client, url, **headers)
         assert "<img" not in html and "<b>" not in html, url
-    _, html = page(client, "/api/v3/projects/pip/builds/1/", **headers)
+    _, html = page(client, detail, **headers)
     assert text(section(html, "build-error", "pre")) == hostile  # shown as text, whole
 
 

@@ -64,7 +64,8 @@ def test_a_token_is_write_only_and_encrypted(client, headers, project):
     assert _patch(client, headers, {"credentials": None}).status_code == 204
     assert client.get("/api/v3/projects/priv/").json["repository"]["credentials"] == NONE
     assert _stored().repository_credentials_encrypted is None
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("repository.%")))
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("repository.%"))
+                                .order_by(AuditEvent.id))
     assert [(e.action, e.actor, e.project, e.target) for e in events] == [
         ("repository.credentials_set", "alice", "priv", "token"),
         ("repository.credentials_removed", "alice", "priv", None)]
