@@ -16,7 +16,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import ConfigurationError
-from app.security.jobdata import JobSerializer
+from app.safety.jobdata import JobSerializer
 
 # Deterministic constraint names so Alembic can diff and alter them on every backend.
 NAMING_CONVENTION = {

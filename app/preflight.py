@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from app.config import Config, ConfigurationError, database_url
 from app.extensions import resolve_redis_url
-from app.security.url_credentials import masked
+from app.safety.url_credentials import masked
 
 #: A table every Docshelf database has since its first migration.
 _MARKER_TABLE = "users"

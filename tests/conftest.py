@@ -153,7 +153,7 @@ TEST_DNS: dict[str, list[str]] = {"localhost": ["127.0.0.1", "::1"]}
 
 
 def offline_resolver(host: str) -> list[str]:
-    from app.security.urlcheck import ResolutionFailed
+    from app.safety.urlcheck import ResolutionFailed
 
     if host not in TEST_DNS:
         raise ResolutionFailed(f"{host} does not resolve in tests")

@@ -92,3 +92,23 @@ def test_a_cycle_through_a_function_level_import_is_found():
     assert "pkg.c:20 imports pkg.a" in describe(graph, ["pkg.a", "pkg.b", "pkg.c"])
     graph.remove_import(importer="pkg.c", imported="pkg.a")
     assert cycles(graph) == []
+
+
+def test_no_import_cycle_among_the_apps_packages(monkeypatch) -> None:
+    """The same, one level up: app.security above the services and app.safety below them, so no
+    package (app.api, app.services, app.security...) reaches back to one that imports it."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    graph = grimp.build_graph("app", cache_dir=None, exclude_type_checking_imports=True)
+    packages = grimp.ImportGraph()
+    for module in graph.modules:
+        packages.add_module(_package(module))
+    for importer in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(importer):
+            if _package(importer) != _package(imported):
+                packages.add_import(importer=_package(importer), imported=_package(imported))
+    found = cycles(packages)
+    assert not found, "import cycles between packages: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def _package(module: str) -> str:
+    return ".".join(module.split(".")[:2])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import Pool
 
 from app.extensions import db
-from app.security.jobdata import JobSerializer
+from app.safety.jobdata import JobSerializer
 from app.security.process import make_undumpable
 from app.services import build_control
 from app.services.build_control import Claim

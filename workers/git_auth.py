@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.models import Project
-from app.security import url_credentials
-from app.security.local_repositories import RepositoryRules
+from app.safety import url_credentials
+from app.safety.local_repositories import RepositoryRules
 from app.services import repositories
 from app.services.build_health import pid_alive
 from app.services.repositories import RepositoryCredentials, fit_problem

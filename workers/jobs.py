@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
-from app.security.local_repositories import rules_from_config
+from app.safety.local_repositories import rules_from_config
 from app.services import accounts, build_control, build_health, notifications, webhook_delivery
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs

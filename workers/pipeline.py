@@ -18,8 +18,8 @@ from app import storage
 from app.errors import DocshelfError
 from app.extensions import db
 from app.models import Build, Version
-from app.security.local_repositories import rules_from_config
-from app.security.url_credentials import masked, without_userinfo
+from app.safety.local_repositories import rules_from_config
+from app.safety.url_credentials import masked, without_userinfo
 from app.services import build_health, tokens
 from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables

@@ -4,7 +4,7 @@ A worker executes what a job in Redis names. Docshelf enqueues four functions by
 (``app.services.queueing.DOCSHELF_JOBS``); :class:`DocshelfJob` refuses any other (``os.system``,
 ``builtins.eval``), any bound method, every RQ callback and every RQ webhook (Docshelf registers
 none), so a job written by whoever reached Redis fails instead of running. Its payload is read with
-:class:`~app.security.jobdata.JobSerializer`, which cannot run code while decoding.
+:class:`~app.safety.jobdata.JobSerializer`, which cannot run code while decoding.
 """
 
 from __future__ import annotations

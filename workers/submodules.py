@@ -17,8 +17,8 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 
-from app.security.local_repositories import RepositoryRules
-from app.security.url_credentials import masked
+from app.safety.local_repositories import RepositoryRules
+from app.safety.url_credentials import masked
 from workers.config import ALL, Submodules
 from workers.recorder import BuildFailed, Recorder
 from workers.vcs import check_url

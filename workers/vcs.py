@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from app.security.local_repositories import RepositoryRules
-from app.security.url_credentials import masked, without_userinfo
-from app.security.urlcheck import check_repository_url
+from app.safety.local_repositories import RepositoryRules
+from app.safety.url_credentials import masked, without_userinfo
+from app.safety.urlcheck import check_repository_url
 from app.services.sync import Ref
 from workers.process import CommandResult, Limits, run_command
 from workers.recorder import BuildFailed
@@ -49,7 +49,7 @@ class PlainRunner:
 def check_url(url: str, rules: RepositoryRules) -> str | None:
     """Why this repository URL may not be cloned, or None when it may.
 
-    The same rules as at project creation (``app.security.urlcheck``), but strict: the host is
+    The same rules as at project creation (``app.safety.urlcheck``), but strict: the host is
     resolved again now, so a name re-pointed at a private address (DNS rebinding) is refused, and a
     local path is resolved again, so a link swapped in since is judged by where it points now.
     """

@@ -8,8 +8,8 @@ from marshmallow import Schema, fields
 
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
 from app.models import Project
+from app.safety.url_credentials import masked
 from app.schemas.fields import UTCDateTimeField
-from app.security.url_credentials import masked
 from app.services.repositories import describe
 from app.urls import api_url, docs_url, site_url
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields
 
 from app.models import Version
 from app.models.version import DOWNLOAD_FORMATS
-from app.security.url_credentials import without_userinfo
+from app.safety.url_credentials import without_userinfo
 from app.urls import api_url, docs_site_url, docs_url, site_url
 
 

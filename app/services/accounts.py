@@ -24,7 +24,7 @@ from app.freshness import quiet_write
 from app.models import ApiToken, User, UserSession
 from app.models.base import utcnow
 from app.models.user import ROLES
-from app.security import passwords
+from app.safety import passwords
 from app.services import audit
 from app.services import tokens as token_service
 

@@ -19,7 +19,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from app.extensions import BUILDS_QUEUE, DEFAULT_QUEUE, WEBHOOKS_QUEUE, get_queue, get_redis
-from app.security.jobdata import JobSerializer
+from app.safety.jobdata import JobSerializer
 
 if TYPE_CHECKING:
     from app.models import Project

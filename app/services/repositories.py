@@ -23,9 +23,9 @@ from typing import Any
 from app.crypto import decrypt, encrypt
 from app.errors import ValidationError
 from app.models import Project
-from app.security import url_credentials
-from app.security.local_repositories import RepositoryRules
-from app.security.urlcheck import check_repository_url, current_rules
+from app.safety import url_credentials
+from app.safety.local_repositories import RepositoryRules
+from app.safety.urlcheck import check_repository_url, current_rules
 from app.services import audit
 
 KINDS = ("token", "ssh_key")

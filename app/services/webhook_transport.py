@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from app.security.urlcheck import ResolutionFailed, current_resolver
+from app.safety.urlcheck import ResolutionFailed, current_resolver
 from app.services.webhooks import url_error
 
 log = logging.getLogger(__name__)

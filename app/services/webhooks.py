@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import Build, Project, User, Version, Webhook, WebhookDelivery
 from app.models.base import utcnow
 from app.models.webhook import WEBHOOK_EVENTS
-from app.security.urlcheck import Resolver, check_outgoing_url
+from app.safety.urlcheck import Resolver, check_outgoing_url
 from app.urls import docs_url, site_url
 
 MAX_URL_LENGTH = 1024

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from app import storage
 from app.extensions import db
 from app.models import Project
-from app.security.local_repositories import RepositoryRules, local_path_error, parse_roots
-from app.security.urlcheck import check_outgoing_url, check_repository_url
+from app.safety.local_repositories import RepositoryRules, local_path_error, parse_roots
+from app.safety.urlcheck import check_outgoing_url, check_repository_url
 from tests import conftest, factories
 from tests.api.helpers import assert_error
 from tests.workers.conftest import GIT_ENV, Repo, fresh, sphinx_files, work

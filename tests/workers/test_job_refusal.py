@@ -17,7 +17,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import DefaultSerializer
 
 from app.extensions import DEFAULT_QUEUE, get_redis
-from app.security.jobdata import JobSerializer
+from app.safety.jobdata import JobSerializer
 from app.services.queueing import SYNC_VERSIONS
 from tests.workers.conftest import wait_for
 

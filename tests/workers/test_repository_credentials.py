@@ -19,7 +19,7 @@ import pytest
 
 from app.extensions import db
 from app.models import BuildCommand, Project
-from app.security.local_repositories import RepositoryRules
+from app.safety.local_repositories import RepositoryRules
 from app.services import repositories
 from tests import factories
 from tests.workers.conftest import GIT_ENV, Repo, fresh, sphinx_files, work

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.security.local_repositories import RepositoryRules
+from app.safety.local_repositories import RepositoryRules
 from tests import factories
 from tests.workers.conftest import GIT_ENV, Repo, fresh, work
 from tests.workers.test_end_to_end import read, site, trigger

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from app.security.local_repositories import RepositoryRules
-from app.security.url_credentials import masked
+from app.safety.local_repositories import RepositoryRules
+from app.safety.url_credentials import masked
 from workers import publish
 from workers.config import ConfigError, load
 from workers.process import Limits, OutputBuffer, base_environment, run_command

@@ -6,7 +6,7 @@ localhost). So: only ``https``, ``http``, ``git``, ``ssh`` and scp-like ``user@h
 that starts with ``-`` or uses ``transport::address``; and every address the host resolves to must be
 public (IPv4 and IPv6, including IPv4 embedded in IPv6). Loopback and private hosts pass only with
 ``ALLOW_LOCAL_REPOSITORIES`` (tests, development); local paths and ``file://`` only below
-``LOCAL_REPOSITORY_ROOTS`` (:mod:`app.security.local_repositories`). Link-local and cloud metadata
+``LOCAL_REPOSITORY_ROOTS`` (:mod:`app.safety.local_repositories`). Link-local and cloud metadata
 addresses never pass, whatever the settings: a development server is not on them, and a metadata
 service hands out the machine's cloud credentials to whoever asks.
 
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
-from app.security.local_repositories import RepositoryRules, local_path_error, rules_from_config
+from app.safety.local_repositories import RepositoryRules, local_path_error, rules_from_config
 
 Resolver = Callable[[str], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
