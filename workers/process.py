@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 KILL_GRACE_SECONDS = 2.0
-SANDBOX_SETUP_ATTEMPTS = 3
+SANDBOX_SETUP_ATTEMPTS = 5
 _PR_SET_PDEATHSIG = 1
 
 
@@ -158,12 +158,13 @@ def run_command(
     sandbox: Sandbox | None = None,
 ) -> CommandResult:
     """Run ``argv`` to completion, a timeout, or a stop request; never raises for the command's failure."""
-    for _attempt in range(SANDBOX_SETUP_ATTEMPTS - 1):
+    for attempt in range(SANDBOX_SETUP_ATTEMPTS - 1):
         result = _run_once(argv, cwd=cwd, env=env, limits=limits, should_stop=should_stop,
                            on_progress=on_progress, poll_interval=poll_interval,
                            progress_interval=progress_interval, sandbox=sandbox)
         if sandbox is None or result.stopped or not _sandbox_setup_failed(result):
             return result
+        time.sleep(0.2 * (attempt + 1))  # the kernel was short of something under load: let it recover
     return _run_once(argv, cwd=cwd, env=env, limits=limits, should_stop=should_stop, on_progress=on_progress,
                      poll_interval=poll_interval, progress_interval=progress_interval, sandbox=sandbox)
 

@@ -17,6 +17,7 @@ from app.services import build_health
 from app.services.builds import trigger_build
 from tests import factories
 from tests.workers.conftest import fresh, work
+from tests.workers.test_sandbox_attacks import _log
 from workers import housekeeping as chain
 from workers.jobs import housekeeping
 
@@ -55,7 +56,8 @@ def test_a_triggered_build_whose_job_vanished_is_requeued_and_built(user, sphinx
     assert housekeeping(interval=60, stale_after=60)["requeued"] == [build.id]
     assert fresh(build.id).job_id == f"build-{build.id}-2"
     work()
-    assert (fresh(build.id).state, fresh(build.id).success) == ("finished", True)
+    done = fresh(build.id)
+    assert (done.state, done.success) == ("finished", True), (done.error, _log(build.id)[-3000:])
 
 
 def test_one_chain_however_many_workers_start(user):
