@@ -60,15 +60,6 @@ def real_file_or_dir(root: str, path: str) -> bool:
     return stat.S_ISDIR(mode) or stat.S_ISREG(mode)
 
 
-def open_for_append(root: str, path: str) -> int:
-    """A descriptor to append to a regular file the worker edits (``conf.py``), never through a link."""
-    real_dir(root, os.path.dirname(path), create=False)
-    try:
-        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
-    except OSError as exc:
-        raise BuildFailed(f"{os.path.relpath(path, root)} cannot be edited: {exc.strerror}.") from exc
-
-
 def prepare_target(root: str, path: str) -> str:
     """Make ``path``'s directory real and remove whatever non-directory is at ``path``."""
     real_dir(root, os.path.dirname(path))

@@ -27,9 +27,6 @@ MKDOCS = ("configuration", "fail_on_warning")
 SUBMODULES = ("include", "exclude", "recursive")
 SEARCH = ("ranking", "ignore")
 INSTALL_KEYS = {"requirements": ("requirements",), "path": ("path", "method", "extra_requirements")}
-RUN_JOBS = ("post_checkout", "pre_create_environment", "post_create_environment", "pre_install",
-            "post_install", "pre_build", "post_build")
-NOT_RUN_JOBS: dict[str, str] = {}
 #: build.tools other than python that workers.host_tools acts on (and warns about itself).
 HOST_TOOLS = ("nodejs", "rust", "golang", "ruby")
 OBSOLETE = {
@@ -129,9 +126,7 @@ def _jobs(jobs: dict[str, Any], config: BuildConfig, warn: Warn) -> None:
         if not commands:
             continue
         path = f"build.jobs.{name}"
-        if name in NOT_RUN_JOBS:
-            warn(path, NOT_RUN_JOBS[name])
-        elif name == "build" and isinstance(commands, dict) and config.tool != "commands":
+        if name == "build" and isinstance(commands, dict) and config.tool != "commands":
             for fmt in commands:
                 if fmt != "html" and fmt not in config.formats:
                     warn(f"{path}.{fmt}", f"not run: '{fmt}' is not in formats.")

@@ -49,10 +49,6 @@ sys.stdout.write("password=" + os.environ["DOCSHELF_CLONE_PASSWORD"] + "\\n")
 '''
 
 
-def default_ssh_command() -> str:
-    return f"{SSH} {SSH_OPTIONS}"
-
-
 def _git_config(pairs: list[tuple[str, str]]) -> dict[str, str]:
     env = {"GIT_CONFIG_COUNT": str(len(pairs))}
     for index, (key, value) in enumerate(pairs):

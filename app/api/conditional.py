@@ -126,7 +126,7 @@ def _precondition_failed() -> Response:
     db.session.rollback()  # a write's row lock goes at once
     return problem(
         412,
-        "The resource changed since the ETag you sent (If-Match): read it again and retry.",
+        "The resource is not in the state your If-Match / If-None-Match names: read it again and retry.",
         code="precondition_failed",
         category="conflict",
     )
