@@ -71,6 +71,20 @@ def write_pth():
     return "written"
 
 
+def poison_tools():
+    """Sphinx is the worker's own, offered to every build through the tools directory (workers.toolset):
+    a change to it would run in every later build of every project."""
+    import sphinx
+    with open(os.path.join(os.path.dirname(sphinx.__file__), "__init__.py"), "a") as fh:
+        fh.write("OWNED = True\n")
+    return "appended"
+
+
+def replace_tool_link():
+    os.unlink(os.path.join(os.path.dirname(os.path.dirname(__import__("sphinx").__file__)), "sphinx"))
+    return "unlinked"
+
+
 def environ():
     """The worker's environment holds a marker; no process this build can see may show it."""
     found = []
@@ -117,6 +131,8 @@ report("host address", lambda: socket.create_connection((SPEC["host_address"], 5
 report("cloud metadata", lambda: socket.create_connection(("169.254.169.254", 80), timeout=3))
 report("other project's published page", lambda: append(SPEC["other_page"]))
 report("worker site-packages", write_pth)
+report("the worker's Sphinx, through the tools directory", poison_tools)
+report("the tools directory's link to Sphinx", replace_tool_link)
 report("data directory listing", data_dir)
 report("daemon", daemon)
 '''
@@ -214,6 +230,10 @@ def test_a_hostile_build_is_refused_everything(app, client, user, headers, make_
     with open(victim["page"]) as fh:
         page_before = fh.read()
     site_packages_before = set(os.listdir(spec["site_packages"]))
+    import sphinx
+
+    with open(sphinx.__file__, "rb") as fh:
+        sphinx_before = fh.read()
 
     build_id = trigger(client, headers, "hostile", "latest")
     work()
@@ -222,13 +242,15 @@ def test_a_hostile_build_is_refused_everything(app, client, user, headers, make_
     log = _log(build_id)
     assert (build.state, build.success) == ("finished", True), (build.error, log[-3000:])
     attempts = [line for line in log.splitlines() if line.startswith("ATTACK ")]
-    assert len(attempts) == 14, log[-4000:]
+    assert len(attempts) == 16, log[-4000:]
     assert all(": blocked" in line for line in attempts), "\n".join(attempts)
     assert "SUCCEEDED" not in log
     # The server's side.
     with open(victim["page"]) as fh:
         assert fh.read() == page_before
     assert set(os.listdir(spec["site_packages"])) == site_packages_before
+    with open(sphinx.__file__, "rb") as fh:
+        assert fh.read() == sphinx_before
     new_jobs = {k.decode() for k in redis.keys("rq:job:*")} - set(jobs_before)
     assert new_jobs <= {f"rq:job:build-{build_id}"}, new_jobs  # nothing but the build itself was queued
     assert _processes_with(token) == []
