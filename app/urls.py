@@ -16,13 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from flask import current_app, g, has_request_context, request
-
-if TYPE_CHECKING:
-    from app.models import Project
 
 #: Where Docshelf says it is when nothing configured says otherwise and no request tells.
 FALLBACK_BASE = "http://localhost"
@@ -30,6 +27,39 @@ FALLBACK_BASE = "http://localhost"
 WITHOUT_TRANSLATIONS = "multiple_versions_without_translations"
 #: Characters kept as they are when a decoded path goes back into a URL (not ``?``, ``#`` or ``%``).
 URL_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+class UrlRelation(Protocol):
+    """What a subproject's URL reads of its relation to the superproject."""
+
+    @property
+    def alias(self) -> str: ...
+
+    @property
+    def parent(self) -> UrlProject: ...
+
+
+class UrlProject(Protocol):
+    """What a project's docs URL is derived from: a model :class:`~app.models.Project`, or the rows
+    the API's validators read (:mod:`app.schemas.rows`), which must give the same URLs."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def versioning_scheme(self) -> str: ...
+
+    @property
+    def single_version(self) -> bool: ...
+
+    @property
+    def main_language_project(self) -> UrlProject | None: ...
+
+    @property
+    def superproject_relation(self) -> UrlRelation | None: ...
 
 
 @dataclass(frozen=True)
@@ -114,7 +144,7 @@ def docs_domain() -> str | None:
     return domain.strip().strip(".").lower() if domain else None
 
 
-def version_path(owner: Project, project: Project, version_slug: str) -> str:
+def version_path(owner: UrlProject, project: UrlProject, version_slug: str) -> str:
     """Path of a version's root below the owner's root, per the owner's versioning scheme."""
     if owner.single_version:
         return "/"
@@ -123,7 +153,7 @@ def version_path(owner: Project, project: Project, version_slug: str) -> str:
     return f"/{project.language}/{version_slug}/"
 
 
-def top_root_url(project: Project) -> str:
+def top_root_url(project: UrlProject) -> str:
     """Absolute URL of a top-level project's root, without trailing slash."""
     domain = docs_domain()
     if domain:
@@ -132,7 +162,7 @@ def top_root_url(project: Project) -> str:
     return f"{docs_base()}{docs_prefix()}/{project.slug}"  # the docs origin (app.serving.origin)
 
 
-def canonical_root(project: Project) -> tuple[str, Project]:
+def canonical_root(project: UrlProject) -> tuple[str, UrlProject]:
     """(absolute root URL, owner) of a project's canonical URL space: translations share their main
     project's root, subprojects live under their parent's."""
     owner = project.main_language_project or project
@@ -142,7 +172,7 @@ def canonical_root(project: Project) -> tuple[str, Project]:
     return top_root_url(owner), owner
 
 
-def docs_url(project: Project, version_slug: str, filename: str = "") -> str:
+def docs_url(project: UrlProject, version_slug: str, filename: str = "") -> str:
     """The canonical absolute URL of a version's built docs (or of one page of them)."""
     root, owner = canonical_root(project)
     return root + version_path(owner, project, version_slug) + quote(filename, safe=URL_SAFE)

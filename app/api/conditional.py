@@ -1,20 +1,25 @@
-"""Conditional requests: ETags from validators, checked before anything is serialised.
+"""Conditional requests: ETags from validators; a read's body built from the very state it is tagged with.
 
 A view declares what its representation is built from, once, with a decorator:
 
-* ``@conditional(state_of)`` on each method of a detail view, outermost (``state_of`` takes the
-  view's URL arguments and returns a :class:`~app.services.validators.State`, or None for "let the
-  view answer", e.g. its 404);
-* ``@conditional_page(state_of)`` between ``@paginated`` and a list view that returns its statement
-  (``state_of`` takes that statement: the page is picked with the list's own filters and ordering).
+* ``@conditional(state_of, render=...)`` on each method of a detail view, outermost (``state_of``
+  takes the view's URL arguments and returns a :class:`~app.services.validators.State`, or None for
+  "let the view answer", e.g. its 404); a GET needs ``render``, writes do not;
+* ``@conditional_page(state_of, render=...)`` between ``@paginated`` and a list view that returns its
+  statement (``state_of`` takes that statement: the page is picked with the list's own filters and
+  ordering).
 
-Then a GET/HEAD answer carries ``ETag`` (and ``Last-Modified`` where the state knows it exactly) and
-``Cache-Control: private, no-cache``; ``If-None-Match`` naming the current tag answers 304 at once —
-a detail view does not run at all (its validators are Core queries, no ORM objects), a list view
-only builds its statement. A PATCH/PUT/DELETE with ``If-Match`` locks the resource's row, reads the
-state the GET would read and answers 412 when the caller's tag is no longer current: a lost update.
-The caller's authentication, scope and the reader rule come first, exactly as without the headers: a
-project the caller may not read is the view's 404, never a 304.
+A GET/HEAD reads the state (narrow Core queries, no ORM objects), answers 304 when ``If-None-Match``
+names its tag, and otherwise answers ``render(state, **url_args)``: the body built from the same rows
+(:mod:`app.api.rendering`, :mod:`app.schemas.rows`), so the body is a function of the state and the
+tag is exact without a second read — a write landing between the state's queries gives a body and a
+tag that both show what was read. The answer carries ``ETag`` (and ``Last-Modified`` where the state
+knows it exactly) and ``Cache-Control: private, no-cache``. A PATCH/PUT/DELETE with ``If-Match``
+locks the resource's row, reads the state the GET would read and answers 412 when the caller's tag
+is no longer current: a lost update. The caller's authentication, scope and the reader rule come
+first, exactly as without the headers: a project the caller may not read is the view's 404, never a
+304. Browsers asked for the browsable HTML page get the view's own answer, untagged (the page shows
+more than the JSON: who is signed in, forms).
 
 The tag is strong: a digest of everything the bytes of the answer are a function of — the state,
 the URL's query string (``fields``, ``omit``, ``expand``, ``limit``, ``offset``, filters), the caller's
@@ -22,12 +27,8 @@ credential (permissions and private visibility differ per principal), the public
 are absolute), the JSON provider and the code itself (a digest of the app's source: a release that
 changes a representation changes every tag). Equal tags mean byte-identical bodies, as a strong tag
 promises, and If-Match compares strongly (RFC 9110, 13.1.1), so only strong tags can serve it.
-
-A body is tagged only if the state read again after the view built it is still the one read before:
-a write landing meanwhile leaves that answer untagged rather than tagged with a state it may not
-show. Preconditions use the tag only: ``If-Modified-Since`` is not evaluated, since several changes
-(maintainers, build states) carry no timestamp. Browsers asked the browsable HTML page get neither
-(the page shows more than the JSON: who is signed in, forms).
+Preconditions use the tag only: ``If-Modified-Since`` is not evaluated, since several changes
+(maintainers, build states) carry no timestamp.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, request
 from sqlalchemy import Select
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
@@ -51,14 +52,14 @@ from app.problems import problem
 from app.services import validators
 from app.services.validators import State
 
-__all__ = ["CACHE_CONTROL", "State", "conditional", "conditional_page", "etag", "finish", "reset"]
+__all__ = ["CACHE_CONTROL", "State", "conditional", "conditional_page", "etag"]
 
 CACHE_CONTROL = "private, no-cache"
 _READS = frozenset({"GET", "HEAD"})
-#: On ``g`` between a view's start and its answer: the state its answer is tagged with.
-_PENDING = "conditional_pending"
 
 View = TypeVar("View", bound=Callable[..., Any])
+#: Builds a read's JSON body from its state and the view's URL arguments (see the module docstring).
+Render = Callable[..., Any]
 
 
 @cache
@@ -136,10 +137,23 @@ def _has_preconditions() -> bool:
     return bool(request.if_match or request.if_none_match)
 
 
-def conditional(state_of: Callable[..., State | None]) -> Callable[[View], View]:
-    """A detail view's method: 304 on a current If-None-Match, 412 on a stale If-Match (see module)."""
+def _rendered(render: Render, state: State, tag: str, kwargs: dict[str, Any]) -> Response:
+    with urls.fixed_bases():  # one body: its URLs' bases read once
+        body = render(state, **kwargs)
+    response: Response = current_app.json.response(body)  # type: ignore[assignment]  # Flask's own
+    response.headers.update(_headers(tag, state))
+    return response
+
+
+def conditional(state_of: Callable[..., State | None], render: Render | None = None
+                ) -> Callable[[View], View]:
+    """A detail view's method: 304 on a current If-None-Match, 412 on a stale If-Match; a read
+    answered by ``render(state, **url_args)`` (see module)."""
 
     def decorator(view: View) -> View:
+        if view.__name__ == "get" and render is None:
+            raise TypeError(f"{view.__qualname__}: a conditional read needs its render")
+
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not _applies():
@@ -149,21 +163,17 @@ def conditional(state_of: Callable[..., State | None]) -> Callable[[View], View]
                 _check_reader()
             elif not _has_preconditions():
                 return view(*args, **kwargs)  # an unconditional write reads nothing more
-
-            def read() -> State | None:
-                return state_of(**kwargs)
-
-            state = read()
+            state = state_of(**kwargs)
             if state is not None and not reading:
                 validators.lock(state)  # then read again: the state this write will apply to
-                state = read()
+                state = state_of(**kwargs)
             if state is None:
                 return view(*args, **kwargs)  # the view's own answer (404), as without the headers
             tag, answer = _evaluate(state)
             if answer is not None:
                 return answer
-            if reading:
-                setattr(g, _PENDING, (state, tag, read))
+            if reading and render is not None:
+                return _rendered(render, state, tag, kwargs)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -171,8 +181,9 @@ def conditional(state_of: Callable[..., State | None]) -> Callable[[View], View]
     return decorator
 
 
-def conditional_page(state_of: Callable[[Select[Any]], State]) -> Callable[[View], View]:
-    """A list view returning its statement: the same for a page of it (see module)."""
+def conditional_page(state_of: Callable[[Select[Any]], State], *, render: Render) -> Callable[[View], View]:
+    """A list view returning its statement: the same for a page of it (see module); ``render`` gets
+    the state and the view's URL arguments and returns the page's envelope."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -180,33 +191,10 @@ def conditional_page(state_of: Callable[[Select[Any]], State]) -> Callable[[View
             result = view(*args, **kwargs)
             if not isinstance(result, Select) or not _applies():
                 return result
-            stmt = result
-
-            def read() -> State:
-                return state_of(stmt)
-
-            state = read()
+            state = state_of(result)
             tag, answer = _evaluate(state)
-            if answer is not None:
-                return answer
-            setattr(g, _PENDING, (state, tag, read))
-            return result
+            return answer if answer is not None else _rendered(render, state, tag, kwargs)
 
         return wrapper  # type: ignore[return-value]
 
     return decorator
-
-
-def reset() -> None:
-    """Before a view runs (:class:`app.api.views.ApiView`): nothing pending from an earlier request."""
-    g.pop(_PENDING, None)
-
-
-def finish(response: Any) -> None:
-    """After the view, before the read cache keeps the answer: tag it if its state held still."""
-    pending = g.pop(_PENDING, None)
-    if pending is None or not isinstance(response, Response):
-        return
-    state, tag, read = pending
-    current = read() if response.status_code == 200 else None
-    response.headers.update(_headers(tag if current == state else None, state))

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import Select, func, select
 
+from app.api.flex import apply_fields_and_omit, current_spec
 from app.api.links import page_url
 from app.extensions import db
 
@@ -87,6 +88,12 @@ def page(items: list[Any], count: int, limit: int, offset: int) -> dict[str, Any
         prev_offset = max(offset - limit, 0)
         prev = page_url(limit=limit, offset=prev_offset)
     return {"count": count, "next": nxt, "previous": prev, "results": items}
+
+
+def rendered_page(found: tuple[int, int, int, list[Any]]) -> dict[str, Any]:
+    """The envelope of a page built from its rows (:mod:`app.schemas.rows`), ``fields``/``omit`` applied."""
+    count, limit, offset, items = found
+    return page(apply_fields_and_omit(items, current_spec()), count, limit, offset)
 
 
 def paginated(blp: Blueprint, item_schema: type[Schema]) -> Callable[[Callable[..., Any]], Any]:

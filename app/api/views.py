@@ -34,7 +34,7 @@ from flask import request
 from flask.views import MethodView
 from werkzeug.exceptions import UnsupportedMediaType
 
-from app.api import conditional, response_cache
+from app.api import response_cache
 from app.policy.scopes import SAFE_METHODS, SCOPES
 from app.security import route
 from app.security.route import FORM, JSON, ViewPolicy
@@ -80,9 +80,7 @@ class ApiView(MethodView):
         return ViewPolicy(scope=scope, anonymous=open_writes)
 
     def dispatch_request(self, **kwargs: Any) -> Any:
-        conditional.reset()
         response = super().dispatch_request(**kwargs)
-        conditional.finish(response)  # the ETag of a conditional view's answer, before it is cached
         policy = route.policy()
         if policy is not None and policy.cached:
             response_cache.store(response)

@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app import locks
+from app.errors import RetryableConflict
 from app.extensions import db
 from app.models import FINAL_STATES, Build, Project, ProjectRelationship, User, Version, project_maintainers
 from app.policy import Principal, private_access_filter, readable_filter
@@ -86,21 +87,30 @@ _main_relation = aliased(ProjectRelationship, name="main_relation")
 _main_parent = aliased(Project, name="main_parent")
 _LINKED = (_relation.alias, _parent.slug, _main.slug, _main.versioning_scheme, _main_relation.alias,
            _main_parent.slug)
+#: The names of :data:`_LINKED`'s values at the end of each project row (read by app.schemas.rows).
+LINKED_NAMES = ("own_alias", "parent_slug", "main_slug", "main_versioning_scheme", "main_alias",
+                "main_parent_slug")
 
 
-def _project_rows(where: ColumnElement[bool], columns: Sequence[Any]) -> Rows:
-    stmt = (
-        select(*columns, *_LINKED)
-        .select_from(Project)
+def _with_linked(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` (a select from projects) with the rows each project's docs URL is derived from: at
+    most one of each per project, so no project is repeated."""
+    return (
+        stmt.add_columns(*_LINKED)
         .outerjoin(_relation, _relation.child_id == Project.id)
         .outerjoin(_parent, _parent.id == _relation.parent_id)
         .outerjoin(_main, _main.id == Project.main_language_project_id)
         .outerjoin(_main_relation, _main_relation.child_id == _main.id)
         .outerjoin(_main_parent, _main_parent.id == _main_relation.parent_id)
-        .where(where)
-        .order_by(Project.id)
     )
+
+
+def _rows(stmt: Select[Any]) -> Rows:
     return tuple(tuple(row) for row in db.session.execute(stmt))
+
+
+def _project_rows(where: ColumnElement[bool], columns: Sequence[Any]) -> Rows:
+    return _rows(_with_linked(select(*columns).select_from(Project)).where(where).order_by(Project.id))
 
 
 def _maintainers(project_ids: Sequence[int]) -> Rows:
@@ -115,9 +125,7 @@ def _maintainers(project_ids: Sequence[int]) -> Rows:
 
 
 def _table_columns(source: Any, names: Sequence[str]) -> list[Any]:
-    """Columns by name of a model or of a page's subquery."""
-    if isinstance(source, Subquery):
-        return [source.c[name] for name in names]
+    """A model's columns by name."""
     return [getattr(source, name) for name in names]
 
 
@@ -149,8 +157,7 @@ class ProjectShape:
     viewer: tuple[int | None, bool] | None = None
 
 
-def _projects_state(where: ColumnElement[bool], shape: ProjectShape) -> tuple[Rows, Rows, Rows]:
-    rows = _project_rows(where, PROJECT_COLUMNS)
+def _projects_state(rows: Rows, shape: ProjectShape) -> tuple[Rows, Rows, Rows]:
     ids = [row[0] for row in rows]
     if not ids:
         return rows, (), ()
@@ -161,7 +168,7 @@ def _projects_state(where: ColumnElement[bool], shape: ProjectShape) -> tuple[Ro
 def project(slug: str, principal: Principal | None, shape: ProjectShape) -> State | None:
     """A project's detail; None when it does not exist or the caller may not read it."""
     rows, maintainers, versions = _projects_state(
-        (Project.slug == slug) & readable_filter(principal), shape)
+        _project_rows((Project.slug == slug) & readable_filter(principal), PROJECT_COLUMNS), shape)
     if not rows:
         return None
     return State((rows, maintainers, versions, shape), row=(Project, rows[0][0]))
@@ -177,7 +184,7 @@ def superproject(slug: str, principal: Principal | None, shape: ProjectShape) ->
     if parent_id is None:
         return None
     readable_parent = (Project.id == parent_id) & readable_filter(principal)
-    rows, maintainers, versions = _projects_state(readable_parent, shape)
+    rows, maintainers, versions = _projects_state(_project_rows(readable_parent, PROJECT_COLUMNS), shape)
     return State((rows, maintainers, versions, shape)) if rows else None
 
 
@@ -186,18 +193,25 @@ def _count(stmt: Select[Any]) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def _page(stmt: Select[Any], limit: int, offset: int, rows: Callable[[Subquery], Any]) -> tuple[Any, ...]:
+def _page(stmt: Select[Any], limit: int, offset: int, rows: Callable[[Select[Any]], Any]) -> tuple[Any, ...]:
+    """(count, limit, offset, rows) of a page; ``rows`` gets the list's statement for the page's rows,
+    in the list's order (its representation's order)."""
     count = _count(stmt)
     if offset >= count:
         return (count, limit, offset, ())
-    return (count, limit, offset, rows(stmt.limit(limit).offset(offset).subquery()))
+    return (count, limit, offset, rows(stmt.limit(limit).offset(offset)))
+
+
+def _columns_of(stmt: Select[Any], *columns: Any) -> Select[Any]:
+    """The list's statement (filters, joins, order, page) selecting ``columns`` instead of its models."""
+    return stmt.with_only_columns(*columns, maintain_column_froms=True)
 
 
 def project_page(stmt: Select[Any], limit: int, offset: int, shape: ProjectShape) -> State:
     """A page of a project list selected by ``stmt`` (a select of ``Project``)."""
 
-    def rows(page: Subquery) -> tuple[Rows, Rows, Rows]:
-        return _projects_state(Project.id.in_(select(page.c.id)), shape)
+    def rows(page: Select[Any]) -> tuple[Rows, Rows, Rows]:
+        return _projects_state(_rows(_with_linked(_columns_of(page, *PROJECT_COLUMNS))), shape)
 
     return State((_page(stmt, limit, offset, rows), shape))
 
@@ -224,19 +238,26 @@ def version(project_slug: str, version_slug: str, principal: Principal | None, l
     if found is None:
         return None
     row = tuple(found)
-    return State((row, _version_project([row[1]]), last_build, build_config), row=(Version, row[0]))
+    project = _version_project([row[1]])
+    if not project:
+        return None  # deleted with its project meanwhile: the view's 404
+    return State((row, project, last_build, build_config), row=(Version, row[0]))
 
 
 def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, build_config: bool) -> State:
     """A page of a version list selected by ``stmt`` (a select of ``Version``)."""
 
-    def rows(page: Subquery) -> tuple[Rows, Rows]:
-        query = select(*_table_columns(page, VERSION_COLUMNS))
+    def rows(page: Select[Any]) -> tuple[Rows, Rows]:
+        query = _columns_of(page, *_table_columns(Version, VERSION_COLUMNS))
         if last_build:
             query = query.add_columns(*_build_columns(Build, build_config)).outerjoin(
-                Build, Build.id == page.c.last_build_id)
-        versions = tuple(tuple(row) for row in db.session.execute(query.order_by(page.c.id)))
-        return (versions, _version_project(sorted({row[1] for row in versions})))
+                Build, Build.id == Version.last_build_id)
+        versions = _rows(query)
+        ids = sorted({row[1] for row in versions})
+        projects = _version_project(ids)
+        if len(projects) != len(ids):
+            raise RetryableConflict("The list changed while it was read; retry.")  # its project deleted
+        return (versions, projects)
 
     return State((_page(stmt, limit, offset, rows), last_build, build_config))
 
@@ -271,9 +292,8 @@ def build(project_slug: str, build_id: int, principal: Principal | None, config:
 def build_page(stmt: Select[Any], limit: int, offset: int, config: bool) -> State:
     """A page of a build list selected by ``stmt`` (a select of ``Build``)."""
 
-    def rows(page: Subquery) -> Rows:
-        query = select(*_build_columns(page, config)).order_by(page.c.id)
-        return tuple(tuple(row) for row in db.session.execute(query))
+    def rows(page: Select[Any]) -> Rows:
+        return _rows(_columns_of(page, *_build_columns(Build, config)))
 
     return State((_page(stmt, limit, offset, rows), config))
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response
 
 from app import auth
+from app.api import rendering
 from app.api.base import ApiView, Blueprint, expanded, paginated
 from app.api.builds.schemas import (
     BuildCommandSchema,
@@ -49,7 +50,7 @@ class BuildList(ApiView):
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
-    @conditional_page(build_page_state)
+    @conditional_page(build_page_state, render=rendering.build_page)
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's builds, newest first"""
         return service.builds_query(auth.readable_project(project_slug), args)
@@ -61,7 +62,7 @@ class BuildDetail(ApiView):
     anonymous = cached = ("get",)
     expand = BUILD_EXPAND
 
-    @conditional(build_state)
+    @conditional(build_state, render=rendering.build)
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, build_id: int) -> Build:
@@ -80,7 +81,7 @@ class VersionBuildList(ApiView):
     @blp.arguments(BuildQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, BuildSchema)
-    @conditional_page(build_page_state)
+    @conditional_page(build_page_state, render=rendering.build_page)
     def get(self, args: dict[str, Any], project_slug: str, version_slug: str) -> Any:
         """List a version's builds, newest first"""
         project = auth.readable_project(project_slug)
@@ -111,7 +112,7 @@ class VersionBuildDetail(ApiView):
     anonymous = cached = ("get",)
     expand = BUILD_EXPAND
 
-    @conditional(build_state)
+    @conditional(build_state, render=rendering.build)
     @blp.response(200, BuildSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str, build_id: int) -> Build:

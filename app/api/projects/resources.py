@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response
 
 from app import auth, policy
+from app.api import rendering
 from app.api.base import ApiView, Blueprint, api_url, expanded, paginated
 from app.api.conditional import State, conditional, conditional_page
 from app.api.pagination import page_args
@@ -76,7 +77,7 @@ class ProjectList(ApiView):
     @blp.arguments(ProjectQueryArgsSchema, location="query")
     @blp.errors(401)
     @paginated(blp, ProjectSchema)
-    @conditional_page(project_page_state)
+    @conditional_page(project_page_state, render=rendering.project_page)
     def get(self, args: dict[str, Any]) -> Any:
         """List the projects you maintain"""
         principal = auth.require_principal()
@@ -103,7 +104,7 @@ class ProjectDetail(ApiView):
     anonymous = cached = ("get",)
     expand = PROJECT_EXPAND
 
-    @conditional(project_state)
+    @conditional(project_state, render=rendering.project)
     @blp.response(200, ProjectSchema)
     @blp.errors(404)
     def get(self, project_slug: str) -> Project:
@@ -144,7 +145,7 @@ class ProjectSuperproject(ApiView):
     anonymous = cached = ("get",)
     expand = PROJECT_EXPAND
 
-    @conditional(superproject_state)
+    @conditional(superproject_state, render=rendering.project)
     @blp.response(200, ProjectSchema)
     @blp.alt_response(404, description="No such project, or it is not a subproject")
     def get(self, project_slug: str) -> Project:

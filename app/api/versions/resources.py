@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response
 
 from app import auth
+from app.api import rendering
 from app.api.base import ApiView, Blueprint, expanded, paginated
 from app.api.conditional import State, conditional, conditional_page
 from app.api.pagination import page_args
@@ -43,7 +44,7 @@ class VersionList(ApiView):
     @blp.arguments(VersionQueryArgsSchema, location="query")
     @blp.errors(404)
     @paginated(blp, VersionSchema)
-    @conditional_page(version_page_state)
+    @conditional_page(version_page_state, render=rendering.version_page)
     def get(self, args: dict[str, Any], project_slug: str) -> Any:
         """List a project's versions"""
         project = auth.readable_project(project_slug)
@@ -56,7 +57,7 @@ class VersionDetail(ApiView):
     anonymous = cached = ("get",)
     expand = VERSION_EXPAND
 
-    @conditional(version_state)
+    @conditional(version_state, render=rendering.version)
     @blp.response(200, VersionSchema)
     @blp.errors(404)
     def get(self, project_slug: str, version_slug: str) -> Version:
