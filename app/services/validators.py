@@ -113,15 +113,18 @@ def _project_rows(where: ColumnElement[bool], columns: Sequence[Any]) -> Rows:
     return _rows(_with_linked(select(*columns).select_from(Project)).where(where).order_by(Project.id))
 
 
+# Statements every read of a project runs, built once (building one cost as much as running it).
+_pm = project_maintainers.c
+_MAINTAINERS = (
+    select(_pm.project_id, User.id, User.username)
+    .join(User, User.id == _pm.user_id)
+    .where(_pm.project_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_pm.project_id, User.username, User.id)
+)
+
+
 def _maintainers(project_ids: Sequence[int]) -> Rows:
-    pm = project_maintainers.c
-    stmt = (
-        select(pm.project_id, User.id, User.username)
-        .join(User, User.id == pm.user_id)
-        .where(pm.project_id.in_(project_ids))
-        .order_by(pm.project_id, User.username, User.id)
-    )
-    return tuple(tuple(row) for row in db.session.execute(stmt))
+    return tuple(tuple(row) for row in db.session.execute(_MAINTAINERS, {"ids": list(project_ids)}))
 
 
 def _table_columns(source: Any, names: Sequence[str]) -> list[Any]:
@@ -133,17 +136,25 @@ def _build_columns(source: Any, config: bool) -> list[Any]:
     return _table_columns(source, BUILD_COLUMNS + (("config",) if config else ()))
 
 
-def _active_versions(project_ids: Sequence[int], last_build: bool, build_config: bool) -> Rows:
-    """What ``expand=active_versions`` embeds: the same filter as ProjectSchema.get_active_versions."""
+def _active_versions_stmt(last_build: bool, build_config: bool) -> Select[Any]:
     stmt = select(*_table_columns(Version, VERSION_COLUMNS)).where(
-        Version.project_id.in_(project_ids), Version.active.is_(True), Version.built.is_(True),
-        Version.privacy_level == "public",
+        Version.project_id.in_(bindparam("ids", expanding=True)), Version.active.is_(True),
+        Version.built.is_(True), Version.privacy_level == "public",
     )
     if last_build:
         stmt = stmt.add_columns(*_build_columns(Build, build_config)).outerjoin(
             Build, Build.id == Version.last_build_id)
-    stmt = stmt.order_by(Version.project_id, Version.id)
-    return tuple(tuple(row) for row in db.session.execute(stmt))
+    return stmt.order_by(Version.project_id, Version.id)
+
+
+_ACTIVE_VERSIONS = {(last, config): _active_versions_stmt(last, config)
+                    for last in (False, True) for config in (False, True)}
+
+
+def _active_versions(project_ids: Sequence[int], last_build: bool, build_config: bool) -> Rows:
+    """What ``expand=active_versions`` embeds: the same filter as ProjectSchema.get_active_versions."""
+    stmt = _ACTIVE_VERSIONS[last_build, build_config and last_build]
+    return tuple(tuple(row) for row in db.session.execute(stmt, {"ids": list(project_ids)}))
 
 
 @dataclass(frozen=True)
@@ -216,8 +227,12 @@ def project_page(stmt: Select[Any], limit: int, offset: int, shape: ProjectShape
     return State((_page(stmt, limit, offset, rows), shape))
 
 
+_VERSION_PROJECTS = _with_linked(select(*list(VERSION_PROJECT_COLUMNS)).select_from(Project)).where(
+    Project.id.in_(bindparam("ids", expanding=True))).order_by(Project.id)
+
+
 def _version_project(project_ids: Sequence[int]) -> Rows:
-    return _project_rows(Project.id.in_(project_ids), VERSION_PROJECT_COLUMNS)
+    return tuple(tuple(row) for row in db.session.execute(_VERSION_PROJECTS, {"ids": list(project_ids)}))
 
 
 def version(project_slug: str, version_slug: str, principal: Principal | None, last_build: bool,
