@@ -105,12 +105,16 @@ def _with_linked(stmt: Select[Any]) -> Select[Any]:
     )
 
 
+def _select_from_projects(columns: Sequence[Any]) -> Select[Any]:
+    return select(*columns).select_from(Project)
+
+
 def _rows(stmt: Select[Any]) -> Rows:
     return tuple(tuple(row) for row in db.session.execute(stmt))
 
 
 def _project_rows(where: ColumnElement[bool], columns: Sequence[Any]) -> Rows:
-    return _rows(_with_linked(select(*columns).select_from(Project)).where(where).order_by(Project.id))
+    return _rows(_with_linked(_select_from_projects(columns)).where(where).order_by(Project.id))
 
 
 # Statements every read of a project runs, built once (building one cost as much as running it).
@@ -227,7 +231,7 @@ def project_page(stmt: Select[Any], limit: int, offset: int, shape: ProjectShape
     return State((_page(stmt, limit, offset, rows), shape))
 
 
-_VERSION_PROJECTS = _with_linked(select(*list(VERSION_PROJECT_COLUMNS)).select_from(Project)).where(
+_VERSION_PROJECTS = _with_linked(_select_from_projects(VERSION_PROJECT_COLUMNS)).where(
     Project.id.in_(bindparam("ids", expanding=True))).order_by(Project.id)
 
 
