@@ -121,14 +121,44 @@ def can_write(principal: Principal | None, project: Project) -> bool:
     return write_rule(principal).test(project)
 
 
+#: What the rules read of a principal, all of it: two principals with the same values get the same
+#: SQL (tests/security/test_policy_rules.py records what the rules read and checks it is listed here).
+RULE_INPUTS = ("is_bot", "project_ids", "user.id", "user.is_admin", "user.role")
+_SQL_CACHE_SIZE = 4096
+_sql_cache: dict[tuple[object, ...], ColumnElement[bool]] = {}
+
+
+def _rule_key(principal: Principal | None) -> tuple[object, ...] | None:
+    if principal is None:
+        return None
+    user = principal.user
+    ids = principal.project_ids
+    return (principal.is_bot, None if ids is None else tuple(sorted(ids)),
+            *((user.id, user.is_admin, user.role) if user is not None else (None, None, None)))
+
+
+def _cached_sql(name: str, rule: Callable[[Principal | None], Condition],
+                principal: Principal | None) -> ColumnElement[bool]:
+    """A rule's SQL, built once per distinct principal: a read runs it on every request, and building
+    the expression cost as much as running the query (SQLAlchemy expressions are immutable, so one
+    is shared by every request of the same principal)."""
+    key = (name, _rule_key(principal))
+    sql = _sql_cache.get(key)
+    if sql is None:
+        if len(_sql_cache) >= _SQL_CACHE_SIZE:
+            _sql_cache.clear()
+        sql = _sql_cache[key] = rule(principal).sql()
+    return sql
+
+
 def private_access_filter(principal: Principal | None) -> ColumnElement[bool]:
     """SQL form of :func:`has_private_access`, for queries over ``Project``."""
-    return private_access_rule(principal).sql()
+    return _cached_sql("private", private_access_rule, principal)
 
 
 def readable_filter(principal: Principal | None) -> ColumnElement[bool]:
     """SQL form of :func:`can_read`: lists filter out what the caller may not read, before paging."""
-    return read_rule(principal).sql()
+    return _cached_sql("read", read_rule, principal)
 
 
 def writable_filter(principal: Principal | None) -> ColumnElement[bool]:

@@ -114,3 +114,38 @@ def test_a_bot_without_a_project_reaches_nothing_private(world):
     stray = Principal("bot", "token", None, token)
     assert _allowed(policy.can_read, stray, world["projects"]) == {"mine", "open"}
     assert _selected(policy.readable_filter, stray, world["projects"]) == {"mine", "open"}
+
+
+class _Recording:
+    """Stands for a principal (or its user) and records every attribute the rules read of it."""
+
+    def __init__(self, target: Any, prefix: str, seen: set[str]) -> None:
+        self._target, self._prefix, self._seen = target, prefix, seen
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        self._seen.add(self._prefix + name)
+        if name == "user" and value is not None:
+            return _Recording(value, "user.", self._seen)
+        return value
+
+
+def test_the_rules_read_only_the_inputs_their_sql_is_cached_by(world):
+    """Rule SQL is built once per distinct principal (app/policy/rules.py, RULE_INPUTS): a rule reading
+    anything else of a principal would be served another principal's SQL."""
+    from app.policy import rules
+
+    for principal in world["principals"].values():
+        if principal is None:
+            continue
+        for rule in (rules.read_rule, rules.private_access_rule, rules.write_rule, rules.reach):
+            seen: set[str] = set()
+            rule(_Recording(principal, "", seen)).sql()  # type: ignore[arg-type]
+            assert seen - {"user"} <= set(rules.RULE_INPUTS), (rule.__name__, seen)
+
+
+def test_equal_rule_inputs_share_sql_and_different_ones_do_not(world):
+    principals = world["principals"]
+    assert policy.readable_filter(principals["session"]) is policy.readable_filter(principals["session"])
+    distinct = {id(policy.readable_filter(p)) for p in principals.values()}
+    assert len(distinct) == len(principals)
