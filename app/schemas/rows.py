@@ -26,7 +26,7 @@ from app.models.version import DOWNLOAD_FORMATS
 from app.safety.url_credentials import masked, without_userinfo
 from app.services import validators
 from app.services.validators import ProjectShape
-from app.urls import UrlProject, api_url, docs_site_url, docs_url, site_url
+from app.urls import UrlProject, docs_site_url, docs_url, public_base
 
 Row = Mapping[str, Any]
 SINGLE_VERSION = "single_version_without_translations"
@@ -43,6 +43,13 @@ def _project_links() -> tuple[tuple[str, str], ...]:
 
         _PROJECT_LINKS = tuple((path.replace("-", "_"), f"{path}/") for path in PROJECT_LINKS)
     return _PROJECT_LINKS
+
+
+def _projects_urls() -> tuple[str, str]:
+    """(API, site) URLs of the projects collection, as ``api_url("projects")``/``site_url("projects")``
+    give them: every link below is one of these plus a slug and a path, joined as strings."""
+    base = public_base()
+    return f"{base}/api/v3/projects/", f"{base}/projects/"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -93,8 +100,8 @@ def linked(p: Row) -> UrlProject:
                    _relation(p["own_alias"], p["parent_slug"]))
 
 
-def _ref(slug: str | None) -> dict[str, Any] | None:
-    return None if slug is None else {"slug": slug, "_links": {"_self": api_url("projects", slug)}}
+def _ref(slug: str | None, api_projects: str) -> dict[str, Any] | None:
+    return None if slug is None else {"slug": slug, "_links": {"_self": f"{api_projects}{slug}/"}}
 
 
 def build(b: Row, project_slug: str, config: bool) -> dict[str, Any]:
@@ -104,8 +111,10 @@ def build(b: Row, project_slug: str, config: bool) -> dict[str, Any]:
     duration = None
     if finished is not None:
         duration = int(round((finished - (b["started"] or b["created"])).total_seconds()))
-    own = api_url("projects", project_slug, "builds", build_id)
-    project_page = site_url("projects", project_slug)
+    api_projects, site_projects = _projects_urls()
+    project_api = f"{api_projects}{project_slug}/"
+    own = f"{project_api}builds/{build_id}/"
+    project_page = f"{site_projects}{project_slug}/"
     body = {
         "id": build_id,
         "version": version,
@@ -125,8 +134,8 @@ def build(b: Row, project_slug: str, config: bool) -> dict[str, Any]:
         },
         "_links": {
             "_self": own,
-            "project": api_url("projects", project_slug),
-            "version": api_url("projects", project_slug, "versions", version),
+            "project": project_api,
+            "version": f"{project_api}versions/{version}/",
             "notifications": f"{own}notifications/",
         },
     }
@@ -142,7 +151,8 @@ def version(v: Row, project: Row, url_project: UrlProject, last_build: Row | Non
     slug, project_slug = v["slug"], project["slug"]
     formats = v["built_formats"] or []
     vcs_ref = v["ref"] or v["identifier"] or v["verbose_name"]
-    own = api_url("projects", project_slug, "versions", slug)
+    project_api = f"{_projects_urls()[0]}{project_slug}/"
+    own = f"{project_api}versions/{slug}/"
     body = {
         "id": v["id"],
         "slug": slug,
@@ -162,9 +172,9 @@ def version(v: Row, project: Row, url_project: UrlProject, last_build: Row | Non
         "urls": {
             "documentation": docs_url(url_project, slug),
             "vcs": f"{without_userinfo(project['repository_url']).removesuffix('.git')}/tree/{vcs_ref}",
-            "dashboard": {"edit": site_url("dashboard", project_slug, "version", slug, "edit")},
+            "dashboard": {"edit": f"{public_base()}/dashboard/{project_slug}/version/{slug}/edit/"},
         },
-        "_links": {"_self": own, "builds": f"{own}builds/", "project": api_url("projects", project_slug)},
+        "_links": {"_self": own, "builds": f"{own}builds/", "project": project_api},
     }
     if last_build is not False:
         body["last_build"] = None if last_build is None or last_build is True else build(
@@ -177,8 +187,9 @@ def project(p: Row, users: Sequence[str], active_versions: Sequence[Row] | None,
     """:class:`app.api.projects.schemas.ProjectSchema`'s dump for the request's expand ``shape``;
     ``active_versions`` are the version rows (with their last builds' columns when those are expanded)."""
     slug, homepage = p["slug"], p["homepage"]
-    own = api_url("projects", slug)
-    page = site_url("projects", slug)
+    api_projects, site_projects = _projects_urls()
+    own = f"{api_projects}{slug}/"
+    page = f"{site_projects}{slug}/"
     url_project = linked(p)
     links = {"_self": own}
     links.update((name, own + path) for name, path in _project_links())
@@ -198,8 +209,8 @@ def project(p: Row, users: Sequence[str], active_versions: Sequence[Row] | None,
                        "credentials": {"kind": kind, "set": kind is not None}},
         "default_version": p["default_version"],
         "default_branch": p["default_branch"],
-        "subproject_of": _ref(p["parent_slug"]),
-        "translation_of": _ref(p["main_slug"]),
+        "subproject_of": _ref(p["parent_slug"], api_projects),
+        "translation_of": _ref(p["main_slug"], api_projects),
         "urls": {
             "documentation": docs_url(url_project, p["default_version"]),
             "home": homepage or page,
