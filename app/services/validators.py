@@ -109,8 +109,8 @@ def _select_from_projects(columns: Sequence[Any]) -> Select[Any]:
     return select(*columns).select_from(Project)
 
 
-def _rows(stmt: Select[Any]) -> Rows:
-    return tuple(tuple(row) for row in db.session.execute(stmt))
+def _rows(stmt: Select[Any], params: dict[str, Any] | None = None) -> Rows:
+    return tuple(tuple(row) for row in db.session.execute(stmt, params))
 
 
 def _project_rows(where: ColumnElement[bool], columns: Sequence[Any]) -> Rows:
@@ -180,10 +180,36 @@ def _projects_state(rows: Rows, shape: ProjectShape) -> tuple[Rows, Rows, Rows]:
     return rows, _maintainers(ids), versions
 
 
+_Built = tuple[tuple[ColumnElement[bool], ...], Select[Any]]
+_READER_STATEMENTS: dict[tuple[str, tuple[int, ...]], _Built] = {}
+
+
+def _per_reader(name: str, principal: Principal | None, private: bool,
+                build: Callable[..., Select[Any]]) -> Select[Any]:
+    """``build(reader rule SQL[, private access SQL])``, built once per distinct principal: the rules
+    give one SQL object per principal (app.policy.rules), and building a detail's statement around it
+    cost five times running it. The entry holds the rule objects, so their ids stay theirs."""
+    rules = (readable_filter(principal),) + ((private_access_filter(principal),) if private else ())
+    key = (name, tuple(id(rule) for rule in rules))
+    hit = _READER_STATEMENTS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], rules, strict=True)):
+        return hit[1]
+    if len(_READER_STATEMENTS) >= 4096:
+        _READER_STATEMENTS.clear()
+    stmt = build(*rules)
+    _READER_STATEMENTS[key] = (rules, stmt)
+    return stmt
+
+
+def _project_by_slug(readable: ColumnElement[bool]) -> Select[Any]:
+    return (_with_linked(_select_from_projects(PROJECT_COLUMNS))
+            .where(Project.slug == bindparam("slug"), readable).order_by(Project.id))
+
+
 def project(slug: str, principal: Principal | None, shape: ProjectShape) -> State | None:
     """A project's detail; None when it does not exist or the caller may not read it."""
-    rows, maintainers, versions = _projects_state(
-        _project_rows((Project.slug == slug) & readable_filter(principal), PROJECT_COLUMNS), shape)
+    stmt = _per_reader("project", principal, False, _project_by_slug)
+    rows, maintainers, versions = _projects_state(_rows(stmt, {"slug": slug}), shape)
     if not rows:
         return None
     return State((rows, maintainers, versions, shape), row=(Project, rows[0][0]))
@@ -242,18 +268,22 @@ def _version_project(project_ids: Sequence[int]) -> Rows:
 def version(project_slug: str, version_slug: str, principal: Principal | None, last_build: bool,
             build_config: bool) -> State | None:
     """A version's detail, with the reader rule of :func:`app.services.versions.get_version`."""
-    stmt = (
-        select(*_table_columns(Version, VERSION_COLUMNS))
-        .join(Project, Project.id == Version.project_id)
-        .where(
-            Project.slug == project_slug, readable_filter(principal), Version.slug == version_slug,
-            or_(Version.privacy_level == "public", private_access_filter(principal)),
+    def statement(readable: ColumnElement[bool], private: ColumnElement[bool]) -> Select[Any]:
+        stmt = (
+            select(*_table_columns(Version, VERSION_COLUMNS))
+            .join(Project, Project.id == Version.project_id)
+            .where(
+                Project.slug == bindparam("project_slug"), readable,
+                Version.slug == bindparam("version_slug"), or_(Version.privacy_level == "public", private),
+            )
         )
-    )
-    if last_build:
-        stmt = stmt.add_columns(*_build_columns(Build, build_config)).outerjoin(
-            Build, Build.id == Version.last_build_id)
-    found = db.session.execute(stmt).first()
+        if last_build:
+            stmt = stmt.add_columns(*_build_columns(Build, build_config)).outerjoin(
+                Build, Build.id == Version.last_build_id)
+        return stmt
+
+    stmt = _per_reader(f"version-{last_build}-{build_config}", principal, True, statement)
+    found = db.session.execute(stmt, {"project_slug": project_slug, "version_slug": version_slug}).first()
     if found is None:
         return None
     row = tuple(found)
@@ -293,13 +323,19 @@ _BUILD_BY_ID = {
 def build(project_slug: str, build_id: int, principal: Principal | None, config: bool,
           version_slug: str | None = None) -> State | None:
     """A build's detail, project-wide or under its version (with that version's reader rule)."""
-    stmt = _BUILD_BY_ID[config].where(readable_filter(principal))
-    if version_slug is not None:
-        stmt = stmt.join(Version, Version.id == Build.version_id).where(
-            Version.project_id == Project.id, Version.slug == version_slug,
-            or_(Version.privacy_level == "public", private_access_filter(principal)),
-        )
-    found = db.session.execute(stmt, {"project_slug": project_slug, "build_id": build_id}).first()
+    params: dict[str, Any] = {"project_slug": project_slug, "build_id": build_id}
+    if version_slug is None:
+        stmt = _per_reader(f"build-{config}", principal, False, _BUILD_BY_ID[config].where)
+    else:
+        def under_version(readable: ColumnElement[bool], private: ColumnElement[bool]) -> Select[Any]:
+            return _BUILD_BY_ID[config].where(readable).join(Version, Version.id == Build.version_id).where(
+                Version.project_id == Project.id, Version.slug == bindparam("version_slug"),
+                or_(Version.privacy_level == "public", private),
+            )
+
+        stmt = _per_reader(f"version-build-{config}", principal, True, under_version)
+        params["version_slug"] = version_slug
+    found = db.session.execute(stmt, params).first()
     if found is None:
         return None
     row = tuple(found)
