@@ -30,3 +30,28 @@ def assert_golden(name: str, body: Any) -> None:
     """Compare with tests/golden/<name>.json; the file is the contract, written by hand from it."""
     expected = json.loads((GOLDEN_DIR / f"{name}.json").read_text())
     assert normalise(body) == expected
+
+
+RTD_DIR = GOLDEN_DIR / "rtd"
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every key path of a JSON value: ``results[].message.id``; list items share one ``[]`` path."""
+    paths: set[str] = set()
+    if isinstance(value, dict):
+        for key, child in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            paths.add(path)
+            paths |= key_paths(child, path)
+    elif isinstance(value, list):
+        for child in value:
+            paths |= key_paths(child, f"{prefix}[]")
+    return paths
+
+
+def assert_rtd_shape(name: str, body: Any) -> None:
+    """Every key path of Read the Docs' own test response ``tests/golden/rtd/<name>.json`` (the shape
+    of readthedocs/api/v3/tests/responses/<name>.json, values shortened) is in Docshelf's answer."""
+    reference = json.loads((RTD_DIR / f"{name}.json").read_text())
+    missing = key_paths(reference) - key_paths(body)
+    assert not missing, f"{name}: Read the Docs answers {sorted(missing)}, Docshelf does not"

@@ -19,6 +19,7 @@ def init_api(app: Flask) -> None:
     from app.api.integrations import webhooks as incoming_webhooks
     from app.api.invitations import resources as invitations
     from app.api.notifications.resources import blp as notifications
+    from app.api.notifications.resources import inbox_blp as notification_inbox
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
     from app.api.sharing.resources import grants_blp, maintainers_blp
@@ -35,6 +36,7 @@ def init_api(app: Flask) -> None:
         versions,
         builds,
         notifications,
+        notification_inbox,
         subprojects,
         translations,
         redirects,
