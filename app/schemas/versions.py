@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields
 
 from app.models import Version
 from app.models.version import DOWNLOAD_FORMATS
 from app.safety.url_credentials import without_userinfo
+from app.services.versions import alias_of
 from app.urls import api_url, docs_site_url, docs_url, site_url
 
 
@@ -26,8 +29,10 @@ class VersionRepresentation(Schema):
     urls = fields.Method("get_urls")
     _links = fields.Method("get_links", data_key="_links")
 
-    def get_aliases(self, version: Version) -> list[dict[str, str]]:
-        return []
+    def get_aliases(self, version: Version) -> list[dict[str, Any]]:
+        """Read the Docs' answer: ``latest``/``stable`` list the version they stand for, in full."""
+        alias = alias_of(version)
+        return [] if alias is None else [_ALIAS.dump(alias)]
 
     def get_downloads(self, version: Version) -> dict[str, str]:
         p = version.project
@@ -53,3 +58,6 @@ class VersionRepresentation(Schema):
             "builds": api_url("projects", p, "versions", version.slug, "builds"),
             "project": api_url("projects", p),
         }
+
+
+_ALIAS = VersionRepresentation()

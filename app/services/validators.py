@@ -16,7 +16,7 @@ What the representations depend on, column by column (``app/schemas``):
   and the subproject alias (:func:`app.urls.docs_url`); with ``expand=active_versions``, the active,
   built, public versions (and their last builds when expanded);
 * a version: its shown columns, its project's slug, language and repository URL, and the same docs
-  URL rows as its project;
+  URL rows as its project; for ``latest``/``stable``, the version its ``aliases`` embed;
 * a build: its shown columns (``duration`` derives from ``started``/``finished``); the project slug
   in its links is the one in the URL.
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app import locks
@@ -62,7 +62,8 @@ PROJECT_COLUMNS = (
     Project.programming_language, Project.homepage, Project.repository_url, Project.repository_type,
     Project.repository_credentials_kind, Project.default_version, Project.default_branch,
     Project.privacy_level, Project.external_builds_privacy_level, Project.readthedocs_yaml_path,
-    Project.versioning_scheme, Project.tags, Project.main_language_project_id,
+    Project.versioning_scheme, Project.tags, Project.main_language_project_id, Project.analytics_code,
+    Project.analytics_disabled, Project.external_builds_enabled,
 )
 #: What a version's representation reads of its project (its links, downloads, docs and VCS URLs).
 VERSION_PROJECT_COLUMNS = (
@@ -135,6 +136,25 @@ def _active_versions(project_ids: Sequence[int], last_build: bool, build_config:
         stmt = stmt.add_columns(*_build_columns(Build, build_config)).outerjoin(
             Build, Build.id == Version.last_build_id)
     stmt = stmt.order_by(Version.project_id, Version.id)
+    return tuple(tuple(row) for row in db.session.execute(stmt)) + _alias_rows(project_ids)
+
+
+_machine = aliased(Version, name="machine")
+_alias = aliased(Version, name="alias")
+
+
+def _alias_rows(project_ids: Sequence[int]) -> Rows:
+    """The versions the projects' ``latest``/``stable`` stand for (:func:`app.services.versions.alias_of`),
+    whatever their state: a change of one changes the machine version's ``aliases``."""
+    followed = case((_machine.slug == "stable", _machine.ref), else_=_machine.identifier)
+    stmt = (
+        select(_machine.id, *_table_columns(_alias, VERSION_COLUMNS))
+        .join(_alias, and_(_alias.project_id == _machine.project_id, _alias.machine.is_(False),
+                           _alias.verbose_name == followed, _alias.type == _machine.type))
+        .where(_machine.project_id.in_(project_ids), _machine.machine.is_(True),
+               _machine.slug.in_(("latest", "stable")))
+        .order_by(_machine.id, _alias.id)
+    )
     return tuple(tuple(row) for row in db.session.execute(stmt))
 
 
@@ -203,7 +223,7 @@ def project_page(stmt: Select[Any], limit: int, offset: int, shape: ProjectShape
 
 
 def _version_project(project_ids: Sequence[int]) -> Rows:
-    return _project_rows(Project.id.in_(project_ids), VERSION_PROJECT_COLUMNS)
+    return _project_rows(Project.id.in_(project_ids), VERSION_PROJECT_COLUMNS) + _alias_rows(project_ids)
 
 
 def version(project_slug: str, version_slug: str, principal: Principal | None, last_build: bool,

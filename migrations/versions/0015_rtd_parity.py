@@ -1,4 +1,4 @@
-"""Read the Docs parity: user notifications
+"""Read the Docs parity: user notifications, the project's analytics and pull-request build settings
 
 Revision ID: 0015
 Revises: 0012
@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('analytics_code', sa.String(length=50), nullable=True))
+        batch_op.add_column(sa.Column('analytics_disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('external_builds_enabled', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
@@ -29,3 +34,7 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('fk_notifications_user_id_users'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
         batch_op.drop_column('user_id')
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_column('external_builds_enabled')
+        batch_op.drop_column('analytics_disabled')
+        batch_op.drop_column('analytics_code')
