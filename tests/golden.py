@@ -49,9 +49,15 @@ def key_paths(value: Any, prefix: str = "") -> set[str]:
     return paths
 
 
-def assert_rtd_shape(name: str, body: Any) -> None:
-    """Every key path of Read the Docs' own test response ``tests/golden/rtd/<name>.json`` (the shape
-    of readthedocs/api/v3/tests/responses/<name>.json, values shortened) is in Docshelf's answer."""
+def assert_rtd_shape(name: str, body: Any, not_yet: tuple[str, ...] = ()) -> None:
+    """Every key path of Read the Docs' own test response is in Docshelf's answer.
+
+    ``tests/golden/rtd/<name>.json`` keeps the shape (values shortened) of
+    readthedocs/api/v3/tests/responses/<name>.json, and ``addons-v1`` of
+    readthedocs/proxito/tests/responses/v1.json. ``not_yet`` names key paths (and what is below them)
+    that another change adds, so that change's merge removes them from the call.
+    """
     reference = json.loads((RTD_DIR / f"{name}.json").read_text())
-    missing = key_paths(reference) - key_paths(body)
+    wanted = {p for p in key_paths(reference) if not any(p == n or p.startswith(n + ".") for n in not_yet)}
+    missing = wanted - key_paths(body)
     assert not missing, f"{name}: Read the Docs answers {sorted(missing)}, Docshelf does not"

@@ -11,6 +11,7 @@ api = Api()
 
 def init_api(app: Flask) -> None:
     from app.api import openapi_ui, root
+    from app.api.addons.resources import blp as addons_settings
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
@@ -37,6 +38,7 @@ def init_api(app: Flask) -> None:
         builds,
         notifications,
         notification_inbox,
+        addons_settings,
         subprojects,
         translations,
         redirects,

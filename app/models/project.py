@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -68,6 +68,9 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
     analytics_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Whether pull/merge requests get preview builds (off by default, as on Read the Docs).
     external_builds_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The maintainers' choices for the docs pages' addons (``app.services.addons_settings``); None or
+    #: a missing key: the default.
+    addons_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     build_timeout: Mapped[int | None] = mapped_column(Integer)
     max_concurrent_builds: Mapped[int | None] = mapped_column(Integer)
     main_language_project_id: Mapped[int | None] = mapped_column(

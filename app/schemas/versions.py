@@ -25,6 +25,8 @@ class VersionRepresentation(Schema):
     type = fields.String()
     privacy_level = fields.String()
     aliases = fields.Method("get_aliases")
+    #: Read the Docs' field: ``external`` for a pull request's version, else ``vcs`` (a branch or tag).
+    source_type = fields.Method("get_source_type")
     downloads = fields.Method("get_downloads")
     urls = fields.Method("get_urls")
     _links = fields.Method("get_links", data_key="_links")
@@ -33,6 +35,9 @@ class VersionRepresentation(Schema):
         """Read the Docs' answer: ``latest``/``stable`` list the version they stand for, in full."""
         alias = alias_of(version)
         return [] if alias is None else [_ALIAS.dump(alias)]
+
+    def get_source_type(self, version: Version) -> str:
+        return "external" if version.type == "external" else "vcs"
 
     def get_downloads(self, version: Version) -> dict[str, str]:
         p = version.project

@@ -4,8 +4,9 @@
  *
  * Added to every page by the Sphinx extension / MkDocs plugin (workers/integrations/). It reads its
  * settings from its own <script> tag (data-docshelf-project, -version, -api) and its data from
- * GET /_/addons/?url=<this page>. No dependencies, no network access beyond the Docshelf server;
- * opened from a file (an htmlzip download) it does nothing.
+ * GET /_/addons/?url=<this page>. No dependencies, no network access beyond the Docshelf server
+ * unless the project asks for it (its Google Analytics code, its custom script); opened from a file
+ * (an htmlzip download) it does nothing, and inside an iframe only when the project allows it.
  */
 (function () {
   "use strict";
@@ -108,7 +109,7 @@
 
   function banner(data) {
     var warning = data.addons["non-latest-version-warning"];
-    if (!warning || !warning.enabled || !warning.show || !warning.latest) {
+    if (!warning || !warning.enabled || !warning.show || !warning.latest || !notifying(data, "show_on_non_stable")) {
       return;
     }
     var current = data.versions.current;
@@ -119,13 +120,66 @@
     document.body.insertBefore(note, document.body.firstChild);
   }
 
+  /* Read the Docs' addons v1 settings (notifications, options, analytics, customscript): one block. */
+  function notifying(data, key) {
+    var notes = data.addons.notifications;
+    return !notes || (notes.enabled && notes[key]);
+  }
+
+  function embeddedRefused(data) {
+    var options = data.addons.options || {};
+    var embedded;
+    try {
+      embedded = window.self !== window.top;
+    } catch (e) {
+      embedded = true; /* a cross-origin parent */
+    }
+    return embedded && !options.load_when_embedded;
+  }
+
+  function latestBanner(data) {
+    var current = data.versions.current;
+    var stable = data.versions.active.filter(function (v) { return v.slug === "stable"; })[0];
+    if (!current || current.slug !== "latest" || !stable || !notifying(data, "show_on_latest")) {
+      return;
+    }
+    var url = samePage(stable.urls.documentation, data.readthedocs.resolver.filename);
+    var note = el("div", { id: "docshelf-banner", role: "note" }, [
+      "You are reading the latest, in-development documentation. ",
+      link("Read this page in the stable version.", url, false)
+    ]);
+    document.body.insertBefore(note, document.body.firstChild);
+  }
+
+  function extras(data) {
+    var analytics = data.addons.analytics;
+    if (analytics && analytics.enabled && /^[A-Za-z0-9_-]+$/.test(analytics.code || "")) {
+      window.dataLayer = window.dataLayer || [];
+      window.gtag = window.gtag || function () { window.dataLayer.push(arguments); };
+      window.gtag("js", new Date());
+      window.gtag("config", analytics.code, { anonymize_ip: true });
+      document.head.appendChild(el("script", { async: "", id: "docshelf-analytics",
+        src: "https://www.googletagmanager.com/gtag/js?id=" + encodeURIComponent(analytics.code) }));
+    }
+    var custom = data.addons.customscript;
+    if (custom && custom.enabled && custom.src) {
+      document.head.appendChild(el("script", { async: "", id: "docshelf-customscript", src: custom.src }));
+    }
+  }
+
   function render(data) {
+    if (embeddedRefused(data)) {
+      document.documentElement.setAttribute("data-docshelf-addons", "embedded");
+      return;
+    }
     var style = el("style", { id: "docshelf-addons-style" }, [STYLE]);
     document.head.appendChild(style);
     if (data.addons.flyout && data.addons.flyout.enabled) {
       flyout(data);
     }
     banner(data);
+    latestBanner(data);
+    extras(data);
     document.documentElement.setAttribute("data-docshelf-addons", "ready");
     document.dispatchEvent(new CustomEvent("docshelf-addons-data-ready", { detail: data }));
   }

@@ -1,4 +1,4 @@
-"""Read the Docs parity: user notifications, the project's analytics and pull-request build settings
+"""Read the Docs parity: user notifications, the project's analytics, pull-request build and addons settings
 
 Revision ID: 0015
 Revises: 0012
@@ -22,6 +22,7 @@ def upgrade():
         batch_op.add_column(sa.Column('analytics_disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('external_builds_enabled', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+        batch_op.add_column(sa.Column('addons_settings', sa.JSON(), nullable=True))
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
@@ -35,6 +36,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
         batch_op.drop_column('user_id')
     with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_column('addons_settings')
         batch_op.drop_column('external_builds_enabled')
         batch_op.drop_column('analytics_disabled')
         batch_op.drop_column('analytics_code')
