@@ -65,8 +65,8 @@ MESSAGES: dict[str, Message] = {
     ),
     BUILD_WAITING: Message(
         "warning", "Build {build_id} is waiting: concurrency limit reached",
-        "The project already runs {limit} builds at once, its limit; this build starts as soon as "
-        "one of them finishes.",
+        "The project already runs as many builds as its limit allows ({limit} at once); this build "
+        "starts as soon as one of them finishes.",
     ),
     VERSION_DEACTIVATED: Message(
         "warning", "Version {version} was deactivated",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, exists, select
 
-from app.errors import PermissionDenied, ValidationError
+from app.errors import NotFound, PermissionDenied, ValidationError
 from app.extensions import db
 from app.models import Project
 from app.policy import Principal, can_read, can_write, readable_filter
@@ -29,6 +29,15 @@ def translations_query(
     if with_versions:
         stmt = with_active_versions(stmt, with_last_build)
     return stmt.order_by(Project.slug)  # Read the Docs' default project ordering
+
+
+def get_translation(main: Project, slug: str, principal: Principal | None) -> Project:
+    """One of ``main``'s translations the principal may read (404 otherwise, like a missing one)."""
+    found = db.session.scalar(select(Project).where(
+        Project.main_language_project_id == main.id, Project.slug == slug, readable_filter(principal)))
+    if found is None:
+        raise NotFound("No translation matches the given query.")
+    return found
 
 
 def _invalid(message: str) -> ValidationError:

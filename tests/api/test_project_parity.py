@@ -222,3 +222,22 @@ def test_a_version_query_for_aliases_is_not_per_item(client, headers, versioned,
         assert client.get(url, headers=headers).json["count"] == 10
     assert many.count == few.count, many.statements
     assert db.session.scalar(db.select(db.func.count(Version.id))) == 10
+
+
+def test_the_main_projects_maintainers_remove_a_translation_from_their_side(client, headers, user, project):
+    bob = factories.UserFactory(username="bob")
+    german = factories.ProjectFactory(name="Pip DE", slug="pip-de", language="de",
+                                      maintainers=[db.session.get(User, user.id), bob])
+    linked = client.patch("/api/v3/projects/pip-de/", json={"translation_of": "pip"}, headers=headers)
+    assert linked.status_code == 204
+    shown = client.get("/api/v3/projects/pip/translations/pip-de/")
+    assert shown.status_code == 200 and shown.json["translation_of"]["slug"] == "pip"
+    assert_error(client.get("/api/v3/projects/pip/translations/pip/"), 404, "not_found")
+    # bob maintains the translation, not the main project: not his to remove from there
+    assert_error(client.delete("/api/v3/projects/pip/translations/pip-de/", headers=token_headers(bob)), 403,
+                 "permission_denied")
+    assert_error(client.delete("/api/v3/projects/pip/translations/pip-de/"), 401, "auth_required")
+    url = "/api/v3/projects/pip/translations/pip-de/"
+    assert client.delete(url, headers=headers).status_code == 204
+    assert db.session.get(Project, german.id).main_language_project_id is None
+    assert_error(client.delete(url, headers=headers), 404, "not_found")

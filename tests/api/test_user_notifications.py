@@ -164,7 +164,7 @@ def test_a_build_waiting_for_a_slot_says_so_once_until_it_ends(client, headers, 
     url = f"/api/v3/projects/pip/builds/{waiting_id}/notifications/"
     (item,) = client.get(url, headers=headers).json["results"]
     assert item["message"]["id"] == "build:max-concurrency" and item["message"]["type"] == "warning"
-    assert "runs 1 builds at once" in item["message"]["body"]
+    assert "as many builds as its limit allows (1 at once)" in item["message"]["body"]
     build_control.cancel_build(db.session.get(Build, waiting_id))
     states = {i["message"]["id"]: i["state"] for i in client.get(url, headers=headers).json["results"]}
     assert states == {"build:max-concurrency": "cancelled", "build:cancelled": "unread"}
