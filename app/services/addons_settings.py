@@ -8,6 +8,8 @@ Only what the docs pages really honour is a setting here:
   ``show_on_latest`` (a banner on ``latest`` pointing to ``stable``, when the project has one);
 * ``options``: ``load_when_embedded`` (whether the addons run in a page shown inside an iframe) and
   ``root_selector`` (the CSS selector of the main content, for themes and addons that read it);
+* ``flyout``: ``enabled`` and ``position`` (``bottom-right``, ``bottom-left``, ``top-right``,
+  ``top-left``);
 * ``customscript``: ``src``, a script the pages load (``https://`` or a path on the docs host): the
   docs are the project's own content already, so this lets a maintainer add one without a rebuild.
 
@@ -22,7 +24,9 @@ from typing import Any
 from app.extensions import db
 from app.models import Project
 
+FLYOUT_POSITIONS = ("bottom-right", "bottom-left", "top-right", "top-left")
 DEFAULTS: dict[str, dict[str, Any]] = {
+    "flyout": {"enabled": True, "position": "bottom-right"},
     "notifications": {"enabled": True, "show_on_latest": False, "show_on_non_stable": True},
     "options": {"load_when_embedded": False, "root_selector": None},
     "customscript": {"src": None},

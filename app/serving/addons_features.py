@@ -6,8 +6,9 @@ Each says what the docs pages really do, so a theme or a script reading them is 
 works when it does not: the visual diff and the file tree diff compare a pull-request build with
 the version it targets, and Docshelf builds no pull requests, so both are ``enabled: false`` (the
 diff's ``base_url`` still names the page it would compare with); ``show_on_external`` is false for
-the same reason. The rest follows the project's settings (:mod:`app.services.addons_settings`) and
-its analytics fields, and ``/_/static/docshelf-addons.js`` honours them.
+the same reason. The rest, and the flyout's place, follow the project's settings
+(:mod:`app.services.addons_settings`) and its analytics fields, and ``/_/static/docshelf-addons.js``
+honours them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def features(project: Project, base_url: str) -> dict[str, Any]:
     notifications = settings["notifications"]
     script = settings["customscript"]["src"]
     return {
+        "flyout": dict(settings["flyout"]),
         "analytics": analytics(project),
         "customscript": {"enabled": bool(script), "src": script},
         "notifications": {

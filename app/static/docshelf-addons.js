@@ -29,6 +29,8 @@
     "#docshelf-flyout dd{display:inline-block;margin:.15rem .6rem 0 0}",
     "#docshelf-flyout a{color:#fcfcfc;text-decoration:none}#docshelf-flyout a:hover{text-decoration:underline}",
     "#docshelf-flyout a[aria-current]{color:#27ae60;font-weight:600}",
+    "#docshelf-flyout[data-position$=left]{right:auto;left:1rem}",
+    "#docshelf-flyout[data-position^=top]{bottom:auto;top:1rem}",
     "#docshelf-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#fff3cd;",
     "color:#533f03;border-bottom:1px solid #e0c97a;padding:.6rem 1rem;text-align:center;",
     "position:relative;z-index:2147483000}",
@@ -98,7 +100,7 @@
     ]);
     var body = el("div", { class: "ds-body", id: "docshelf-flyout-body" }, [el("dl", {}, sections)]);
     var box = el("div", { id: "docshelf-flyout", "data-open": "false", role: "navigation",
-      "aria-label": "Versions" }, [toggle, body]);
+      "aria-label": "Versions", "data-position": data.addons.flyout.position || "bottom-right" }, [toggle, body]);
     toggle.addEventListener("click", function () {
       var open = box.getAttribute("data-open") !== "true";
       box.setAttribute("data-open", String(open));

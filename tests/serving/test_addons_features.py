@@ -40,6 +40,7 @@ def test_defaults_say_what_docshelf_does(client, sites):
     assert features["notifications"] == {"enabled": True, "show_on_latest": False, "show_on_non_stable": True,
                                          "show_on_external": False}
     assert features["options"] == {"load_when_embedded": False, "root_selector": None}
+    assert features["flyout"] == {"enabled": True, "position": "bottom-right"}
     # No pull-request builds: nothing to diff against, so both diffs are off, saying where they would look.
     assert features["doc_diff"] == {"enabled": False, "inject_styles": False,
                                     "base_url": "http://docs.localhost/docs/shelf-sphinx/en/latest/guide.html"}
@@ -89,6 +90,8 @@ def test_settings_refuse_strangers_and_scripts_that_are_not_https_or_a_path(clie
                 "/x.js\" onload=\"alert(1)", "https://"):
         refused = client.patch(SETTINGS, json={"customscript": {"src": src}}, headers=owner_headers)
         assert_error(refused, 400, "validation_error")
+    nowhere = {"flyout": {"position": "middle"}}
+    assert_error(client.patch(SETTINGS, json=nowhere, headers=owner_headers), 400, "validation_error")
     vague = {"notifications": {"enabled": "sometimes"}}
     assert_error(client.patch(SETTINGS, json=vague, headers=owner_headers), 400, "validation_error")
     assert addons(client)["addons"]["customscript"]["enabled"] is False
@@ -108,7 +111,7 @@ def test_the_script_honours_the_settings_in_a_browser(client, sites, owner_heade
     db.session.commit()
     custom = "/_/static/docshelf-addons.js?custom=1"  # any script on the docs host will do
     body = {"notifications": {"show_on_latest": True, "show_on_non_stable": False},
-            "customscript": {"src": custom}}
+            "customscript": {"src": custom}, "flyout": {"position": "top-left"}}
     assert client.patch(SETTINGS, json=body, headers=owner_headers).status_code == 200
     docs = docs_origin(live_server)
     with open_page(live_server, height=800) as page:
@@ -116,6 +119,10 @@ def test_the_script_honours_the_settings_in_a_browser(client, sites, owner_heade
         page.wait_for_selector("html[data-docshelf-addons=ready]")
         assert page.locator("#docshelf-banner").count() == 0  # show_on_non_stable is off
         assert page.locator("#docshelf-customscript").get_attribute("src") == custom
+        flyout = page.locator("#docshelf-flyout")
+        assert flyout.get_attribute("data-position") == "top-left"
+        box = flyout.bounding_box()
+        assert box is not None and box["x"] < 100 and box["y"] < 100
         page.goto(docs + "/docs/shelf-sphinx/en/latest/guide.html")
         page.wait_for_selector("html[data-docshelf-addons=ready]")
         banner = page.locator("#docshelf-banner")
@@ -126,3 +133,9 @@ def test_the_script_honours_the_settings_in_a_browser(client, sites, owner_heade
         frame = page.frame_locator("#f")
         frame.locator("html[data-docshelf-addons=embedded]").wait_for(state="attached")
         assert frame.locator("#docshelf-flyout").count() == 0
+    hidden = client.patch(SETTINGS, json={"flyout": {"enabled": False}}, headers=owner_headers)
+    assert hidden.status_code == 200
+    with open_page(live_server, height=800) as page:
+        page.goto(docs + "/docs/shelf-sphinx/en/1.0/guide.html")
+        page.wait_for_selector("html[data-docshelf-addons=ready]")
+        assert page.locator("#docshelf-flyout").count() == 0

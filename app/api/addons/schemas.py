@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from app.services.addons_settings import FLYOUT_POSITIONS
+
 _SELECTOR = validate.Length(min=1, max=255)
 
 
@@ -22,6 +24,11 @@ def _script_source(value: str | None) -> None:
 class _Strict(Schema):
     class Meta:
         unknown = EXCLUDE
+
+
+class FlyoutSettings(_Strict):
+    enabled = fields.Boolean()
+    position = fields.String(validate=validate.OneOf(FLYOUT_POSITIONS))
 
 
 class NotificationsSettings(_Strict):
@@ -44,6 +51,7 @@ class CustomScriptSettings(_Strict):
 
 
 class AddonsSettingsSchema(Schema):
+    flyout = fields.Nested(FlyoutSettings)
     notifications = fields.Nested(NotificationsSettings)
     options = fields.Nested(OptionsSettings)
     customscript = fields.Nested(CustomScriptSettings)
@@ -51,6 +59,7 @@ class AddonsSettingsSchema(Schema):
 
 
 class AddonsSettingsUpdateSchema(_Strict):
+    flyout = fields.Nested(FlyoutSettings)
     notifications = fields.Nested(NotificationsSettings)
     options = fields.Nested(OptionsSettings)
     customscript = fields.Nested(CustomScriptSettings)
