@@ -11,6 +11,7 @@ api = Api()
 
 def init_api(app: Flask) -> None:
     from app.api import openapi_ui, root
+    from app.api.addons.resources import blp as addons_settings
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
@@ -19,6 +20,7 @@ def init_api(app: Flask) -> None:
     from app.api.integrations import webhooks as incoming_webhooks
     from app.api.invitations import resources as invitations
     from app.api.notifications.resources import blp as notifications
+    from app.api.notifications.resources import inbox_blp as notification_inbox
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
     from app.api.sharing.resources import grants_blp, maintainers_blp
@@ -35,6 +37,8 @@ def init_api(app: Flask) -> None:
         versions,
         builds,
         notifications,
+        notification_inbox,
+        addons_settings,
         subprojects,
         translations,
         redirects,

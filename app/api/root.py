@@ -27,6 +27,7 @@ class Root(ApiView):
             "_links": {
                 "projects": api_url("projects"),
                 "invitations": api_url("invitations"),  # where an invitee finds what to accept
+                "notifications": api_url("notifications"),  # yours and your projects'
                 "openapi": f"{public_base()}/api/v3/openapi.json",
                 "docs": api_url("docs"),
             }

@@ -18,6 +18,7 @@ from app.models.base import TimestampMixin
 if TYPE_CHECKING:
     from app.models.build import Build
     from app.models.project import Project
+    from app.models.user import User
 
 NOTIFICATION_STATES = ("unread", "read", "dismissed", "cancelled")
 
@@ -31,6 +32,9 @@ class Notification(TimestampMixin, db.Model):  # type: ignore[name-defined]
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     #: None for a notification about the project itself.
     build_id: Mapped[int | None] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), index=True)
+    #: Set for a notification addressed to one person (an invitation they received): it is attached
+    #: to that user, and ``project_id`` only says which project it is about (and goes with it).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     message_id: Mapped[str] = mapped_column(String(64))
     format_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16), default="unread")
@@ -39,3 +43,11 @@ class Notification(TimestampMixin, db.Model):  # type: ignore[name-defined]
 
     project: Mapped[Project] = relationship()
     build: Mapped[Build | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def attached_to(self) -> str:
+        """Read the Docs' ``attached_to_content_type``: the user, else the build, else the project."""
+        if self.user_id is not None:
+            return "user"
+        return "project" if self.build_id is None else "build"

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -51,6 +62,15 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
     readthedocs_yaml_path: Mapped[str | None] = mapped_column(String(1024))
     versioning_scheme: Mapped[str] = mapped_column(String(64), default=VERSIONING_SCHEMES[0])
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Read the Docs' project settings for the addons: a Google Analytics id added to the docs pages
+    #: (None: none), and whether the docs may send analytics at all.
+    analytics_code: Mapped[str | None] = mapped_column(String(50))
+    analytics_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Whether pull/merge requests get preview builds (off by default, as on Read the Docs).
+    external_builds_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The maintainers' choices for the docs pages' addons (``app.services.addons_settings``); None or
+    #: a missing key: the default.
+    addons_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     build_timeout: Mapped[int | None] = mapped_column(Integer)
     max_concurrent_builds: Mapped[int | None] = mapped_column(Integer)
     main_language_project_id: Mapped[int | None] = mapped_column(

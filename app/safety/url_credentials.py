@@ -48,7 +48,7 @@ def split(url: str) -> tuple[str, str | None, str | None]:
 
 def masked(url: str) -> str:
     """The URL as it may be shown anywhere: secret user information replaced by ``***``."""
-    if "://" not in url:
+    if "://" not in url or "@" not in url:  # no user information without an "@" (a list shows 100)
         return url
     try:
         parts = urlsplit(url)
@@ -64,7 +64,7 @@ def masked(url: str) -> str:
 
 def without_userinfo(url: str) -> str:
     """The URL with no user information at all for http(s)/git (a web link; the build's ``origin``)."""
-    if "://" not in url:
+    if "://" not in url or "@" not in url:
         return url
     try:
         parts = urlsplit(url)

@@ -47,6 +47,9 @@ class ProjectRepresentation(Schema):
     readthedocs_yaml_path = fields.String(allow_none=True)
     versioning_scheme = fields.String()
     single_version = fields.Boolean()
+    analytics_code = fields.String(allow_none=True)
+    analytics_disabled = fields.Boolean()
+    external_builds_enabled = fields.Boolean()
     users = fields.Method("get_users")
     _links = fields.Method("get_links", data_key="_links")
 

@@ -145,9 +145,10 @@ def build(b: Row, project_slug: str, config: bool) -> dict[str, Any]:
 
 
 def version(v: Row, project: Row, url_project: UrlProject, last_build: Row | None | bool = False,
-            build_config: bool = False) -> dict[str, Any]:
+            build_config: bool = False, alias: Row | None = None) -> dict[str, Any]:
     """:class:`app.api.versions.schemas.VersionSchema`'s dump; ``last_build`` False unless expanded
-    (then the build's row, or None when the version has none)."""
+    (then the build's row, or None when the version has none); ``alias`` the version a ``latest`` or
+    ``stable`` stands for (:func:`aliases`)."""
     slug, project_slug = v["slug"], project["slug"]
     formats = v["built_formats"] or []
     vcs_ref = v["ref"] or v["identifier"] or v["verbose_name"]
@@ -164,7 +165,8 @@ def version(v: Row, project: Row, url_project: UrlProject, last_build: Row | Non
         "hidden": v["hidden"],
         "type": v["type"],
         "privacy_level": v["privacy_level"],
-        "aliases": [],
+        "aliases": [] if alias is None else [version(alias, project, url_project)],
+        "source_type": "external" if v["type"] == "external" else "vcs",
         "downloads": {
             fmt: docs_site_url("_", "downloads", project_slug, project["language"], slug, fmt)
             for fmt in DOWNLOAD_FORMATS if fmt in formats
@@ -183,7 +185,7 @@ def version(v: Row, project: Row, url_project: UrlProject, last_build: Row | Non
 
 
 def project(p: Row, users: Sequence[str], active_versions: Sequence[Row] | None, shape: ProjectShape,
-            maintainer_ids: Iterable[int] = ()) -> dict[str, Any]:
+            maintainer_ids: Iterable[int] = (), alias_of: Mapping[int, Row] | None = None) -> dict[str, Any]:
     """:class:`app.api.projects.schemas.ProjectSchema`'s dump for the request's expand ``shape``;
     ``active_versions`` are the version rows (with their last builds' columns when those are expanded)."""
     slug, homepage = p["slug"], p["homepage"]
@@ -224,13 +226,16 @@ def project(p: Row, users: Sequence[str], active_versions: Sequence[Row] | None,
         "readthedocs_yaml_path": p["readthedocs_yaml_path"],
         "versioning_scheme": p["versioning_scheme"],
         "single_version": p["versioning_scheme"] == SINGLE_VERSION,
+        "analytics_code": p["analytics_code"],
+        "analytics_disabled": p["analytics_disabled"],
+        "external_builds_enabled": p["external_builds_enabled"],
         "users": [{"username": name} for name in users],
         "_links": links,
     }
     if active_versions is not None:
         body["active_versions"] = [
             version(v, p, url_project, version_last_build(v, shape.last_build, shape.build_config),
-                    shape.build_config)
+                    shape.build_config, (alias_of or {}).get(v["id"]))
             for v in active_versions
         ]
     if shape.viewer is not None:
@@ -240,8 +245,27 @@ def project(p: Row, users: Sequence[str], active_versions: Sequence[Row] | None,
     return body
 
 
+def aliases(versions: Iterable[Row], candidates: Sequence[Sequence[Any]]) -> dict[int, Row]:
+    """Machine version id → the version it stands for, as :func:`app.services.versions.alias_of`
+    picks it from the validators' candidates: the first by id, when active, and never a private one
+    under a public ``latest``/``stable``."""
+    first: dict[int, Row] = {}
+    for machine_id, *columns in candidates:
+        first.setdefault(machine_id, dict(zip(validators.VERSION_COLUMNS, columns, strict=True)))
+    out = {}
+    for v in versions:
+        found = first.get(v["id"])
+        if found is None or not found["active"]:
+            continue
+        if found["privacy_level"] != "public" and v["privacy_level"] == "public":
+            continue
+        out[v["id"]] = found
+    return out
+
+
 def project_rows(rows: Sequence[Sequence[Any]], maintainers: Sequence[Sequence[Any]],
-                 versions: Sequence[Sequence[Any]], shape: ProjectShape) -> list[dict[str, Any]]:
+                 versions: Sequence[Sequence[Any]], candidates: Sequence[Sequence[Any]],
+                 shape: ProjectShape) -> list[dict[str, Any]]:
     """The dumps of a page (or a detail) of projects from :func:`validators.project`'s rows."""
     users: dict[int, list[str]] = {}
     maintainer_ids: dict[int, list[int]] = {}
@@ -249,17 +273,19 @@ def project_rows(rows: Sequence[Sequence[Any]], maintainers: Sequence[Sequence[A
         users.setdefault(project_id, []).append(username)
         maintainer_ids.setdefault(project_id, []).append(user_id)
     embedded: dict[int, list[Row]] = {}
+    alias_of: dict[int, Row] = {}
     if shape.active_versions:
         names = version_names(shape.last_build, shape.build_config)
         for row in versions:
             item = dict(zip(names, row, strict=True))
             embedded.setdefault(item["project_id"], []).append(item)
+        alias_of = aliases((v for items in embedded.values() for v in items), candidates)
     out = []
     for row in rows:
         p = dict(zip(PROJECT_NAMES, row, strict=True))
         pid = p["id"]
         out.append(project(p, users.get(pid, ()), embedded.get(pid, []) if shape.active_versions else None,
-                           shape, maintainer_ids.get(pid, ())))
+                           shape, maintainer_ids.get(pid, ()), alias_of))
     return out
 
 
@@ -291,16 +317,16 @@ Page = tuple[int, int, int, list[dict[str, Any]]]
 
 
 def project_detail(state: validators.State) -> dict[str, Any]:
-    rows, maintainers, versions, shape = state.values
-    return project_rows(rows, maintainers, versions, shape)[0]
+    (rows, maintainers, versions, candidates), shape = state.values
+    return project_rows(rows, maintainers, versions, candidates, shape)[0]
 
 
 def project_page(state: validators.State) -> Page:
     (count, limit, offset, found), shape = state.values
     if not found:
         return count, limit, offset, []
-    rows, maintainers, versions = found
-    return count, limit, offset, project_rows(rows, maintainers, versions, shape)
+    rows, maintainers, versions, candidates = found
+    return count, limit, offset, project_rows(rows, maintainers, versions, candidates, shape)
 
 
 def build_detail(state: validators.State, project_slug: str) -> dict[str, Any]:
@@ -315,29 +341,32 @@ def build_page(state: validators.State, project_slug: str) -> Page:
                                   for row in found]
 
 
-def _versions(rows: Sequence[Sequence[Any]], projects: Sequence[Sequence[Any]], last_build: bool,
-              build_config: bool) -> list[dict[str, Any]]:
+def _versions(rows: Sequence[Sequence[Any]], projects: Sequence[Sequence[Any]],
+              candidates: Sequence[Sequence[Any]], last_build: bool, build_config: bool
+              ) -> list[dict[str, Any]]:
     by_id = {}
     for row in projects:
         p = dict(zip(VERSION_PROJECT_NAMES, row, strict=True))
         by_id[p["id"]] = (p, linked(p))
     names = version_names(last_build, build_config)
+    versions = [dict(zip(names, row, strict=True)) for row in rows]
+    alias_of = aliases(versions, candidates)
     out = []
-    for row in rows:
-        v = dict(zip(names, row, strict=True))
+    for v in versions:
         p, url_project = by_id[v["project_id"]]
-        out.append(version(v, p, url_project, version_last_build(v, last_build, build_config), build_config))
+        out.append(version(v, p, url_project, version_last_build(v, last_build, build_config), build_config,
+                           alias_of.get(v["id"])))
     return out
 
 
 def version_detail(state: validators.State) -> dict[str, Any]:
-    row, projects, last_build, build_config = state.values
-    return _versions([row], projects, last_build, build_config)[0]
+    row, projects, candidates, last_build, build_config = state.values
+    return _versions([row], projects, candidates, last_build, build_config)[0]
 
 
 def version_page(state: validators.State) -> Page:
     (count, limit, offset, found), last_build, build_config = state.values
     if not found:
         return count, limit, offset, []
-    versions, projects = found
-    return count, limit, offset, _versions(versions, projects, last_build, build_config)
+    versions, projects, candidates = found
+    return count, limit, offset, _versions(versions, projects, candidates, last_build, build_config)

@@ -156,6 +156,7 @@ def defer_build(build_id: int) -> None:
     """No slot: try again later. The build is never failed for waiting."""
     build = db.session.get(Build, build_id)
     if build is not None and build.state == "triggered":
+        notifications.build_waiting(build_id, concurrency_limit(build.project))
         enqueue_attempt(build, delay=WAIT_RETRY_SECONDS)
 
 

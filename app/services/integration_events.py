@@ -24,7 +24,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import Integration, Project, Version
 from app.models.version import find_version
-from app.services import projects
+from app.services import notifications, projects
 from app.services.builds import trigger_build
 from app.services.sync import Ref, follow_ref, stable_candidate
 
@@ -257,6 +257,7 @@ def _deactivate(project: Project, matches: list[Version], change: RefChange, out
         elif version.active:
             version.active, version.built, version.built_formats = False, False, []
             outcome.deactivated.append(version.slug)
+            notifications.version_deactivated(project, version)
 
 
 def _follow_default_branch(project: Project, versions: list[Version], branch: str) -> None:

@@ -63,6 +63,8 @@ def invite(project: Project, inviter: User | None, username: str) -> Invitation:
         raise Conflict(f"{username!r} already has an open invitation to this project.")
     invitation = Invitation(project=project, invitee=user, inviter=inviter, expires=utcnow() + ttl())
     db.session.add(invitation)
+    db.session.flush()
+    notifications.invitation_received(invitation)
     audit.record("invitation.sent", actor=inviter, project=project.slug, target=username)
     db.session.commit()
     notifications.email_invitation(invitation)  # sent by a worker (when email is on); never raises
@@ -163,6 +165,7 @@ def accept(invitation: Invitation, user: User) -> Invitation:
         raise _not_open(invitation)
     if not project.is_maintainer(user):
         project.users.append(user)
+    notifications.invitation_answered(project.id, user.id)
     audit.record(
         "maintainer.added",
         actor=user,
@@ -184,6 +187,7 @@ def decline(invitation: Invitation, user: User) -> Invitation:
         if invitation.state == "declined":
             return invitation
         raise _not_open(invitation)
+    notifications.invitation_answered(invitation.project_id, user.id)
     audit.record("invitation.declined", actor=user, project=invitation.project.slug, target=user.username)
     db.session.commit()
     return invitation
@@ -204,6 +208,7 @@ def revoke(invitation: Invitation) -> None:
         state = db.session.scalar(select(Invitation.state).where(Invitation.id == invitation.id))
         hint = "; remove the maintainer instead" if state == "accepted" else ""
         raise Conflict(f"This invitation was already {state}{hint}.")
+    notifications.invitation_answered(invitation.project_id, invitation.invitee_id)
     audit.record("invitation.revoked", project=invitation.project.slug, target=invitation.invitee.username)
     db.session.commit()
 
@@ -213,9 +218,11 @@ def revoke_for(project: Project, username: str) -> bool:
 
     Lets ``DELETE /maintainers/<user>/`` undo ``POST /maintainers/`` before the invitee answers.
     """
-    invitee = select(User.id).where(User.username == username).scalar_subquery()
-    if not _delete_unanswered(Invitation.project_id == project.id, Invitation.invitee_id == invitee):
+    invitee_id = db.session.scalar(select(User.id).where(User.username == username))
+    if invitee_id is None or not _delete_unanswered(Invitation.project_id == project.id,
+                                                    Invitation.invitee_id == invitee_id):
         return False
+    notifications.invitation_answered(project.id, invitee_id)
     audit.record("invitation.revoked", project=project.slug, target=username)
     db.session.commit()
     return True

@@ -1,10 +1,13 @@
 """Notifications about a project or a build: the message registry, who creates them, and state changes.
 
-Builds get one when they fail or are cancelled (``finish_build`` and ``cancel_triggered`` add it in
-the same transaction as the final state, so a finished build never lacks its notification); a
-project gets one when its repository cannot be read during a version sync, cancelled again by the
-next sync that works. Clients read them through ``/api/v3/projects/<p>/notifications/`` and
-``/builds/<id>/notifications/`` and mark them read or dismissed.
+Builds get one when they fail or are cancelled, with a message of its own when a newer build of
+the version cancelled them (``finish_build`` adds it in the same transaction as the final state, so
+a finished build never lacks its notification), and one while they wait for a free slot of the
+project's concurrency limit. A project gets one when its repository cannot be read during a
+version sync (cancelled again by the next sync that works) and when a version is deactivated
+because its branch or tag vanished. A user gets one when invited to maintain a project (cancelled
+once the invitation is answered or withdrawn). Clients read and mark them through
+:mod:`app.services.notification_inbox`.
 
 With email on (:mod:`app.services.mail`), a failed build's notification is also emailed to the
 project's maintainers, and an invitation to its invitee, rendered here by the worker's email job.
@@ -17,12 +20,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import Build, Invitation, Notification, Project
+from app.models import Build, Invitation, Notification, Project, Version
 from app.services import mail
 from app.urls import api_url
 
@@ -41,7 +43,11 @@ class Message:
 
 BUILD_FAILED = "build:failed"
 BUILD_CANCELLED = "build:cancelled"
+BUILD_SUPERSEDED = "build:cancelled:superseded"
+BUILD_WAITING = "build:max-concurrency"
 SYNC_FAILED = "project:sync:failed"
+VERSION_DEACTIVATED = "project:version:deactivated"
+INVITATION_RECEIVED = "user:invitation:received"
 
 MESSAGES: dict[str, Message] = {
     BUILD_FAILED: Message("error", "Build {build_id} failed", "{error}", dismissable=False),
@@ -52,6 +58,25 @@ MESSAGES: dict[str, Message] = {
         "Branches and tags were not updated: {error} Check the repository URL and that it is reachable; "
         "the next sync that works clears this notification.",
         dismissable=False,
+    ),
+    BUILD_SUPERSEDED: Message(
+        "info", "Build {build_id} was cancelled by a newer build",
+        "A newer build of the same version was triggered, so this one stopped.",
+    ),
+    BUILD_WAITING: Message(
+        "warning", "Build {build_id} is waiting: concurrency limit reached",
+        "The project already runs as many builds as its limit allows ({limit} at once); this build "
+        "starts as soon as one of them finishes.",
+    ),
+    VERSION_DEACTIVATED: Message(
+        "warning", "Version {version} was deactivated",
+        "Its {ref_type} '{ref}' is no longer in the repository, so the version was deactivated and its "
+        "documentation removed. Activate it again once the {ref_type} is back.",
+    ),
+    INVITATION_RECEIVED: Message(
+        "info", "Invitation to maintain {project}",
+        "{inviter} invites you to maintain the project {project_name} ({project}). Accept or decline it: "
+        "{url}",
     ),
 }
 _ICONS = {
@@ -87,11 +112,72 @@ def add_for_build(build: Build, message_id: str) -> None:
 
 
 def build_finished(build: Build) -> None:
-    """The notification a final state deserves, if any (none for a passing build)."""
+    """The notification a final state deserves, if any (none for a passing build); a build that
+    waited for a slot has started or ended since, so its waiting notice no longer applies."""
     if build.state == "cancelled":
-        add_for_build(build, BUILD_CANCELLED)
+        add_for_build(build, BUILD_SUPERSEDED if _has_newer_build(build) else BUILD_CANCELLED)
     elif build.success is False:
         add_for_build(build, BUILD_FAILED)
+    db.session.execute(
+        update(Notification)
+        .where(Notification.build_id == build.id, Notification.message_id == BUILD_WAITING,
+               Notification.state.in_(("unread", "read")))
+        .values(state="cancelled")
+    )
+
+
+def _has_newer_build(build: Build) -> bool:
+    """A cancelled build with a newer one of its version was superseded by it (``supersede_older``
+    cancels queued ones and asks running ones to stop, which then end cancelled by themselves)."""
+    if build.version_id is None:
+        return False
+    newer = select(Build.id).where(Build.version_id == build.version_id, Build.id > build.id).limit(1)
+    return db.session.scalar(newer) is not None
+
+
+def build_waiting(build_id: int, limit: int) -> None:
+    """A build found every slot of its project taken: say so once, however often it retries."""
+    build = db.session.get(Build, build_id)
+    if build is None or build.state != "triggered":
+        return
+    exists = db.session.scalar(select(Notification.id).where(
+        Notification.build_id == build_id, Notification.message_id == BUILD_WAITING).limit(1))
+    if exists is None:
+        db.session.add(Notification(project_id=build.project_id, build_id=build_id, message_id=BUILD_WAITING,
+                                    format_values={"build_id": build_id, "limit": limit}))
+        db.session.commit()
+
+
+def version_deactivated(project: Project, version: Version) -> None:
+    """A version lost its branch or tag and was deactivated (in the caller's transaction)."""
+    db.session.add(Notification(
+        project_id=project.id, message_id=VERSION_DEACTIVATED,
+        format_values={"version": version.slug, "ref": version.verbose_name,
+                       "ref_type": "tag" if version.type == "tag" else "branch"},
+    ))
+
+
+def invitation_received(invitation: Invitation) -> None:
+    """The invitee learns of it in their notifications too (in the caller's transaction, flushed:
+    the message links to the invitation)."""
+    project, inviter = invitation.project, invitation.inviter
+    db.session.add(Notification(
+        project_id=project.id, user_id=invitation.invitee_id, message_id=INVITATION_RECEIVED,
+        format_values={"project": project.slug, "project_name": project.name,
+                       "inviter": inviter.username if inviter is not None else "An administrator",
+                       "url": api_url("invitations", invitation.id)},
+    ))
+
+
+def invitation_answered(project_id: int, user_id: int) -> None:
+    """Accepted, declined or withdrawn: the invitee's open notice about it is cancelled (the caller
+    commits). One invitation is open per project and user, so the pair names it."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.project_id == project_id, Notification.user_id == user_id,
+               Notification.message_id == INVITATION_RECEIVED, Notification.state.in_(("unread", "read")))
+        .values(state="cancelled")
+    )
 
 
 def sync_failed(project_id: int, error: str) -> None:
@@ -117,44 +203,6 @@ def sync_succeeded(project_id: int) -> None:
         .values(state="cancelled")
     )
     db.session.commit()
-
-
-def notifications_query(project: Project, build: Build | None, filters: dict[str, Any]) -> Select[Any]:
-    """Project-level notifications (no build), or one build's; newest first."""
-    stmt = select(Notification).where(Notification.project_id == project.id)
-    if build is None:
-        stmt = stmt.where(Notification.build_id.is_(None))
-    else:
-        stmt = stmt.where(Notification.build_id == build.id)
-    if filters.get("state"):
-        stmt = stmt.where(Notification.state == filters["state"])
-    return stmt.order_by(Notification.created.desc(), Notification.id.desc())
-
-
-def get_notification(project: Project, build: Build | None, notification_id: int) -> Notification:
-    found = db.session.scalar(
-        notifications_query(project, build, {}).where(Notification.id == notification_id)
-    )
-    if found is None:
-        raise NotFound("No notification with that id here.")
-    return found
-
-
-def set_state(notification: Notification, state: str) -> Notification:
-    """A client marks a notification read, unread or dismissed (only dismissable ones)."""
-    if state == "dismissed" and not notification.dismissable:
-        raise ValidationError(
-            "This notification cannot be dismissed: it goes away when its cause is fixed.",
-            errors={"state": ["This notification is not dismissable."]},
-        )
-    if notification.state == "cancelled":
-        raise ValidationError(
-            "This notification was cancelled by Docshelf (its cause went away); its state is final.",
-            errors={"state": ["A cancelled notification cannot change state."]},
-        )
-    notification.state = state
-    db.session.commit()
-    return notification
 
 
 # -- email ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from app import locks, storage
 from app.errors import Conflict, PermissionDenied, QuotaExceeded, RetryableError, ValidationError
 from app.extensions import db
-from app.models import Build, Project, ProjectRelationship, User, Version
+from app.models import Build, Project, ProjectReadGrant, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
 from app.models.project import project_maintainers
 from app.policy import Principal, reach_filter
@@ -38,6 +38,9 @@ _SIMPLE_FIELDS = (
     "readthedocs_yaml_path",
     "versioning_scheme",
     "tags",
+    "analytics_code",
+    "analytics_disabled",
+    "external_builds_enabled",
 )
 
 
@@ -66,21 +69,27 @@ def with_active_versions(stmt: Select[Any], with_last_build: bool = False) -> Se
     return stmt.options(load)
 
 
-def maintained_by(
-    principal: Principal, language: str | None = None, programming_language: str | None = None
-) -> Select[Project]:
-    """``GET /projects/``: the projects the person maintains, within the credential's reach."""
+def listed_for(principal: Principal, filters: dict[str, Any]) -> Select[Project]:
+    """``GET /projects/``: the projects the person maintains (Read the Docs' answer), within the
+    credential's reach. An administrator's list holds every project unless ``mine`` narrows it to
+    their own; ``shared`` lists instead the projects others shared with the person (read grants).
+    ``name`` and ``slug`` keep those containing the text, in any case."""
     user = principal.user
     user_id = user.id if user is not None else None  # a bot maintains nothing
-    stmt = (
-        base_query()
-        .join(project_maintainers)
-        .where(project_maintainers.c.user_id == user_id, reach_filter(principal))
-    )
-    if language:
-        stmt = stmt.where(Project.language == language)
-    if programming_language:
-        stmt = stmt.where(Project.programming_language == programming_language)
+    stmt = base_query().where(reach_filter(principal))
+    if filters.get("shared"):
+        granted = select(ProjectReadGrant.project_id).where(ProjectReadGrant.user_id == user_id)
+        stmt = stmt.where(Project.id.in_(granted))
+    elif user is None or not user.is_admin or filters.get("mine"):
+        maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == user_id)
+        stmt = stmt.where(Project.id.in_(maintained))
+    if filters.get("language"):
+        stmt = stmt.where(Project.language == filters["language"])
+    if filters.get("programming_language"):
+        stmt = stmt.where(Project.programming_language == filters["programming_language"])
+    for name in ("name", "slug"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(Project, name).icontains(filters[name], autoescape=True))
     return stmt.order_by(Project.id)
 
 
@@ -158,6 +167,8 @@ def _apply(project: Project, data: dict[str, Any]) -> None:
             setattr(project, name, data[name])
     if data.get("homepage") == "":
         project.homepage = None
+    if data.get("analytics_code") == "":
+        project.analytics_code = None
     if "single_version" in data and "versioning_scheme" not in data:
         project.versioning_scheme = (
             "single_version_without_translations"

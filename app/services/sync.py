@@ -23,6 +23,7 @@ from sqlalchemy import select
 from app import storage
 from app.extensions import db
 from app.models import Project, Version
+from app.services import notifications
 
 MACHINE_SLUGS = ("latest", "stable")
 
@@ -105,6 +106,7 @@ def sync_versions(project: Project, refs: list[Ref], default_branch: str | None)
             version.built_formats = []
             removed.append(version.slug)
             result.deactivated.append(version.slug)
+            notifications.version_deactivated(project, version)
     db.session.commit()
     for slug in removed:  # deactivating removes the built files, as a PATCH active=false does
         storage.remove_version(project.slug, slug)

@@ -16,7 +16,7 @@ What the representations depend on, column by column (``app/schemas``):
   and the subproject alias (:func:`app.urls.docs_url`); with ``expand=active_versions``, the active,
   built, public versions (and their last builds when expanded);
 * a version: its shown columns, its project's slug, language and repository URL, and the same docs
-  URL rows as its project;
+  URL rows as its project; for ``latest``/``stable``, the version its ``aliases`` embed;
 * a build: its shown columns (``duration`` derives from ``started``/``finished``); the project slug
   in its links is the one in the URL.
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app import locks
@@ -63,7 +63,8 @@ PROJECT_COLUMNS = (
     Project.programming_language, Project.homepage, Project.repository_url, Project.repository_type,
     Project.repository_credentials_kind, Project.default_version, Project.default_branch,
     Project.privacy_level, Project.external_builds_privacy_level, Project.readthedocs_yaml_path,
-    Project.versioning_scheme, Project.tags, Project.main_language_project_id,
+    Project.versioning_scheme, Project.tags, Project.main_language_project_id, Project.analytics_code,
+    Project.analytics_disabled, Project.external_builds_enabled,
 )
 #: What a version's representation reads of its project (its links, downloads, docs and VCS URLs).
 VERSION_PROJECT_COLUMNS = (
@@ -161,6 +162,35 @@ def _active_versions(project_ids: Sequence[int], last_build: bool, build_config:
     return tuple(tuple(row) for row in db.session.execute(stmt, {"ids": list(project_ids)}))
 
 
+_machine = aliased(Version, name="machine")
+_alias = aliased(Version, name="alias")
+#: The versions the projects' ``latest``/``stable`` stand for (:func:`app.services.versions.alias_of`),
+#: whatever their state: a change of one changes the machine version's ``aliases``. Rows: the machine
+#: version's id, then the candidate's VERSION_COLUMNS (the first by id is the one alias_of picks).
+_ALIASES = (
+    select(_machine.id, *_table_columns(_alias, VERSION_COLUMNS))
+    .join(_alias, and_(_alias.project_id == _machine.project_id, _alias.machine.is_(False),
+                       _alias.verbose_name == case((_machine.slug == "stable", _machine.ref),
+                                                   else_=_machine.identifier),
+                       _alias.type == _machine.type))
+    .where(_machine.id.in_(bindparam("ids", expanding=True)), _machine.machine.is_(True),
+           _machine.slug.in_(("latest", "stable")))
+    .order_by(_machine.id, _alias.id)
+)
+
+
+_V = {name: n for n, name in enumerate(VERSION_COLUMNS)}
+
+
+def _alias_rows(versions: Rows) -> Rows:
+    """The alias candidates of the machine ``latest``/``stable`` among ``versions`` (no query when
+    there is no ``latest`` or ``stable``; the query keeps the machine ones)."""
+    ids = sorted({row[_V["id"]] for row in versions if row[_V["slug"]] in ("latest", "stable")})
+    if not ids:
+        return ()
+    return tuple(tuple(row) for row in db.session.execute(_ALIASES, {"ids": ids}))
+
+
 @dataclass(frozen=True)
 class ProjectShape:
     """Which expandable parts of a project's representation this request shows."""
@@ -172,12 +202,13 @@ class ProjectShape:
     viewer: tuple[int | None, bool] | None = None
 
 
-def _projects_state(rows: Rows, shape: ProjectShape) -> tuple[Rows, Rows, Rows]:
+def _projects_state(rows: Rows, shape: ProjectShape) -> tuple[Rows, Rows, Rows, Rows]:
+    """(projects, maintainers, active versions, their aliases) of the project rows ``rows``."""
     ids = [row[0] for row in rows]
     if not ids:
-        return rows, (), ()
+        return rows, (), (), ()
     versions = _active_versions(ids, shape.last_build, shape.build_config) if shape.active_versions else ()
-    return rows, _maintainers(ids), versions
+    return rows, _maintainers(ids), versions, _alias_rows(versions)
 
 
 _Built = tuple[tuple[ColumnElement[bool], ...], Select[Any]]
@@ -209,10 +240,10 @@ def _project_by_slug(readable: ColumnElement[bool]) -> Select[Any]:
 def project(slug: str, principal: Principal | None, shape: ProjectShape) -> State | None:
     """A project's detail; None when it does not exist or the caller may not read it."""
     stmt = _per_reader("project", principal, False, _project_by_slug)
-    rows, maintainers, versions = _projects_state(_rows(stmt, {"slug": slug}), shape)
-    if not rows:
+    found = _projects_state(_rows(stmt, {"slug": slug}), shape)
+    if not found[0]:
         return None
-    return State((rows, maintainers, versions, shape), row=(Project, rows[0][0]))
+    return State((found, shape), row=(Project, found[0][0][0]))
 
 
 def superproject(slug: str, principal: Principal | None, shape: ProjectShape) -> State | None:
@@ -225,8 +256,8 @@ def superproject(slug: str, principal: Principal | None, shape: ProjectShape) ->
     if parent_id is None:
         return None
     readable_parent = (Project.id == parent_id) & readable_filter(principal)
-    rows, maintainers, versions = _projects_state(_project_rows(readable_parent, PROJECT_COLUMNS), shape)
-    return State((rows, maintainers, versions, shape)) if rows else None
+    found = _projects_state(_project_rows(readable_parent, PROJECT_COLUMNS), shape)
+    return State((found, shape)) if found[0] else None
 
 
 def _count(stmt: Select[Any]) -> int:
@@ -251,7 +282,7 @@ def _columns_of(stmt: Select[Any], *columns: Any) -> Select[Any]:
 def project_page(stmt: Select[Any], limit: int, offset: int, shape: ProjectShape) -> State:
     """A page of a project list selected by ``stmt`` (a select of ``Project``)."""
 
-    def rows(page: Select[Any]) -> tuple[Rows, Rows, Rows]:
+    def rows(page: Select[Any]) -> tuple[Rows, Rows, Rows, Rows]:
         return _projects_state(_rows(_with_linked(_columns_of(page, *PROJECT_COLUMNS))), shape)
 
     return State((_page(stmt, limit, offset, rows), shape))
@@ -290,13 +321,13 @@ def version(project_slug: str, version_slug: str, principal: Principal | None, l
     project = _version_project([row[1]])
     if not project:
         return None  # deleted with its project meanwhile: the view's 404
-    return State((row, project, last_build, build_config), row=(Version, row[0]))
+    return State((row, project, _alias_rows((row,)), last_build, build_config), row=(Version, row[0]))
 
 
 def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, build_config: bool) -> State:
     """A page of a version list selected by ``stmt`` (a select of ``Version``)."""
 
-    def rows(page: Select[Any]) -> tuple[Rows, Rows]:
+    def rows(page: Select[Any]) -> tuple[Rows, Rows, Rows]:
         query = _columns_of(page, *_table_columns(Version, VERSION_COLUMNS))
         if last_build:
             query = query.add_columns(*_build_columns(Build, build_config)).outerjoin(
@@ -306,7 +337,7 @@ def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, b
         projects = _version_project(ids)
         if len(projects) != len(ids):
             raise RetryableConflict("The list changed while it was read; retry.")  # its project deleted
-        return (versions, projects)
+        return (versions, projects, _alias_rows(versions))
 
     return State((_page(stmt, limit, offset, rows), last_build, build_config))
 

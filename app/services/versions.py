@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import storage
@@ -69,3 +69,31 @@ def update_version(version: Version, data: dict[str, Any], user: User | None = N
     if activated:
         trigger_build(project, version, user)
     return version
+
+
+def alias_of(version: Version) -> Version | None:
+    """The version a machine ``latest``/``stable`` stands for, as Read the Docs' ``aliases`` answer
+    it: the branch ``latest`` follows, the tag or branch ``stable`` follows, when that version is
+    active; and only a public one under a public ``latest``/``stable``, so a private version never
+    shows through a public one. The project's versions are searched when loaded (lists expanding
+    ``active_versions``), else it costs one query per machine version."""
+    if not version.machine or version.slug not in ("latest", "stable"):
+        return None
+    name = version.ref if version.slug == "stable" else version.identifier
+    if not name:
+        return None
+    project = version.project
+    if "versions" not in inspect(project).unloaded:
+        found = next((v for v in project.versions
+                      if not v.machine and v.verbose_name == name and v.type == version.type), None)
+    else:
+        found = db.session.scalars(
+            select(Version).where(Version.project_id == project.id, Version.machine.is_(False),
+                                  Version.verbose_name == name, Version.type == version.type)
+            .order_by(Version.id).limit(1)
+        ).first()
+    if found is None or not found.active:
+        return None
+    if found.privacy_level != "public" and version.privacy_level == "public":
+        return None
+    return found

@@ -4,7 +4,8 @@ Called with ``url=`` (the page's address: project, version and file are parsed f
 link in the answer stays in the URL space the reader is in: path-based, host-based or under a
 parent project) or with ``project-slug=`` and ``version-slug=`` (canonical links). The shape follows
 Read the Docs' addons API v1: ``projects{current, translations}``, ``versions{current, active}``,
-``builds{current}``, ``domains``, ``readthedocs{resolver{filename}}`` and per-addon ``addons`` config.
+``builds{current}``, ``domains``, ``readthedocs{resolver{filename}, analytics}`` and per-addon ``addons``
+config (the ones besides flyout, warning and search: :mod:`app.serving.addons_features`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from app.models.version import find_version
 from app.problems import problem
 from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepresentation
 from app.serving import access, listing, paths, responses
+from app.serving.addons_features import features
 from app.serving.resolver import (
     default_version_slug,
     get_project,
@@ -203,11 +205,13 @@ def _payload(where: Where) -> dict[str, Any]:
             "dashboard": urlsplit(public_base()).netloc,
             "docs": current_app.config.get("DOCS_DOMAIN"),
         },
-        "readthedocs": {"resolver": {"filename": filename}},
+        # Read the Docs' own (global) analytics code: Docshelf sends the pages' visits nowhere.
+        "readthedocs": {"resolver": {"filename": filename}, "analytics": {"code": None}},
         "addons": {
             "flyout": {"enabled": True, "position": "bottom-right"},
             "non-latest-version-warning": warning,
             "version-warning": warning,
             "search": {"enabled": False, "default_filter": scope, "filters": []},
+            **features(project, where.url(project, default_version_slug(project)) + page),
         },
     }

@@ -4,8 +4,9 @@
  *
  * Added to every page by the Sphinx extension / MkDocs plugin (workers/integrations/). It reads its
  * settings from its own <script> tag (data-docshelf-project, -version, -api) and its data from
- * GET /_/addons/?url=<this page>. No dependencies, no network access beyond the Docshelf server;
- * opened from a file (an htmlzip download) it does nothing.
+ * GET /_/addons/?url=<this page>. No dependencies, no network access beyond the Docshelf server
+ * unless the project asks for it (its Google Analytics code, its custom script); opened from a file
+ * (an htmlzip download) it does nothing, and inside an iframe only when the project allows it.
  */
 (function () {
   "use strict";
@@ -28,6 +29,8 @@
     "#docshelf-flyout dd{display:inline-block;margin:.15rem .6rem 0 0}",
     "#docshelf-flyout a{color:#fcfcfc;text-decoration:none}#docshelf-flyout a:hover{text-decoration:underline}",
     "#docshelf-flyout a[aria-current]{color:#27ae60;font-weight:600}",
+    "#docshelf-flyout[data-position$=left]{right:auto;left:1rem}",
+    "#docshelf-flyout[data-position^=top]{bottom:auto;top:1rem}",
     "#docshelf-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#fff3cd;",
     "color:#533f03;border-bottom:1px solid #e0c97a;padding:.6rem 1rem;text-align:center;",
     "position:relative;z-index:2147483000}",
@@ -97,7 +100,7 @@
     ]);
     var body = el("div", { class: "ds-body", id: "docshelf-flyout-body" }, [el("dl", {}, sections)]);
     var box = el("div", { id: "docshelf-flyout", "data-open": "false", role: "navigation",
-      "aria-label": "Versions" }, [toggle, body]);
+      "aria-label": "Versions", "data-position": data.addons.flyout.position || "bottom-right" }, [toggle, body]);
     toggle.addEventListener("click", function () {
       var open = box.getAttribute("data-open") !== "true";
       box.setAttribute("data-open", String(open));
@@ -108,7 +111,7 @@
 
   function banner(data) {
     var warning = data.addons["non-latest-version-warning"];
-    if (!warning || !warning.enabled || !warning.show || !warning.latest) {
+    if (!warning || !warning.enabled || !warning.show || !warning.latest || !notifying(data, "show_on_non_stable")) {
       return;
     }
     var current = data.versions.current;
@@ -119,13 +122,66 @@
     document.body.insertBefore(note, document.body.firstChild);
   }
 
+  /* Read the Docs' addons v1 settings (notifications, options, analytics, customscript): one block. */
+  function notifying(data, key) {
+    var notes = data.addons.notifications;
+    return !notes || (notes.enabled && notes[key]);
+  }
+
+  function embeddedRefused(data) {
+    var options = data.addons.options || {};
+    var embedded;
+    try {
+      embedded = window.self !== window.top;
+    } catch (e) {
+      embedded = true; /* a cross-origin parent */
+    }
+    return embedded && !options.load_when_embedded;
+  }
+
+  function latestBanner(data) {
+    var current = data.versions.current;
+    var stable = data.versions.active.filter(function (v) { return v.slug === "stable"; })[0];
+    if (!current || current.slug !== "latest" || !stable || !notifying(data, "show_on_latest")) {
+      return;
+    }
+    var url = samePage(stable.urls.documentation, data.readthedocs.resolver.filename);
+    var note = el("div", { id: "docshelf-banner", role: "note" }, [
+      "You are reading the latest, in-development documentation. ",
+      link("Read this page in the stable version.", url, false)
+    ]);
+    document.body.insertBefore(note, document.body.firstChild);
+  }
+
+  function extras(data) {
+    var analytics = data.addons.analytics;
+    if (analytics && analytics.enabled && /^[A-Za-z0-9_-]+$/.test(analytics.code || "")) {
+      window.dataLayer = window.dataLayer || [];
+      window.gtag = window.gtag || function () { window.dataLayer.push(arguments); };
+      window.gtag("js", new Date());
+      window.gtag("config", analytics.code, { anonymize_ip: true });
+      document.head.appendChild(el("script", { async: "", id: "docshelf-analytics",
+        src: "https://www.googletagmanager.com/gtag/js?id=" + encodeURIComponent(analytics.code) }));
+    }
+    var custom = data.addons.customscript;
+    if (custom && custom.enabled && custom.src) {
+      document.head.appendChild(el("script", { async: "", id: "docshelf-customscript", src: custom.src }));
+    }
+  }
+
   function render(data) {
+    if (embeddedRefused(data)) {
+      document.documentElement.setAttribute("data-docshelf-addons", "embedded");
+      return;
+    }
     var style = el("style", { id: "docshelf-addons-style" }, [STYLE]);
     document.head.appendChild(style);
     if (data.addons.flyout && data.addons.flyout.enabled) {
       flyout(data);
     }
     banner(data);
+    latestBanner(data);
+    extras(data);
     document.documentElement.setAttribute("data-docshelf-addons", "ready");
     document.dispatchEvent(new CustomEvent("docshelf-addons-data-ready", { detail: data }));
   }

@@ -7,6 +7,7 @@ def test_root_lists_entry_points(client):
     assert response.json["_links"] == {
         "projects": "http://localhost/api/v3/projects/",
         "invitations": "http://localhost/api/v3/invitations/",
+        "notifications": "http://localhost/api/v3/notifications/",
         "openapi": "http://localhost/api/v3/openapi.json",
         "docs": "http://localhost/api/v3/docs/",
     }

@@ -14,13 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 
 from app import auth
 from app.api.builds.schemas import BuildSchema
 from app.api.pagination import envelope_for, paginate_query
 from app.api.projects import resources as projects
-from app.api.projects.schemas import ProjectSchema
+from app.api.projects.schemas import ProjectQueryArgsSchema, ProjectSchema
 from app.api.versions.schemas import VersionSchema
 from app.extensions import db
 from app.models import Build, Project, Version
@@ -58,7 +58,12 @@ def world(user: Any) -> dict[str, Any]:
         latest.built, latest.built_formats = True, ["htmlzip", "pdf"]
     latest = pip.versions[0]
     stable = factories.VersionFactory(project=pip, slug="stable", verbose_name="stable", identifier="abc123",
-                                      ref="2.0", built=True, built_formats=["epub"])
+                                      ref="2.0", built=True, built_formats=["epub"], machine=True, type="tag")
+    # aliases: pip's latest stands for its branch main; its stable for a private tag (never shown under
+    # a public stable); flat's latest for an inactive main (not shown either)
+    factories.VersionFactory(project=pip, slug="main", verbose_name="main", built=True)
+    factories.VersionFactory(project=pip, slug="2-0", verbose_name="2.0", type="tag", privacy_level="private")
+    factories.VersionFactory(project=flat, slug="main", verbose_name="main", active=False)
     factories.VersionFactory(project=pip, slug="secret", privacy_level="private", built=True)
     factories.VersionFactory(project=pip, slug="old", active=False, hidden=True, type="tag")
     finished = factories.BuildFactory(project=pip, version=latest, config={"version": 2, "sphinx": {}})
@@ -94,6 +99,7 @@ def _list_urls() -> list[str]:
         "/api/v3/projects/", "/api/v3/projects/?limit=2&offset=1",
         "/api/v3/projects/?expand=active_versions.last_build,permissions&limit=100",
         "/api/v3/projects/?fields=slug,translation_of&language=fr", "/api/v3/projects/?offset=50",
+        "/api/v3/projects/?name=pip&expand=active_versions", "/api/v3/projects/?shared=true",
         "/api/v3/projects/pip/versions/", "/api/v3/projects/pip/versions/?expand=last_build.config",
         "/api/v3/projects/pip/versions/?active=false", "/api/v3/projects/docs-es/versions/?omit=urls",
         "/api/v3/projects/pip/builds/", "/api/v3/projects/pip/builds/?expand=config&limit=1&offset=1",
@@ -103,7 +109,7 @@ def _list_urls() -> list[str]:
 
 
 def _detail_urls(world: dict[str, Any]) -> list[str]:
-    out = [f"/api/v3/projects/pip/versions/{v}/{q}" for v in ("latest", "stable", "secret", "old")
+    out = [f"/api/v3/projects/pip/versions/{v}/{q}" for v in ("latest", "stable", "secret", "old", "main")
            for q in ("", "?expand=last_build", "?expand=last_build.config&omit=downloads")]
     out += ["/api/v3/projects/pip-fr/versions/latest/", "/api/v3/projects/docs-es/versions/latest/",
             "/api/v3/projects/single/versions/latest/", "/api/v3/projects/flat/versions/latest/"]
@@ -123,8 +129,8 @@ def _dump(app: Flask, url: str, headers: dict[str, str]) -> Any:
         parts = url.split("?")[0].strip("/").split("/")[3:]  # after api/v3/projects
         principal = auth.current_principal()
         if not parts:
-            filters = (_arg(url, n) for n in ("language", "programming_language"))
-            stmt = project_service.maintained_by(principal, *filters)
+            filters = ProjectQueryArgsSchema().load(request.args.to_dict())
+            stmt = project_service.listed_for(principal, filters)
             stmt = project_service.with_active_versions(stmt, True)
             return envelope_for(ProjectSchema)().dump(paginate_query(stmt))
         project = auth.readable_project(parts[0])
@@ -165,11 +171,20 @@ def _filters(url: str) -> dict[str, Any]:
 
 def test_every_read_shape_is_the_schemas_dump(app, client, world, headers):
     urls = _project_urls() + _list_urls() + _detail_urls(world)
-    assert len(urls) == 61
+    assert len(urls) == 66
     for url in urls:
         answer = client.get(url, headers=headers)
         assert answer.status_code == 200, (url, answer.json)
         assert answer.json == _dump(app, url, headers), url
+
+
+def test_the_world_has_every_alias_case(client, world, headers):
+    listed = client.get("/api/v3/projects/pip/versions/", headers=headers).json["results"]
+    versions = {v["slug"]: v for v in listed}
+    assert [a["slug"] for a in versions["latest"]["aliases"]] == ["main"]
+    assert versions["stable"]["aliases"] == []  # its tag is private, the stable public
+    flat = client.get("/api/v3/projects/flat/versions/latest/", headers=headers).json
+    assert flat["aliases"] == []  # its main is inactive
 
 
 def test_an_anonymous_reader_gets_the_schemas_dump_too(app, client, world):

@@ -16,6 +16,9 @@ from tests.api.helpers import assert_error
 URL = "/api/v3/projects/pip/translations/"
 #: The Project fields of the contract, in full: a translation is listed as a whole project.
 PROJECT_KEYS = {
+    "analytics_code",
+    "analytics_disabled",
+    "external_builds_enabled",
     "id",
     "name",
     "slug",

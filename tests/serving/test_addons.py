@@ -31,7 +31,7 @@ def test_shape_for_a_page_url(client, sites):
     assert [v["slug"] for v in data["versions"]["active"]] == ["latest", "1.0"]
     build = data["builds"]["current"]
     assert build["success"] is True and build["version"] == "1.0" and len(build["commit"]) == 40
-    assert data["readthedocs"] == {"resolver": {"filename": "/sub/page.html"}}
+    assert data["readthedocs"] == {"resolver": {"filename": "/sub/page.html"}, "analytics": {"code": None}}
     assert data["domains"]["dashboard"] == "localhost"
     assert set(data["addons"]) >= {"flyout", "non-latest-version-warning", "version-warning", "search"}
     assert data["addons"]["flyout"]["enabled"] is True

@@ -102,7 +102,7 @@ def test_a_newer_trigger_superseding_a_queued_build(lifecycle):
     lifecycle.version.active = True
     old = lifecycle.build("triggered")
     new = builds.trigger_build(lifecycle.project, lifecycle.version)
-    lifecycle.assert_ended(old.id, "cancelled", False, "build:cancelled", "build:failed")
+    lifecycle.assert_ended(old.id, "cancelled", False, "build:cancelled:superseded", "build:failed")
     assert "Superseded" in (fresh(old.id).error or "")
     assert fresh(new.id).state == "triggered"
 

@@ -15,17 +15,17 @@ class NotificationSchema(FlexSchema):
     state = fields.String(metadata={"enum": list(NOTIFICATION_STATES)})
     dismissable = fields.Boolean()
     news = fields.Boolean()
-    attached_to_content_type = fields.Method("get_content_type", metadata={"enum": ["project", "build"]})
+    attached_to_content_type = fields.String(attribute="attached_to",
+                                             metadata={"enum": ["project", "build", "user"]})
     attached_to_id = fields.Method("get_attached_to_id")
     message = fields.Method("get_message")
     created = UTCDateTimeField()
     modified = UTCDateTimeField()
     _links = fields.Method("get_links", data_key="_links")
 
-    def get_content_type(self, notification: Notification) -> str:
-        return "project" if notification.build_id is None else "build"
-
     def get_attached_to_id(self, notification: Notification) -> int:
+        if notification.user_id is not None:
+            return notification.user_id
         return notification.build_id if notification.build_id is not None else notification.project_id
 
     def get_message(self, notification: Notification) -> dict[str, str]:
@@ -33,6 +33,9 @@ class NotificationSchema(FlexSchema):
 
     def get_links(self, notification: Notification) -> dict[str, str]:
         project = notification.project.slug
+        if notification.user is not None:
+            return {"_self": api_url("users", notification.user.username, "notifications", notification.id),
+                    "project": api_url("projects", project)}
         if notification.build_id is None:
             return {"_self": api_url("projects", project, "notifications", notification.id),
                     "project": api_url("projects", project)}

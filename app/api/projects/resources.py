@@ -21,7 +21,7 @@ from app.api.projects.schemas import (
 from app.errors import NotFound, ValidationError
 from app.models import Project
 from app.services import projects as service
-from app.services import validators
+from app.services import translations, validators
 
 blp = Blueprint("projects", __name__, url_prefix="/api/v3/projects", description="Projects")
 #: The representation's expandable paths (ProjectSchema, and the versions it embeds).
@@ -79,9 +79,9 @@ class ProjectList(ApiView):
     @paginated(blp, ProjectSchema)
     @conditional_page(project_page_state, render=rendering.project_page)
     def get(self, args: dict[str, Any]) -> Any:
-        """List the projects you maintain"""
-        principal = auth.require_principal()
-        stmt = service.maintained_by(principal, args.get("language"), args.get("programming_language"))
+        """List the projects you maintain (``?shared=true``: those shared with you; an administrator sees
+        every project, ``?mine=true`` their own)"""
+        stmt = service.listed_for(auth.require_principal(), args)
         if expanded("active_versions"):
             stmt = service.with_active_versions(stmt, expanded("active_versions.last_build"))
         return stmt
@@ -116,8 +116,8 @@ class ProjectDetail(ApiView):
     @blp.response(204)
     @blp.errors(400, 401, 403, 404)
     def patch(self, data: dict[str, Any], project_slug: str) -> Response:
-        """Update a project (partial)"""
-        service.update_project(auth.writable_project(project_slug), data)
+        """Update a project (partial); ``translation_of`` links it to its main-language project"""
+        update(auth.writable_project(project_slug), data)
         return Response(status=204)
 
     @conditional(project_state)
@@ -126,7 +126,7 @@ class ProjectDetail(ApiView):
     @blp.errors(400, 401, 403, 404)
     def put(self, data: dict[str, Any], project_slug: str) -> Response:
         """Update a project (whole)"""
-        service.update_project(auth.writable_project(project_slug), data)
+        update(auth.writable_project(project_slug), data)
         return Response(status=204)
 
     @conditional(project_state)
@@ -137,6 +137,20 @@ class ProjectDetail(ApiView):
         """Delete a project and its built documentation"""
         service.delete_project(auth.writable_project(project_slug))
         return Response(status=204)
+
+
+def update(project: Project, data: dict[str, Any]) -> None:
+    """The translation rules first, so a refused link or language changes nothing; a link sent with a
+    new language is judged in that language, so it follows the fields' update."""
+    link = "translation_of" in data
+    main_slug = data.pop("translation_of", None)
+    if "language" in data:
+        translations.check_language(project, data["language"])
+    if link and "language" not in data:
+        translations.set_translation_of(project, main_slug, auth.current_principal())
+    service.update_project(project, data)
+    if link and "language" in data:
+        translations.set_translation_of(project, main_slug, auth.current_principal())
 
 
 @blp.route("/<project_slug>/superproject/")

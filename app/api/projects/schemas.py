@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.api.base import ExpandMethod, FlexSchema
+from app.api.base import BoolArg, ExpandMethod, FlexSchema
 from app.api.versions.schemas import VersionSchema
 from app.auth import current_user
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
@@ -45,6 +45,10 @@ class ProjectQueryArgsSchema(Schema):
 
     language = fields.String()
     programming_language = fields.String()
+    name = fields.String(metadata={"description": "Projects whose name contains this (any case)."})
+    slug = fields.String(metadata={"description": "Projects whose slug contains this (any case)."})
+    shared = BoolArg(metadata={"description": "List the projects others shared with you (read grants)."})
+    mine = BoolArg(metadata={"description": "For an administrator: only the projects you maintain."})
 
 
 class RepositoryCredentialsSchema(Schema):
@@ -106,10 +110,21 @@ class ProjectCreateSchema(Schema):
 
 
 class ProjectUpdateSchema(ProjectCreateSchema):
-    """PATCH: every field optional (the slug never changes)."""
+    """PATCH: every field optional (the slug never changes), plus Read the Docs' update-only settings
+    and ``translation_of`` (the main project's slug; null unlinks)."""
 
     name = fields.String(validate=validate.Length(min=1, max=63))
     repository = fields.Nested("RepositoryUpdateSchema")
+    analytics_code = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{0,50}$"),
+        metadata={"description": "Google Analytics id added to the docs pages (G-XXXXXXX); empty: none."},
+    )
+    analytics_disabled = fields.Boolean()
+    external_builds_enabled = fields.Boolean(metadata={"description": "Build pull/merge requests."})
+    translation_of = fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=63),
+        metadata={"description": "Slug of the main-language project this one translates; null unlinks."},
+    )
 
 
 class SyncVersionsSchema(Schema):
