@@ -4,8 +4,8 @@ Figure 1 measures three endpoints through gunicorn (``docshelf up``'s settings) 
 who maintains :data:`SMALL` projects, and the same paths on the baseline app serving the very bytes
 Docshelf answered. Docshelf runs as configured by default, i.e. with its response cache (repeated reads
 are answered from memory until the next write: what a polling client gets); the same load on a second
-server with the cache switched off is reported beside it, without an aim, so that what every read
-costs when it must be computed stays visible.
+server with the cache switched off is reported beside it, with issue 15's aims: what every read costs
+when it must be computed (after any write), the path a poller pays while builds run.
 
 Figure 2 then adds another user's projects until the database holds 10,000 projects, 50,000 versions
 and 100,000 builds, and measures the same endpoints again on the cache-less server (the cache would
@@ -34,6 +34,8 @@ from bench.seed import BUILDS, VERSIONS, seed_projects, user_id
 SMALL = 100
 LARGE_PROJECTS = 10_000
 AIMS = {"project detail": ">= 0.5", "projects list-100": ">= 0.3", "builds list": None}
+#: Every read computed (issue 15): the path a poller pays whenever something changed.
+AIMS_UNCACHED = {"project detail": ">= 0.2", "projects list-100": ">= 0.1", "builds list": None}
 
 
 def _get(url: str, headers: dict[str, str]) -> bytes:
@@ -96,7 +98,7 @@ def run(env: BenchEnv, options: Any, figures: set[int]) -> list[dict[str, Any]]:
             rows.append(report.row(f"{name} p99", small[name].p99_ms, base[name].p99_ms, "ms"))
         for name in paths:
             rows.append(report.row(f"{name} req/s, cache off", small_uncached[name].rps, base[name].rps,
-                                   "req/s"))
+                                   "req/s", AIMS_UNCACHED[name]))
         results.append(report.figure(
             1, "API vs bare Flask (same JSON bytes)", rows,
             generator=generator_name(options.generator), seconds=options.seconds,

@@ -28,4 +28,5 @@ def test_conditional_poll_figure(bench_services: None, tmp_path: Path) -> None: 
     for row in figure["rows"]:
         assert row["measured"] > 0 and row["baseline"] > 0
         assert row["ratio"] == pytest.approx(row["measured"] / row["baseline"], rel=1e-2, abs=1e-3)
-    assert set(figure["details"]["results"]) == {"build poll", "project poll", "build 200"}
+    assert set(figure["details"]["results"]) == {"build poll", "project poll", "build 200",
+                                                 "build poll, read cache on"}
