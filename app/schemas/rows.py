@@ -193,8 +193,7 @@ def project(p: Row, users: Sequence[str], active_versions: Sequence[Row] | None,
     own = f"{api_projects}{slug}/"
     page = f"{site_projects}{slug}/"
     url_project = linked(p)
-    links = {"_self": own}
-    links.update((name, own + path) for name, path in _project_links())
+    links = {"_self": own, **{name: own + path for name, path in _project_links()}}
     language, programming = p["language"], p["programming_language"]
     kind = p["repository_credentials_kind"]
     body: dict[str, Any] = {
