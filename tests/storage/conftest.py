@@ -1,0 +1,28 @@
+"""Object storage for the tests: moto's S3 server on 127.0.0.1 (one per session and xdist worker),
+a fresh bucket per test, and the session's app switched to it for the test's duration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests import s3server
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory, _nothing_left_running: None) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with s3server.running(str(log)) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_settings(app: Flask, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The app reads and writes a new bucket during the test (``DOCSHELF_STORAGE_URL`` and friends)."""
+    settings = s3server.settings(s3_endpoint, s3server.new_bucket(s3_endpoint))
+    for name, value in settings.items():
+        monkeypatch.setitem(app.config, name, value)
+    return settings
