@@ -284,7 +284,9 @@ SETTINGS: list[Setting] = [
     Setting("STORAGE_ENDPOINT_URL", None, "The S3 endpoint (MinIO, R2, Ceph); default: AWS's."),
     Setting("STORAGE_REGION", None, "The bucket's region; default: `us-east-1`."),
     Setting(
-        "STORAGE_ACCESS_KEY_ID", None, "Object storage credentials; default: boto3's (`AWS_*` variables, roles)."
+        "STORAGE_ACCESS_KEY_ID",
+        None,
+        "Object storage credentials; default: boto3's (`AWS_*` variables, roles).",
     ),
     Setting("STORAGE_SECRET_ACCESS_KEY", None, "The secret of `DOCSHELF_STORAGE_ACCESS_KEY_ID`."),
     Setting(

@@ -52,6 +52,7 @@ def _s3_client(config: Mapping[str, Any]) -> Any:
             boto_config = BotoConfig(
                 # MinIO, Ceph and test servers on an address rather than a name need path-style URLs.
                 s3={"addressing_style": "path" if endpoint else "auto"},
+                signature_version="s3v4",
                 retries={"max_attempts": 3, "mode": "standard"},
                 max_pool_connections=32,
                 connect_timeout=5,
