@@ -295,6 +295,16 @@ SETTINGS: list[Setting] = [
         "Seconds a replaced version stays in object storage for readers that started before the switch.",
         int,
     ),
+    Setting(
+        "HOSTS",
+        1,
+        "Machines running Docshelf's web and worker processes. Above 1, every process refuses SQLite, the "
+        "embedded Redis and the local storage directory: set DATABASE_URL (PostgreSQL), REDIS_URL and "
+        "STORAGE_URL.",
+        int,
+    ),
+    Setting("WEB_BIND", "127.0.0.1:8000", "`docshelf web`: addresses gunicorn listens on, comma-separated."),
+    Setting("WEB_WORKERS", 2, "`docshelf web`: gunicorn worker processes.", int),
 ]
 
 
