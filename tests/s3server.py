@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 #: moto accepts any credentials; these are sent, so the signing code runs as in production.
 ACCESS_KEY = "docshelf-test"
 SECRET_KEY = "docshelf-test-secret"
@@ -82,3 +84,11 @@ def new_bucket(endpoint: str) -> str:
                           aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
     client.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory, _nothing_left_running: None) -> Iterator[str]:
+    """moto's server for the session (per xdist worker); conftests import this fixture."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with running(str(log)) as endpoint:
+        yield endpoint

@@ -3,7 +3,6 @@ a fresh bucket per test, and the session's app switched to it for the test's dur
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,12 +10,7 @@ from flask import Flask
 
 from tests import s3server
 
-
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory, _nothing_left_running: None) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with s3server.running(str(log)) as endpoint:
-        yield endpoint
+s3_endpoint = s3server.s3_endpoint  # the session's S3 server
 
 
 @pytest.fixture
