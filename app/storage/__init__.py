@@ -86,7 +86,18 @@ def backend(config: Mapping[str, Any] | None = None, storage_dir: str | None = N
     bucket, prefix = parse_url(url)
     retention = int(config.get("STORAGE_RETENTION") or 0)
     return S3Storage(_s3_client(config), bucket, prefix, retention=retention,
-                     abandon_after=retention + int(config.get("BUILD_TIMEOUT") or 900) * 2)
+                     abandon_after=retention + int(config.get("BUILD_TIMEOUT") or 900) * 2, epoch=_epoch)
+
+
+def _epoch() -> str | None:
+    """The data generation (:mod:`app.freshness`), under which a read pointer may be reused."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return None
+    from app import freshness
+
+    return freshness.generation(current_app).current()
 
 
 def root(storage_dir: str | None = None) -> str:

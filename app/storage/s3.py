@@ -33,6 +33,9 @@ _MAX_INLINE = 8 * 1024 * 1024  # larger files go up in parts (upload_fileobj)
 _IN_FLIGHT = 32  # uploads queued per publish before the reader waits
 _THREADS = 8
 _CHUNK = 64 * 1024
+_POINTERS_KEPT = 10_000
+#: (bucket, pointer key) → (data generation it was read under, tag): see :meth:`S3Storage.live_tag`.
+_pointers: dict[tuple[str, str], tuple[str, str | None]] = {}
 
 
 def _safe(filename: str) -> bool:
@@ -46,8 +49,10 @@ class S3Storage(Storage):
 
     local = False
 
-    def __init__(self, client: Any, bucket: str, prefix: str, *, retention: int, abandon_after: int) -> None:
+    def __init__(self, client: Any, bucket: str, prefix: str, *, retention: int, abandon_after: int,
+                 epoch: Callable[[], str | None] | None = None) -> None:
         self.client = client
+        self.epoch = epoch
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         self.retention = retention
@@ -57,17 +62,32 @@ class S3Storage(Storage):
     def version_prefix(self, project: str, version: str) -> str:
         return f"{self.prefix}sites/{project}/{version}/"
 
-    def live_tag(self, project: str, version: str) -> str | None:
-        """The tag the pointer names, or None when the version was never published."""
+    def live_tag(self, project: str, version: str, *, fresh: bool = False) -> str | None:
+        """The tag the pointer names, or None when the version was never published.
+
+        Readers reuse the pointer they read while ``epoch`` (the database's data generation) stays
+        the same: every publish is followed by a committed write (the build's end), which moves it,
+        so a cached pointer is never older than the version the database says was built. Writers
+        read it ``fresh``.
+        """
+        key = self.version_prefix(project, version) + "live"
+        epoch = None if fresh or self.epoch is None else self.epoch()
+        if epoch is not None:
+            hit = _pointers.get((self.bucket, key))
+            if hit is not None and hit[0] == epoch:
+                return hit[1]
         try:
-            key = self.version_prefix(project, version) + "live"
             body = self.client.get_object(Bucket=self.bucket, Key=key)
+            tag = body["Body"].read().decode("ascii", "replace").strip() or None
         except Exception as exc:
-            if _missing(exc):
-                return None
-            raise StorageUnavailable(str(exc)) from exc
-        tag = body["Body"].read().decode("ascii", "replace").strip()
-        return tag or None
+            if not _missing(exc):
+                raise StorageUnavailable(str(exc)) from exc
+            tag = None
+        if epoch is not None:
+            if len(_pointers) >= _POINTERS_KEPT:
+                _pointers.clear()
+            _pointers[(self.bucket, key)] = (epoch, tag)
+        return tag
 
     def _area(self, project: str, version: str, area: str) -> str | None:
         tag = self.live_tag(project, version)
@@ -189,7 +209,7 @@ class S3Storage(Storage):
         died mid-publish; returns the tags deleted. Never the live one."""
         now = time.time() if now is None else now
         base = self.version_prefix(project, version)
-        live = self.live_tag(project, version)
+        live = self.live_tag(project, version, fresh=True)
         retired: dict[str, float] = {}
         for page in self._list(f"{base}retired/"):
             for item in page.get("Contents", []):
@@ -275,7 +295,7 @@ class S3Upload(Upload):
         finally:
             self.pool.shutdown(wait=True)
         storage, base = self.storage, self.storage.version_prefix(self.project, self.version)
-        previous = storage.live_tag(self.project, self.version)
+        previous = storage.live_tag(self.project, self.version, fresh=True)
         storage.client.put_object(Bucket=storage.bucket, Key=base + "live", Body=self.tag.encode(),
                                   ContentType="text/plain", CacheControl="no-cache")
         if previous is not None and previous != self.tag:

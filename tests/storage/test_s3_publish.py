@@ -12,6 +12,7 @@ import pytest
 
 from app import storage
 from app.storage.s3 import S3Storage
+from tests.storage.conftest import build_ended
 from workers import publish
 
 
@@ -26,6 +27,7 @@ def _output(tmp_path: Path, name: str, pages: dict[str, str]) -> Path:
 def _publish(tmp_path: Path, project: str, version: str, pages: dict[str, str], build_id: int) -> None:
     html = _output(tmp_path, f"{project}-{version}-{build_id}", pages)
     publish.publish(project, version, str(html), {}, build_id, root=str(tmp_path))
+    build_ended()
 
 
 def _backend() -> S3Storage:
@@ -52,6 +54,7 @@ def test_publish_puts_the_site_and_downloads_under_a_new_prefix(s3_settings, tmp
     zipped = tmp_path / "out" / "p.zip"
     zipped.write_bytes(b"PK zip bytes")
     result = publish.publish("p", "latest", str(html), {"htmlzip": str(zipped)}, 7, root=str(tmp_path))
+    build_ended()
     backend = _backend()
     tag = backend.live_tag("p", "latest")
     assert tag is not None and tag.split("-")[1] == "b7"
@@ -102,6 +105,7 @@ def test_a_failed_publish_leaves_the_last_good_version_alone(s3_settings, tmp_pa
     # An unknown download format fails the publish after the site's objects went up.
     with pytest.raises(KeyError):
         publish.publish("p", "latest", str(html), {"bogus": str(html / "more.html")}, 2, root=str(tmp_path))
+    build_ended()
     assert backend.live_tag("p", "latest") == good
     assert _read(backend, "p", "latest", "index.html") == b"good"
     assert _keys(backend) == before  # the failed upload's objects are gone
@@ -148,3 +152,15 @@ def test_a_bad_storage_url_is_named(app, monkeypatch):
     monkeypatch.setitem(app.config, "STORAGE_URL", "https://bucket/prefix")
     with pytest.raises(storage.StorageURLError, match="s3://bucket/prefix"):
         storage.backend()
+
+
+def test_readers_reuse_the_pointer_until_the_build_ends(s3_settings, tmp_path):
+    _publish(tmp_path, "p", "latest", {"index.html": "one"}, 1)
+    assert _read(_backend(), "p", "latest", "") == b"one"
+    publish.publish("p", "latest", str(_output(tmp_path, "two", {"index.html": "two"})), {}, 2,
+                    root=str(tmp_path))
+    # Switched, but the build has not ended (its row still says the old build): the old tag, still whole.
+    assert _read(_backend(), "p", "latest", "") == b"one"
+    assert _backend().live_tag("p", "latest", fresh=True) != _backend().live_tag("p", "latest")
+    build_ended()
+    assert _read(_backend(), "p", "latest", "") == b"two"

@@ -13,6 +13,7 @@ import pytest
 from app import storage
 from tests import factories
 from tests.serving.test_traversal import CORPUS
+from tests.storage.conftest import build_ended
 from workers import publish
 
 SECRET = "OTHER-PROJECT-SECRET"
@@ -37,6 +38,7 @@ def _publish(tmp_path: Path, slug: str, pages: dict[str, str], downloads: bool =
         zipped.write_bytes(b"PK-zip-of-" + slug.encode())
         extra["htmlzip"] = str(zipped)
     publish.publish(slug, "latest", str(html), extra, 1, root=str(tmp_path))
+    build_ended()
 
 
 @pytest.fixture
