@@ -299,8 +299,8 @@ SETTINGS: list[Setting] = [
         "HOSTS",
         1,
         "Machines running Docshelf's web and worker processes. Above 1, every process refuses SQLite, the "
-        "embedded Redis and the local storage directory: set DATABASE_URL (PostgreSQL), REDIS_URL and "
-        "STORAGE_URL.",
+        "embedded Redis, a per-host secret key file and the local storage directory: set DATABASE_URL "
+        "(PostgreSQL), REDIS_URL, SECRET_KEY and STORAGE_URL (docs/deploy.md).",
         int,
     ),
     Setting("WEB_BIND", "127.0.0.1:8000", "`docshelf web`: addresses gunicorn listens on, comma-separated."),

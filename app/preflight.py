@@ -83,7 +83,8 @@ def require_redis(settings: Mapping[str, Any]) -> None:
 
 def require_shared_services(settings: Mapping[str, Any]) -> None:
     """With ``DOCSHELF_HOSTS`` above 1, refuse what only one machine can see: SQLite, the embedded
-    Redis (no ``DOCSHELF_REDIS_URL``, or a Unix socket) and the local storage directory."""
+    Redis (no ``DOCSHELF_REDIS_URL``, or a Unix socket), a secret key file of its own and the local
+    storage directory."""
     hosts = int(settings.get("HOSTS") or 1)
     if hosts <= 1:
         return
@@ -94,6 +95,9 @@ def require_shared_services(settings: Mapping[str, Any]) -> None:
     redis_url = settings.get("REDIS_URL") or ""
     if not redis_url or redis_url.startswith("unix:"):
         wrong.append("Redis is the embedded one (set DOCSHELF_REDIS_URL to a Redis server's redis:// URL)")
+    if not settings.get("SECRET_KEY"):
+        wrong.append("each host would make a secret key of its own (set DOCSHELF_SECRET_KEY, the same on "
+                     "every host)")
     if not settings.get("STORAGE_URL"):
         wrong.append("sites are stored in a local directory (set DOCSHELF_STORAGE_URL to s3://bucket/prefix)")
     else:
@@ -105,7 +109,8 @@ def require_shared_services(settings: Mapping[str, Any]) -> None:
             wrong.append(str(exc))
     if wrong:
         raise ConfigurationError(
-            f"DOCSHELF_HOSTS is {hosts}, so every host must share its database, Redis and storage, but "
+            f"DOCSHELF_HOSTS is {hosts}, so every host must share its database, Redis, secret key and "
+            "storage, but "
             + "; ".join(wrong) + ". Set DOCSHELF_HOSTS=1 for a single machine."
         )
 

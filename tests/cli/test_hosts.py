@@ -19,7 +19,7 @@ from tests.s3server import free_port
 def test_several_hosts_refuse_what_only_one_machine_sees(tmp_path, command):
     result = _run([DOCSHELF, *command], tmp_path, DOCSHELF_HOSTS="2")
     message = _refused(result, "DOCSHELF_HOSTS is 2", "the database is SQLite", "Redis is the embedded one",
-                       "sites are stored in a local directory", "DOCSHELF_STORAGE_URL")
+                       "sites are stored in a local directory", "DOCSHELF_STORAGE_URL", "DOCSHELF_SECRET_KEY")
     if command[0] == "up":
         assert "run `docshelf web` and `docshelf worker`" in message
     assert list(tmp_path.iterdir()) == []
@@ -28,9 +28,10 @@ def test_several_hosts_refuse_what_only_one_machine_sees(tmp_path, command):
 def test_several_hosts_name_only_what_is_missing(tmp_path):
     result = _run([DOCSHELF, "worker"], tmp_path, DOCSHELF_HOSTS="3",
                   DOCSHELF_DATABASE_URL="postgresql://docshelf@127.0.0.1:1/docshelf",
-                  DOCSHELF_REDIS_URL="redis://127.0.0.1:1/0", DOCSHELF_STORAGE_URL="https://bucket/x")
+                  DOCSHELF_REDIS_URL="redis://127.0.0.1:1/0", DOCSHELF_STORAGE_URL="https://bucket/x",
+                  DOCSHELF_SECRET_KEY="shared")
     message = _refused(result, "DOCSHELF_HOSTS is 3", "s3://bucket/prefix")
-    assert "SQLite" not in message and "embedded" not in message
+    assert "SQLite" not in message and "embedded" not in message and "key of its own" not in message
 
 
 def test_one_host_keeps_the_embedded_defaults_allowed(tmp_path):
