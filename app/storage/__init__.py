@@ -120,6 +120,12 @@ def remove_version(project_slug: str, version_slug: str, storage_dir: str | None
     backend(storage_dir=storage_dir).remove_version(project_slug, version_slug)
 
 
+def remove_logs(build_ids: list[int]) -> None:
+    """Delete the finished logs of these builds that were moved to object storage."""
+    if build_ids:
+        backend().remove_logs(build_ids)
+
+
 def repository_cache(project_id: int, data_dir: str | None = None) -> str:
     """The bare clone the workers keep per project (``<DATA_DIR>/repos/<id>``): a per-worker cache."""
     return os.path.join(data_dir or current_app.config["DATA_DIR"], "repos", str(project_id))

@@ -136,5 +136,5 @@ class Storage(ABC):
         """A log kept by :meth:`put_log`, or None."""
         return None
 
-    def remove_log(self, build_id: int) -> None:  # noqa: B027 - optional, like the two above
-        """Delete a log kept by :meth:`put_log` (nothing when there is none)."""
+    def remove_logs(self, build_ids: list[int]) -> None:  # noqa: B027 - optional, like the two above
+        """Delete the logs kept by :meth:`put_log` for these builds (nothing where there are none)."""

@@ -194,9 +194,15 @@ class S3Storage(Storage):
         keys: list[str] = []
         for page in self._list(prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start:start + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        self._delete(keys)
+
+    def _delete(self, keys: list[str]) -> None:
+        try:
+            for start in range(0, len(keys), 1000):
+                batch = [{"Key": key} for key in keys[start:start + 1000]]
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        except Exception as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     def remove_version(self, project: str, version: str) -> None:
         self.delete_prefix(self.version_prefix(project, version))
@@ -225,7 +231,7 @@ class S3Storage(Storage):
                 since is None and started is not None and now - started >= self.abandon_after
             ):
                 self.delete_prefix(f"{base}t/{tag}/")
-                self.client.delete_object(Bucket=self.bucket, Key=f"{base}retired/{tag}")
+                self._delete([f"{base}retired/{tag}"])
                 gone.append(tag)
         return gone
 
@@ -247,8 +253,8 @@ class S3Storage(Storage):
                 return None
             raise StorageUnavailable(str(exc)) from exc
 
-    def remove_log(self, build_id: int) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._log_key(build_id))
+    def remove_logs(self, build_ids: list[int]) -> None:
+        self._delete([self._log_key(build_id) for build_id in build_ids])
 
 
 class S3Upload(Upload):

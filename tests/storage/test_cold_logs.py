@@ -78,3 +78,21 @@ def test_the_local_backend_keeps_logs_in_the_database(client, user, headers):
     assert finish_build(build, success=True)
     assert _chunks(build.id) == [0]
     assert _log(client, headers, build.id, 0) == (b"kept here\n", 10)
+
+
+def test_deleting_the_project_deletes_its_logs_and_sites_from_the_bucket(client, user, headers, s3_settings,
+                                                                         tmp_path):
+    from workers import publish
+
+    build = _running_build(user)
+    LogStream(build.id).append("to be deleted\n")
+    db.session.commit()
+    assert finish_build(build, success=True)
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "index.html").write_text("cold docs")
+    publish.publish("cold", "latest", str(tmp_path / "html"), {}, build.id, root=str(tmp_path))
+    backend, build_id = storage.backend(), build.id
+    assert backend.get_log(build_id) is not None and backend.has_site("cold", "latest")
+    assert client.delete("/api/v3/projects/cold/", headers=headers).status_code == 204
+    assert backend.get_log(build_id) is None
+    assert backend.live_tag("cold", "latest", fresh=True) is None  # type: ignore[attr-defined]
