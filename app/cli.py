@@ -209,6 +209,10 @@ from app.dev import up  # noqa: E402
 
 main.add_command(up)
 
+from app.hosting import web  # noqa: E402
+
+main.add_command(web)
+
 
 @main.command("settings")
 def settings() -> None:

@@ -274,6 +274,37 @@ SETTINGS: list[Setting] = [
         "10,60,300",
         "Seconds before each retry, comma-separated; the last one repeats.",
     ),
+    # --- object storage and hosts apart (issue 17) ---
+    Setting(
+        "STORAGE_URL",
+        None,
+        "S3-compatible object storage for sites, downloads and finished build logs, as `s3://bucket/prefix` "
+        "(AWS S3, MinIO, R2, Ceph); default: the local `DOCSHELF_STORAGE_DIR`.",
+    ),
+    Setting("STORAGE_ENDPOINT_URL", None, "The S3 endpoint (MinIO, R2, Ceph); default: AWS's."),
+    Setting("STORAGE_REGION", None, "The bucket's region; default: `us-east-1`."),
+    Setting(
+        "STORAGE_ACCESS_KEY_ID",
+        None,
+        "Object storage credentials; default: boto3's (`AWS_*` variables, roles).",
+    ),
+    Setting("STORAGE_SECRET_ACCESS_KEY", None, "The secret of `DOCSHELF_STORAGE_ACCESS_KEY_ID`."),
+    Setting(
+        "STORAGE_RETENTION",
+        3600,
+        "Seconds a replaced version stays in object storage for readers that started before the switch.",
+        int,
+    ),
+    Setting(
+        "HOSTS",
+        1,
+        "Machines running Docshelf's web and worker processes. Above 1, every process refuses SQLite, the "
+        "embedded Redis, a per-host secret key file and the local storage directory: set DATABASE_URL "
+        "(PostgreSQL), REDIS_URL, SECRET_KEY and STORAGE_URL (docs/deploy.md).",
+        int,
+    ),
+    Setting("WEB_BIND", "127.0.0.1:8000", "`docshelf web`: addresses gunicorn listens on, comma-separated."),
+    Setting("WEB_WORKERS", 2, "`docshelf web`: gunicorn worker processes.", int),
 ]
 
 

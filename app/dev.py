@@ -51,12 +51,26 @@ def up(host: str, port: int, web_workers: int, docs_port: int | None) -> None:
     from app.security.process import make_undumpable
 
     make_undumpable()  # this process passes every secret on to its children
+    _one_host_only()
     env = dict(os.environ)
     env["DOCSHELF_DATA_DIR"] = os.path.abspath(env.get("DOCSHELF_DATA_DIR") or "data")
     with contextlib.ExitStack() as stack:
         if not env.get("DOCSHELF_REDIS_URL"):
             env["DOCSHELF_REDIS_URL"] = stack.enter_context(embedded_redis(env["DOCSHELF_DATA_DIR"]))
         _run(env, host, port, web_workers, docs_port or port + 1)
+
+
+def _one_host_only() -> None:
+    """``up`` is one machine's command: with DOCSHELF_HOSTS above 1 it would start embedded services
+    that no other host sees, or hide a missing setting; it checks what ``docshelf web`` checks."""
+    from app.config import Config, ConfigurationError
+    from app.preflight import require_shared_services
+
+    try:
+        require_shared_services(Config.from_env())
+    except ConfigurationError as exc:
+        hint = "On several hosts, run `docshelf web` and `docshelf worker`."
+        raise click.ClickException(f"{exc} {hint}") from exc
 
 
 def _run(env: dict[str, str], host: str, port: int, web_workers: int, docs_port: int) -> None:

@@ -81,8 +81,43 @@ def require_redis(settings: Mapping[str, Any]) -> None:
         ) from exc
 
 
+def require_shared_services(settings: Mapping[str, Any]) -> None:
+    """With ``DOCSHELF_HOSTS`` above 1, refuse what only one machine can see: SQLite, the embedded
+    Redis (no ``DOCSHELF_REDIS_URL``, or a Unix socket), a secret key file of its own and the local
+    storage directory."""
+    hosts = int(settings.get("HOSTS") or 1)
+    if hosts <= 1:
+        return
+    wrong = []
+    url = settings.get("DATABASE_URL")
+    if not url or make_url(url).get_backend_name() == "sqlite":
+        wrong.append("the database is SQLite (set DOCSHELF_DATABASE_URL to a PostgreSQL server)")
+    redis_url = settings.get("REDIS_URL") or ""
+    if not redis_url or redis_url.startswith("unix:"):
+        wrong.append("Redis is the embedded one (set DOCSHELF_REDIS_URL to a Redis server's redis:// URL)")
+    if not settings.get("SECRET_KEY"):
+        wrong.append("each host would make a secret key of its own (set DOCSHELF_SECRET_KEY, the same on "
+                     "every host)")
+    if not settings.get("STORAGE_URL"):
+        wrong.append("sites are stored in a local directory (set DOCSHELF_STORAGE_URL to s3://bucket/prefix)")
+    else:
+        from app.storage import StorageURLError, parse_url
+
+        try:
+            parse_url(settings["STORAGE_URL"])
+        except StorageURLError as exc:
+            wrong.append(str(exc))
+    if wrong:
+        raise ConfigurationError(
+            f"DOCSHELF_HOSTS is {hosts}, so every host must share its database, Redis, secret key and "
+            "storage, but "
+            + "; ".join(wrong) + ". Set DOCSHELF_HOSTS=1 for a single machine."
+        )
+
+
 def require_services(settings: Mapping[str, Any] | None = None) -> None:
-    """Both checks, on the environment's settings unless given."""
+    """The checks, on the environment's settings unless given."""
     settings = Config.from_env() if settings is None else settings
+    require_shared_services(settings)
     require_database(settings)
     require_redis(settings)

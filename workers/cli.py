@@ -169,8 +169,13 @@ def worker(names: tuple[str, ...], burst: bool, name: str | None, housekeeping_i
     preload()
     release_before_fork()  # the scheduler process forks first
     redis = connection(app)
+    # worker_ttl (RQ's documented option) also bounds the idle BLPOP to ttl - 15 s: an idle worker wakes
+    # every housekeeping interval to run its maintenance, which takes over RQ's scheduler (and with it the
+    # housekeeping chain) when the worker holding it died. With RQ's default (420 s) an idle survivor
+    # slept through a dead peer's lost build for minutes (tests/topology/).
     w = DocshelfWorker(queues(names, app), connection=redis, name=name,
-                       maintenance_interval=housekeeping_interval, job_class=DocshelfJob.allowing(extra_jobs))
+                       maintenance_interval=housekeeping_interval, worker_ttl=housekeeping_interval + 15,
+                       job_class=DocshelfJob.allowing(extra_jobs))
     w.housekeeping_interval = housekeeping_interval
     w.stale_after = stale_after
     if not burst:  # a starting worker recovers what a dead one left behind, then the chain takes over

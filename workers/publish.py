@@ -1,26 +1,25 @@
-"""Publishing a build's output into storage: copy what is safe into a staging directory, then swap it in.
+"""Publishing a build's output into storage: copy what is safe into a new upload, then switch to it.
 
 The output directory is written by the project's code, so nothing in it is renamed into storage and no
 link in it is followed (:mod:`workers.output_tree`): directories and regular files are copied, symbolic
 links, FIFOs, sockets and devices are left out and counted, and a path that is not what it must be
 (``html`` a link, a download outside the output) publishes nothing. Readers (the docs server) see
-either the old site or the new one, never a mix: Linux's ``renameat2(RENAME_EXCHANGE)`` swaps two
-directories atomically; where it is missing, two renames leave a window of microseconds. A build that
-fails before or during this step never touches the published directory.
+either the old site or the new one, never a mix: the storage backend (:mod:`app.storage`) stages the
+new version where no reader looks and switches to it in one step. A build that fails before or during
+this step never touches the published version.
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import logging
 import os
-import shutil
 import time
 import zipfile
 from dataclasses import dataclass, field
 
 from app import storage
+from app.storage import Upload
+from app.storage.base import DOWNLOADS, HTML
 from workers import output_tree
 from workers.output_tree import Skipped, UnsafeOutput
 from workers.recorder import BuildFailed
@@ -28,8 +27,6 @@ from workers.recorder import BuildFailed
 log = logging.getLogger(__name__)
 
 DOWNLOAD_EXTENSIONS = {"htmlzip": "zip", "pdf": "pdf", "epub": "epub"}
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the oldest date a zip entry can carry
 #: Pages the documentation tools add to every site, at its top (not counted as the author's pages).
 GENERATED_PAGES = frozenset({"404.html", "search.html", "genindex.html", "py-modindex.html"})
@@ -125,67 +122,41 @@ def _zip_time(mtime: float) -> tuple[int, int, int, int, int, int]:
     return parts if parts[0] >= 1980 else _ZIP_EPOCH
 
 
-def _exchange(a: str, b: str) -> bool:
-    """Swap two paths atomically; False when the kernel or filesystem cannot."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), b)
-
-
-def _copy_html(source: int, target: str, result: Published) -> None:
-    """Copy directories and regular files from the build's html (``source``) into ``target`` (ours)."""
-    os.mkdir(target, 0o755)
+def _copy_html(source: int, upload: Upload, result: Published) -> None:
+    """Copy directories and regular files from the build's html (``source``) into the upload."""
+    upload.mkdir(HTML, "")
     for relative, fd in output_tree.walk(source, result.skipped):
-        path = os.path.join(target, relative)
         if fd is None:
-            os.mkdir(path, 0o755)
+            upload.mkdir(HTML, relative)
             continue
-        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        try:
-            output_tree.copy_fd(fd, out)
-        finally:
-            os.close(out)
+        upload.put(HTML, relative, fd)
         result.files += 1
         if is_page(relative):
             result.pages += 1
 
 
-def _copy_download(path: str, target: str, root: str | None) -> bool:
+def _copy_download(path: str, upload: Upload, name: str, root: str | None) -> bool:
     fd = output_tree.open_path(path, root)
     if fd is None:
         return False
     try:
-        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        try:
-            output_tree.copy_fd(fd, out)
-        finally:
-            os.close(out)
+        upload.put(DOWNLOADS, name, fd)
     finally:
         os.close(fd)
     return True
 
 
-def _stage(staging: str, project_slug: str, html_dir: str, downloads: dict[str, str], root: str | None,
+def _stage(upload: Upload, project_slug: str, html_dir: str, downloads: dict[str, str], root: str | None,
            result: Published) -> None:
     source = _open_html(html_dir, root)
     try:
-        _copy_html(source, os.path.join(staging, "html"), result)
+        _copy_html(source, upload, result)
     finally:
         os.close(source)
     if downloads:
-        os.mkdir(os.path.join(staging, "downloads"), 0o755)
+        upload.mkdir(DOWNLOADS, "")
     for fmt, path in sorted(downloads.items()):
-        target = os.path.join(staging, "downloads", download_name(project_slug, fmt))
-        if _copy_download(path, target, root):
+        if _copy_download(path, upload, download_name(project_slug, fmt), root):
             result.downloads.append(fmt)
         else:
             result.skipped.add(f"{fmt} download ({os.path.basename(path)})")
@@ -193,36 +164,24 @@ def _stage(staging: str, project_slug: str, html_dir: str, downloads: dict[str, 
 
 def publish(project_slug: str, version_slug: str, html_dir: str, downloads: dict[str, str], build_id: int,
             storage_dir: str | None = None, *, root: str | None = None) -> Published:
-    """Copy the build's html/ and downloads into a staging directory next to the live one, then swap.
+    """Copy the build's html/ and downloads into a new upload of the storage, then make it live at once
+    (:class:`app.storage.Upload`: a staging directory swapped with the live one, or objects under a
+    fresh prefix and a pointer switched last).
 
     ``html_dir`` and the download paths are absolute paths inside the build's output; ``root`` is a
     trusted directory that contains them and that the build cannot replace (the build's workdir;
-    default: the data directory, else ``/``). Below it no link is followed. Returns the live
-    directory (a path-like :class:`Published`) with counts of what was copied and left out.
+    default: the data directory, else ``/``). Below it no link is followed. ``storage_dir`` forces
+    the local backend there. Returns the live location (a path-like :class:`Published`) with counts
+    of what was copied and left out.
     """
-    live = storage.version_dir(project_slug, version_slug, storage_dir)
-    parent = os.path.dirname(live)
-    os.makedirs(parent, exist_ok=True)
-    # Dot-names cannot collide with version slugs, and being in the same directory keeps rename atomic.
-    staging = os.path.join(parent, f".staging-{version_slug}-{build_id}")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.mkdir(staging, 0o755)
-    result = Published(live)
+    upload = storage.backend(storage_dir=storage_dir).begin(project_slug, version_slug, build_id)
+    result = Published(upload.location)
     try:
-        _stage(staging, project_slug, html_dir, downloads, root, result)
+        _stage(upload, project_slug, html_dir, downloads, root, result)
         if result.skipped.count:
             log.warning("build %s: %s", build_id, result.summary())
-        if not os.path.exists(live):
-            os.rename(staging, live)
-            return result
-        if _exchange(staging, live):
-            shutil.rmtree(staging, ignore_errors=True)  # now holds the previous site
-            return result
-        retired = os.path.join(parent, f".retired-{version_slug}-{build_id}")
-        os.rename(live, retired)
-        os.rename(staging, live)
-        shutil.rmtree(retired, ignore_errors=True)
+        upload.commit()
         return result
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        upload.abort()
         raise

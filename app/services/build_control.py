@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Build, Project, Version
 from app.models.base import UTCDateTime, utcnow
 from app.models.build import RUNNING_STATES
-from app.services import notifications, queueing, webhook_delivery
+from app.services import build_logs, notifications, queueing, webhook_delivery
 from app.services.tokens import revoke_build_tokens
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,7 @@ def finish_build(build: Build, *, success: bool, error: str | None = None, state
     notifications.build_finished(build)
     revoke_build_tokens(build_id)  # the build's API token dies with it (this commits all of the above)
     db.session.commit()
+    build_logs.archive_log(build_id)  # object storage: the log leaves the database (never raises)
     try:
         start_waiting_builds(build.project_id)
     except Exception:  # Redis hiccup: the delayed retry or housekeeping starts them instead

@@ -1,10 +1,19 @@
 """A build's log: the append-only stream of chunks the worker writes (``BuildLogChunk``), read whole or
-from an offset, so a poller gets everything new in one request and never re-reads what it has."""
+from an offset, so a poller gets everything new in one request and never re-reads what it has.
+
+With object storage (``DOCSHELF_STORAGE_URL``), a finished build's log moves out of the database into
+the bucket (Read the Docs' "cold storage", :func:`archive_log`); readers then take the archived bytes
+and any chunk written after them (a cancelled build's worker may still be writing), so ``log.txt`` and
+``?offset=`` answer the same either way.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
 
+from sqlalchemy import delete, select
+
+from app import storage
 from app.extensions import db
 from app.models import Build, BuildCommand, BuildLogChunk
 
@@ -36,9 +45,54 @@ def _chunks_from(build_id: int, offset: int) -> tuple[str, int]:
     return "".join(parts), max(end, offset)
 
 
+log = logging.getLogger(__name__)
+
+
+def _read(build: Build, offset: int) -> tuple[str, int]:
+    """The log from ``offset`` on, from the archive (finished builds) and the database."""
+    cold = storage.backend().get_log(build.id) if build.is_final else None
+    if cold is None:
+        return _chunks_from(build.id, offset)
+    head = cold[offset:].decode("utf-8", "replace") if offset < len(cold) else ""
+    rest, end = _chunks_from(build.id, max(offset, len(cold)))
+    return head + rest, max(end, len(cold))
+
+
+def archive_log(build_id: int) -> bool:
+    """Move a finished build's log chunks into object storage (nothing with the local backend).
+
+    Only the chunks read are deleted, after the object is written: one appended meanwhile stays in
+    the database, after the archived bytes. A failure leaves the log where it was (and readable).
+    """
+    try:
+        backend = storage.backend()
+    except Exception:
+        log.warning("build %s: no storage for its log", build_id, exc_info=True)
+        return False
+    if backend.local:
+        return False
+    rows = db.session.execute(select(BuildLogChunk.start, BuildLogChunk.size, BuildLogChunk.text)
+                              .where(BuildLogChunk.build_id == build_id).order_by(BuildLogChunk.start)).all()
+    gaps = any(a.start + a.size != b.start for a, b in zip(rows, rows[1:], strict=False))
+    if not rows or rows[0].start != 0 or gaps:
+        return False  # empty, or not one contiguous stream: leave it to the database
+    end = rows[-1].start + rows[-1].size
+    try:
+        if not backend.put_log(build_id, "".join(row.text for row in rows).encode("utf-8")):
+            return False
+        db.session.execute(delete(BuildLogChunk).where(BuildLogChunk.build_id == build_id,
+                                                       BuildLogChunk.start < end))
+        db.session.commit()
+    except Exception:
+        log.warning("build %s: log not moved to object storage", build_id, exc_info=True)
+        db.session.rollback()
+        return False
+    return True
+
+
 def log_tail(build: Build, offset: int) -> tuple[str, int]:
     """What the log gained after ``offset`` bytes, and the offset to ask from next time."""
-    return _chunks_from(build.id, max(offset, 0))
+    return _read(build, max(offset, 0))
 
 
 def build_log(build: Build) -> tuple[str, int]:
@@ -47,7 +101,7 @@ def build_log(build: Build) -> tuple[str, int]:
     head = f"Build {build.id} of {build.project.slug}/{build.version_slug}: {build.state}\n"
     if build.commit:
         head += f"Commit: {build.commit}\n"
-    body, end = _chunks_from(build.id, 0)
+    body, end = _read(build, 0)
     running = db.session.scalar(select(BuildCommand.id).where(BuildCommand.build_id == build.id,
                                                               BuildCommand.end_time.is_(None)).limit(1))
     tail = "[running]\n" if running is not None and not build.is_final else ""

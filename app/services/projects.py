@@ -201,9 +201,14 @@ def delete_project(project: Project) -> None:
     if has_running_build(project):
         raise Conflict("The project has a build running; cancel it or wait for it to finish.")
     slug, project_id = project.slug, project.id
+    build_ids = list(db.session.scalars(select(Build.id).where(Build.project_id == project_id)))
     db.session.delete(project)
     db.session.commit()
-    storage.remove_project(slug)
+    try:
+        storage.remove_project(slug)
+        storage.remove_logs(build_ids)  # finished logs moved to object storage (nothing otherwise)
+    except storage.StorageUnavailable:  # the rows are gone; the objects are only orphans now
+        log.warning("project %s deleted, but its files are still in storage", slug, exc_info=True)
     storage.remove_repository_cache(project_id)
 
 

@@ -12,7 +12,8 @@ from flask import Flask
 
 
 def init_serving(app: Flask) -> None:
-    from app.serving import addons, docs, docs_auth, downloads, origin, sitemap
+    from app.serving import addons, docs, docs_auth, downloads, origin, responses, sitemap
+    from app.storage import StorageUnavailable
     from app.urls import docs_prefix
 
     with app.app_context():
@@ -23,4 +24,5 @@ def init_serving(app: Flask) -> None:
     app.register_blueprint(addons.bp)
     app.register_blueprint(docs_auth.app_bp)
     app.register_blueprint(docs_auth.docs_bp)
+    app.register_error_handler(StorageUnavailable, responses.unavailable)
     origin.init_app(app)  # first of every before_request hook: nothing of the app runs for the docs

@@ -9,7 +9,6 @@ redirects, and finally the project's 404 page. Files never leave the site's dire
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -66,10 +65,10 @@ class Decision:
 def _lookup(site: Site, version: Version | None, path: str) -> paths.Found | None:
     if version is None or site.project is None or site.filename is None:
         return None
-    root = paths.html_root(site.project.slug, version.slug)
+    project_slug = site.project.slug
     if site.filename == "" and path and not path.endswith("/"):  # ``/en/latest`` → ``/en/latest/``
-        return paths.Found(root, needs_slash=True) if os.path.isdir(root) else None
-    return paths.find(root, site.filename)
+        return paths.Found(path, needs_slash=True) if paths.has_site(project_slug, version.slug) else None
+    return paths.find_page(project_slug, version.slug, site.filename)
 
 
 def _decide(top: Project, root: str, path: str) -> Decision:
@@ -131,11 +130,11 @@ def serve(project_slug: str, raw_path: str, root: str) -> Response:
     if found is not None and found.needs_slash:  # built from the cleaned path: never ``//host``
         return responses.system_redirect(f"{root}/{quote(path, safe=URL_SAFE)}/", private=private)
     if found is not None:
-        return responses.send(found.path, private=private)
+        return responses.send_found(found, private=private)
     return responses.not_found(_custom_404(site, version), private=private)
 
 
-def _custom_404(site: Site, version: Version | None) -> str | None:
+def _custom_404(site: Site, version: Version | None) -> paths.Found | None:
     """The 404.html of the requested version, else of the project's default version (if readable)."""
     project = site.project or site.owner
     candidates = [version] if version is not None else []
@@ -143,8 +142,7 @@ def _custom_404(site: Site, version: Version | None) -> str | None:
     if default is not None and access.can_view(project, default):
         candidates.append(default)
     for candidate in candidates:
-        root = paths.html_root(project.slug, candidate.slug)
-        found = paths.find(root, "404.html")
+        found = paths.find_page(project.slug, candidate.slug, "404.html")
         if found is not None and not found.needs_slash:
-            return found.path
+            return found
     return None

@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
+from app import storage
 from app.models import Project, Version
 from app.serving import access, paths, responses
 from app.serving.resolver import get_project, language_project, servable_version
+from app.storage import Found, Storage
 
 bp = Blueprint("downloads", __name__)
 
@@ -48,13 +50,13 @@ def download(project_slug: str, language: str, version_slug: str, fmt: str) -> R
 
 
 def _published(project: Project, version: Version, fmt: str, private: bool) -> Response:
-    path = paths.download_path(project.slug, version.slug, fmt)
-    version_dir = os.path.dirname(paths.html_root(project.slug, version.slug))
-    if fmt not in (version.built_formats or []) or not paths.regular_inside(version_dir, path):
+    built = fmt in (version.built_formats or [])
+    found = paths.find_download(project.slug, version.slug, fmt) if built else None
+    if found is None:
         return responses.not_found()
     try:
-        response = responses.send(
-            path,
+        response = responses.send_found(
+            found,
             private=private,
             download_name=f"{project.slug}-{version.slug}.{paths.DOWNLOAD_EXTENSIONS[fmt]}",
         )
@@ -79,15 +81,21 @@ class _Sink:
         return out
 
 
-def _stream(files: list[tuple[str, str]], top: str) -> Iterator[bytes]:
+def _stream(backend: Storage, files: list[tuple[Found, str]], top: str) -> Iterator[bytes]:
     sink = _Sink()
     with tarfile.open(fileobj=sink, mode="w|gz") as tar:  # type: ignore[call-overload]
-        for path, name in files:
+        for found, name in files:
             try:
-                with open(path, "rb") as fh:
+                with backend.open(found) as fh:
                     info = tarfile.TarInfo(f"{top}/{name}")
-                    stat = os.fstat(fh.fileno())
-                    info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), 0o644
+                    if found.stored is not None:
+                        modified = found.stored.modified
+                        info.size = found.stored.size
+                        info.mtime = int(modified.timestamp()) if modified is not None else 0
+                    else:
+                        stat = os.fstat(fh.fileno())
+                        info.size, info.mtime = stat.st_size, int(stat.st_mtime)
+                    info.mode = 0o644
                     tar.addfile(info, fh)
             except FileNotFoundError:  # replaced by a newer build while streaming: skip, keep going
                 continue
@@ -98,12 +106,12 @@ def _stream(files: list[tuple[str, str]], top: str) -> Iterator[bytes]:
 
 
 def _tarball(project: Project, version: Version, private: bool) -> Response:
-    root = paths.html_root(project.slug, version.slug)
-    files = paths.site_files(root)
+    backend = storage.backend()
+    files = backend.site_files(project.slug, version.slug)
     if not files:
         return responses.not_found()
     top = f"{project.slug}-{version.slug}"
-    response = Response(_stream(files, top), mimetype="application/gzip")
+    response = Response(_stream(backend, files, top), mimetype="application/gzip")
     response.headers.set("Content-Disposition", "attachment", filename=f"{top}.tar.gz")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return responses.cache_control(response, private)

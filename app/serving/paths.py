@@ -3,16 +3,18 @@
 Built sites are untrusted output (a project's ``conf.py`` runs arbitrary code), so two layers guard
 every lookup: the URL path is checked segment by segment (no ``..``, backslashes, NUL or control
 characters, whatever their percent-encoding was), and the final file's real path must still lie
-inside the site's real root, which catches symlinks in the built output that point elsewhere.
+inside the site's real root, which catches symlinks in the built output that point elsewhere (the local
+backend, :mod:`app.storage.local`; object storage has no links, and its keys are built only from cleaned
+paths below the live version's prefix, :mod:`app.storage.s3`).
 """
 
 from __future__ import annotations
 
 import os
-import stat
-from dataclasses import dataclass
 
 from app import storage
+from app.storage.base import Found
+from app.storage.local import find, inside, regular_inside, site_files
 
 DOWNLOAD_EXTENSIONS = {"htmlzip": "zip", "pdf": "pdf", "epub": "epub"}
 
@@ -38,69 +40,26 @@ def clean(path: str) -> str:
 
 
 def html_root(project_slug: str, version_slug: str) -> str:
+    """The local backend's site directory (for tools that look at the local tree)."""
     return os.path.join(storage.version_dir(project_slug, version_slug), "html")
 
 
-def download_path(project_slug: str, version_slug: str, fmt: str) -> str:
-    """Where ``workers/publish.py`` puts a download (``<project>.zip|pdf|epub``)."""
+def has_site(project_slug: str, version_slug: str) -> bool:
+    """Whether the version has a published site (``/en/latest`` then asks for its slash)."""
+    return storage.backend().has_site(project_slug, version_slug)
+
+
+def find_page(project_slug: str, version_slug: str, filename: str) -> Found | None:
+    """The file ``filename`` (already :func:`clean`) names in a published site, in whichever storage
+    holds it; directories give index.html. None when nothing servable is there."""
+    return storage.backend().find(project_slug, version_slug, filename)
+
+
+def find_download(project_slug: str, version_slug: str, fmt: str) -> Found | None:
+    """Where ``workers/publish.py`` put a download (``<project>.zip|pdf|epub``), if it is there."""
     name = f"{project_slug}.{DOWNLOAD_EXTENSIONS[fmt]}"
-    return os.path.join(storage.version_dir(project_slug, version_slug), "downloads", name)
+    return storage.backend().download(project_slug, version_slug, name)
 
 
-def inside(root: str, path: str) -> bool:
-    """True when ``path`` (after resolving every symlink) is ``root`` or lies below it."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
-    return real == real_root or real.startswith(real_root + os.sep)
-
-
-@dataclass(frozen=True)
-class Found:
-    """A lookup result: the file to send, or a directory that needs its trailing slash first."""
-
-    path: str
-    needs_slash: bool = False
-
-
-def find(root: str, filename: str) -> Found | None:
-    """The file ``filename`` (already :func:`clean`) names inside ``root``; directories give index.html.
-
-    None when nothing servable is there, including anything whose real path escapes the site.
-    """
-    if not os.path.isdir(root):
-        return None
-    candidate = os.path.join(root, filename.rstrip("/")) if filename else root
-    if not inside(root, candidate):
-        return None
-    try:
-        mode = os.stat(candidate).st_mode
-    except (OSError, ValueError):
-        return None
-    if stat.S_ISDIR(mode):
-        if filename and not filename.endswith("/"):
-            return Found(candidate, needs_slash=True)
-        index = os.path.join(candidate, "index.html")
-        return Found(index) if regular_inside(root, index) else None
-    if filename.endswith("/"):  # ``page.html/`` is not a directory: do not serve the file under it
-        return None
-    return Found(candidate) if stat.S_ISREG(mode) else None
-
-
-def regular_inside(root: str, path: str) -> bool:
-    """A regular file (not a FIFO that would block the sender) whose real path lies inside ``root``."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode) and inside(root, path)
-    except OSError:
-        return False
-
-
-def site_files(root: str) -> list[tuple[str, str]]:
-    """Every regular file of a site as (absolute path, relative name), symlinks escaping it left out."""
-    out: list[tuple[str, str]] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if inside(root, os.path.join(folder, d)))
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            if regular_inside(root, path):
-                out.append((path, os.path.relpath(path, root)))
-    return out
+__all__ = ["Found", "UnsafePath", "clean", "find", "find_download", "find_page", "has_site", "html_root",
+           "inside", "regular_inside", "site_files"]

@@ -96,9 +96,9 @@ def robots(slug: str, root: str) -> Response:
     private = access.is_private(project)
     default = servable_version(project, default_version_slug(project))
     if default is not None and default.privacy_level == "public":
-        found = paths.find(paths.html_root(project.slug, default.slug), "robots.txt")
+        found = paths.find_page(project.slug, default.slug, "robots.txt")
         if found is not None and not found.needs_slash:
-            return responses.send(found.path, private=private)
+            return responses.send_found(found, private=private)
     lines = ["User-agent: *"]
     for version in listing.hidden_public_versions(project):
         lines.append(f"Disallow: {_path_of(docs_url(project, version.slug))}")

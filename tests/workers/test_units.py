@@ -9,6 +9,7 @@ import pytest
 
 from app.safety.local_repositories import RepositoryRules
 from app.safety.url_credentials import masked
+from app.storage import local as local_storage
 from workers import publish
 from workers.config import ConfigError, load
 from workers.process import Limits, OutputBuffer, base_environment, run_command
@@ -168,7 +169,7 @@ def test_publish_swaps_whole_directories(tmp_path, monkeypatch):
     build("two", 2)  # renameat2(RENAME_EXCHANGE)
     assert sorted(os.listdir(os.path.join(live, "html"))) == ["index.html", "only-in-2.html"]
     assert os.listdir(os.path.join(live, "downloads")) == ["p.zip"]
-    monkeypatch.setattr(publish, "_exchange", lambda a, b: False)  # the two-rename fallback
+    monkeypatch.setattr(local_storage, "_exchange", lambda a, b: False)  # the two-rename fallback
     build("three", 3)
     assert sorted(os.listdir(os.path.join(live, "html"))) == ["index.html", "only-in-3.html"]
     assert os.listdir(os.path.join(storage, "p")) == ["latest"]  # no staging or retired leftovers
