@@ -81,6 +81,18 @@ def require_redis(settings: Mapping[str, Any]) -> None:
         ) from exc
 
 
+def require_storage_url(settings: Mapping[str, Any]) -> None:
+    """A ``DOCSHELF_STORAGE_URL`` that is not ``s3://bucket/prefix`` stops the process, rather than
+    every docs request later."""
+    if settings.get("STORAGE_URL"):
+        from app.storage import StorageURLError, parse_url
+
+        try:
+            parse_url(settings["STORAGE_URL"])
+        except StorageURLError as exc:
+            raise ConfigurationError(f"{exc}.") from exc
+
+
 def require_shared_services(settings: Mapping[str, Any]) -> None:
     """With ``DOCSHELF_HOSTS`` above 1, refuse what only one machine can see: SQLite, the embedded
     Redis (no ``DOCSHELF_REDIS_URL``, or a Unix socket), a secret key file of its own and the local
@@ -100,13 +112,6 @@ def require_shared_services(settings: Mapping[str, Any]) -> None:
                      "every host)")
     if not settings.get("STORAGE_URL"):
         wrong.append("sites are stored in a local directory (set DOCSHELF_STORAGE_URL to s3://bucket/prefix)")
-    else:
-        from app.storage import StorageURLError, parse_url
-
-        try:
-            parse_url(settings["STORAGE_URL"])
-        except StorageURLError as exc:
-            wrong.append(str(exc))
     if wrong:
         raise ConfigurationError(
             f"DOCSHELF_HOSTS is {hosts}, so every host must share its database, Redis, secret key and "
@@ -118,6 +123,7 @@ def require_shared_services(settings: Mapping[str, Any]) -> None:
 def require_services(settings: Mapping[str, Any] | None = None) -> None:
     """The checks, on the environment's settings unless given."""
     settings = Config.from_env() if settings is None else settings
+    require_storage_url(settings)
     require_shared_services(settings)
     require_database(settings)
     require_redis(settings)

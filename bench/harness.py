@@ -31,7 +31,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-BENCH_DB = "docshelf_bench"
+#: One database per bench process: two benches on one server (xdist workers, engineers sharing a machine)
+#: must not drop each other's.
+BENCH_DB = f"docshelf_bench_{os.getpid()}"
 #: Same server settings for Docshelf and every baseline app: ``docshelf up``'s (2 sync workers).
 GUNICORN_WORKERS = 2
 
@@ -43,7 +45,7 @@ def free_port() -> int:
 
 
 def _pg_database(url: str) -> str:
-    """Create ``docshelf_bench`` beside the configured database (dropping a leftover one); return its URL."""
+    """Create ``docshelf_bench_<pid>`` next to the configured database (dropping a leftover); its URL."""
     server = make_url(url)
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -11,7 +11,6 @@ A version's files are in two *areas*: ``html`` (the site) and ``downloads`` (``<
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,10 +35,6 @@ class Found:
     path: str
     needs_slash: bool = False
     stored: StoredObject | None = None
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path)
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,17 @@ def test_several_hosts_refuse_what_only_one_machine_sees(tmp_path, command):
 def test_several_hosts_name_only_what_is_missing(tmp_path):
     result = _run([DOCSHELF, "worker"], tmp_path, DOCSHELF_HOSTS="3",
                   DOCSHELF_DATABASE_URL="postgresql://docshelf@127.0.0.1:1/docshelf",
-                  DOCSHELF_REDIS_URL="redis://127.0.0.1:1/0", DOCSHELF_STORAGE_URL="https://bucket/x",
+                  DOCSHELF_REDIS_URL="redis://127.0.0.1:1/0", DOCSHELF_STORAGE_URL="s3://bucket/x",
                   DOCSHELF_SECRET_KEY="shared")
-    message = _refused(result, "DOCSHELF_HOSTS is 3", "s3://bucket/prefix")
-    assert "SQLite" not in message and "embedded" not in message and "key of its own" not in message
+    message = _refused(result, "Cannot open the database")  # the shared services' own checks come next
+    assert "DOCSHELF_HOSTS" not in message
+
+
+@pytest.mark.parametrize("hosts", ["1", "2"])
+def test_a_storage_url_that_is_not_s3_stops_every_process(tmp_path, hosts):
+    result = _run([DOCSHELF, "worker"], tmp_path, DOCSHELF_HOSTS=hosts, DOCSHELF_STORAGE_URL="https://bucket/x")
+    _refused(result, "DOCSHELF_STORAGE_URL must look like s3://bucket/prefix, not 'https://bucket/x'")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_one_host_keeps_the_embedded_defaults_allowed(tmp_path):
