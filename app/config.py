@@ -274,6 +274,14 @@ SETTINGS: list[Setting] = [
         "10,60,300",
         "Seconds before each retry, comma-separated; the last one repeats.",
     ),
+    # --- pull-request previews (issue 19) ---
+    Setting(
+        "EXTERNAL_RETENTION",
+        3 * 24 * 3600,
+        "Seconds a closed pull request's preview files are kept (inactive, not served) before housekeeping "
+        "removes them; a reopened PR builds again.",
+        int,
+    ),
 ]
 
 

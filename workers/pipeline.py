@@ -165,6 +165,8 @@ class Pipeline:
                 version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
                 if version is None:
                     raise BuildFailed("The version was deleted; there is nothing to build.")
+                if version.type == "external" and version.ref:
+                    vcs.fetch_ref(self.rec, url, self.cache, version.ref, git_env)
                 identifier = version.identifier or default or "HEAD"
                 sha = vcs.resolve(self.cache, identifier, version.type, git_env)
                 if sha is None:

@@ -25,7 +25,10 @@ def canonical_url(project: Project, version: Version) -> str:
 
 
 def git_identifier(version: Version) -> str:
-    """The branch or tag name (a tag's ``identifier`` is its commit; ``stable`` names its ref)."""
+    """The branch or tag name (a tag's ``identifier`` is its commit; ``stable`` names its ref); a pull
+    request's number."""
+    if version.type == "external":
+        return version.verbose_name
     if version.ref:
         return version.ref
     if version.type == "tag":

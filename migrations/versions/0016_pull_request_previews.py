@@ -1,0 +1,40 @@
+"""Pull-request previews: where an external version came from, when it closed; the PR a build was for
+
+Revision ID: 0016
+Revises: 0013
+Create Date: 2026-12-05 02:10:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import app.models.base
+
+
+# revision identifiers, used by Alembic.
+revision = '0016'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('external_url', sa.String(length=1024), nullable=True))
+        batch_op.add_column(sa.Column('external_integration_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('external_closed', app.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_versions_external_integration_id_integrations'),
+                                    'integrations', ['external_integration_id'], ['id'], ondelete='SET NULL')
+    with op.batch_alter_table('builds', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('external_url', sa.String(length=1024), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('builds', schema=None) as batch_op:
+        batch_op.drop_column('external_url')
+    with op.batch_alter_table('versions', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_versions_external_integration_id_integrations'),
+                                 type_='foreignkey')
+        batch_op.drop_column('external_closed')
+        batch_op.drop_column('external_integration_id')
+        batch_op.drop_column('external_url')
