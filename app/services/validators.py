@@ -77,7 +77,7 @@ VERSION_COLUMNS = (
 )
 BUILD_COLUMNS = (
     "id", "project_id", "version_slug", "created", "started", "finished", "state", "success", "error",
-    "warnings", "commit",
+    "warnings", "commit", "external_url",
 )
 
 # The rows a project's docs URL and references are derived from (see app.urls.canonical_root).

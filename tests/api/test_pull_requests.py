@@ -212,6 +212,11 @@ def test_a_pr_link_that_is_not_http_is_dropped(client, project, repo):
 def test_external_versions_are_listed_with_type_external(client, project, repo, headers):
     sha = pr_commit(repo, 7, sphinx_files("Listed"))
     github(client, integration(project), "pull_request", pr_payload(7, "opened", sha))
+    [build] = builds_of("7")
+    detail = client.get(f"/api/v3/projects/pip/builds/{build.id}/", headers=headers).json
+    assert (detail["version"], detail["external_url"]) == ("7", PR_URL)
+    listed = client.get("/api/v3/projects/pip/builds/", headers=headers).json["results"]
+    assert [(b["version"], b["external_url"]) for b in listed] == [("7", PR_URL)]
     response = client.get("/api/v3/projects/pip/versions/?type=external", headers=headers)
     assert response.status_code == 200, response.json
     assert [v["slug"] for v in response.json["results"]] == ["7"]
