@@ -282,6 +282,16 @@ SETTINGS: list[Setting] = [
         "removes them; a reopened PR builds again.",
         int,
     ),
+    Setting(
+        "GITHUB_API_URL",
+        "https://api.github.com",
+        "GitHub's API base URL (GitHub Enterprise: `https://<host>/api/v3`), for pull requests' statuses.",
+    ),
+    Setting(
+        "GITLAB_API_URL",
+        "https://gitlab.com/api/v4",
+        "GitLab's API base URL (self-hosted: `https://<host>/api/v4`), for merge requests' commit statuses.",
+    ),
 ]
 
 

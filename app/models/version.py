@@ -46,6 +46,8 @@ class Version(TimestampMixin, db.Model):  # type: ignore[name-defined]
     # delivery opened it (the forge, its statuses token), and when it closed (its files go after
     # ``EXTERNAL_RETENTION`` seconds). ``ref`` names the forge's ref to fetch (refs/pull/N/head).
     external_url: Mapped[str | None] = mapped_column(String(1024))
+    #: Where commit statuses go: GitHub's ``owner/name`` of the base repository, GitLab's project id.
+    external_repo: Mapped[str | None] = mapped_column(String(255))
     external_integration_id: Mapped[int | None] = mapped_column(
         ForeignKey("integrations.id", ondelete="SET NULL")
     )

@@ -13,7 +13,7 @@ from app.errors import NotFound, RetryableError, ValidationError
 from app.extensions import db
 from app.models import Build, BuildCommand, Project, User, Version
 from app.models.build import FINAL_STATES, RUNNING_STATES
-from app.services import webhook_delivery
+from app.services import forge_status, webhook_delivery
 from app.services.build_control import finish_build
 from app.services.queueing import build_job_id, build_lifetime, enqueue_build
 from app.services.quotas import check_active_builds
@@ -80,6 +80,7 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
         ) from exc
     supersede_older(version_id, build_id)
     webhook_delivery.fire(build, "build:triggered", project)  # never raises; only once truly queued
+    forge_status.report(build)  # a pull request's "pending" (queued; never raises)
     return build
 
 

@@ -35,6 +35,7 @@ from app.services.integration_events import Outcome
 #: The forge refs a PR's head is fetched from; the worker accepts nothing else (workers.vcs.fetch_ref).
 PULL_REF = re.compile(r"^refs/(pull|merge-requests)/[1-9][0-9]{0,9}/head$")
 _WEB_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f<>\"']+$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _GITHUB_ACTIONS = {"opened": "open", "reopened": "open", "synchronize": "open", "closed": "close"}
 _GITLAB_ACTIONS = {"open": "open", "reopen": "open", "update": "update", "close": "close", "merge": "close"}
@@ -49,6 +50,8 @@ class PullRequest:
     #: The PR's web page (https only, else None: it becomes a link in the preview's banner).
     url: str | None
     ref: str
+    #: Where statuses go (GitHub ``owner/name`` of the base repository, GitLab's project id); None: nowhere.
+    repo: str | None = None
 
 
 def _number(value: Any) -> int:
@@ -84,8 +87,11 @@ def github_pull_request(payload: dict[str, Any]) -> tuple[PullRequest | None, st
     if commit is None and action != "closed":
         raise ValidationError("The payload has no usable head commit.",
                               errors={"pull_request.head.sha": ["Expected a commit id."]})
+    base = _dict(_dict(pr.get("base")).get("repo")).get("full_name") or _dict(payload.get("repository")).get(
+        "full_name")
+    repo = base if isinstance(base, str) and _GITHUB_REPO.match(base) and ".." not in base else None
     return PullRequest(number, _GITHUB_ACTIONS[str(action)], commit, _web_url(pr.get("html_url")),
-                       f"refs/pull/{number}/head"), None
+                       f"refs/pull/{number}/head", repo), None
 
 
 def gitlab_merge_request(payload: dict[str, Any]) -> tuple[PullRequest | None, str | None]:
@@ -99,8 +105,10 @@ def gitlab_merge_request(payload: dict[str, Any]) -> tuple[PullRequest | None, s
     if commit is None and _GITLAB_ACTIONS[str(action)] != "close":
         raise ValidationError("The payload has no usable head commit.",
                               errors={"object_attributes.last_commit.id": ["Expected a commit id."]})
+    target = attrs.get("target_project_id", _dict(payload.get("project")).get("id"))
+    repo = str(target) if isinstance(target, int) and not isinstance(target, bool) and target > 0 else None
     return PullRequest(number, _GITLAB_ACTIONS[str(action)], commit, _web_url(attrs.get("url")),
-                       f"refs/merge-requests/{number}/head"), None
+                       f"refs/merge-requests/{number}/head", repo), None
 
 
 def apply_pull_request(project: Project, integration: Integration, pr: PullRequest) -> Outcome:
@@ -136,6 +144,7 @@ def apply_pull_request(project: Project, integration: Integration, pr: PullReque
             assert pr.commit is not None
             version.identifier, version.ref, version.active = pr.commit, pr.ref, True
             version.external_url = pr.url or version.external_url
+            version.external_repo = pr.repo or version.external_repo
             version.external_integration_id, version.external_closed = integration.id, None
             version.privacy_level = project.external_builds_privacy_level
             db.session.flush()
