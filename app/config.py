@@ -283,6 +283,12 @@ SETTINGS: list[Setting] = [
         int,
     ),
     Setting(
+        "EXTERNAL_DOCS_DOMAIN",
+        None,
+        "Serve pull-request previews at `<project>--<number>.<domain>` (a domain of their own, never the "
+        "docs origin's); unset: previews are built but not served.",
+    ),
+    Setting(
         "GITHUB_API_URL",
         "https://api.github.com",
         "GitHub's API base URL (GitHub Enterprise: `https://<host>/api/v3`), for pull requests' statuses.",

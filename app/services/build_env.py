@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.crypto import decrypt
 from app.extensions import db
 from app.models import EnvironmentVariable, Project, Version
-from app.urls import api_url, docs_url
+from app.urls import api_url, docs_url, preview_url
 
 
 def api_base_url() -> str:
@@ -20,7 +20,10 @@ def api_base_url() -> str:
 
 
 def canonical_url(project: Project, version: Version) -> str:
-    """Where this version is served, so themes can emit canonical links: the docs server's own answer."""
+    """Where this version is served, so themes can emit canonical links: the docs server's own answer
+    (a pull request's preview host for its version)."""
+    if version.type == "external":
+        return preview_url(project.slug, version.slug) or docs_url(project, version.slug)
     return docs_url(project, version.slug)
 
 

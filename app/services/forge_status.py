@@ -1,16 +1,17 @@
 """Commit statuses for pull-request builds: GitHub's ``statuses`` API and GitLab's commit status API.
 
-A PR build reports ``pending`` when triggered and ``success``/``failure`` when it ends, each with a link
-(the preview when it built, else the build's page), using the token configured on the integration whose
-delivery opened the PR (write-only, encrypted like the secret). Reporting must never break or slow a
-build: :func:`report` only queues a job (on the webhooks queue, like outgoing webhooks), and the job
-sends what the build's state is *when it runs*, so a late retry never turns a finished build's
-``success`` back into ``pending``; a build a newer one superseded reports nothing (the newer one does).
-A failed attempt (network, 5xx, 429) is retried with ``WEBHOOK_RETRY_DELAYS``, up to ``WEBHOOK_RETRIES``.
+A PR build reports ``pending`` when triggered and ``success``/``failure`` when it ends, each with a
+link (the preview when it built and previews are served, else the build's page), using the token
+configured on the integration whose delivery opened the PR (write-only, encrypted like the secret).
+Reporting must never break or slow a build: :func:`report` only queues a job (on the webhooks queue,
+like outgoing webhooks), and the job sends the build's state *when it runs*, so a late retry never
+turns a finished build's ``success`` back into ``pending``; a build a newer one superseded reports
+nothing (the newer one does). A failed attempt (network, 5xx, 429) is retried with
+``WEBHOOK_RETRY_DELAYS``, up to ``WEBHOOK_RETRIES`` times.
 
-The forges' base URLs are operator settings (``GITHUB_API_URL``, ``GITLAB_API_URL``: GitHub Enterprise,
-self-hosted GitLab); the path parts come from checked payload values (``owner/name``, a numeric project
-id, a hex commit), so a payload cannot steer the request anywhere else.
+The forges' base URLs are operator settings (``GITHUB_API_URL``, ``GITLAB_API_URL``: GitHub
+Enterprise, self-hosted GitLab); the path parts come from checked payload values (``owner/name``, a
+numeric project id, a hex commit), so a payload cannot steer the request anywhere else.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from app.extensions import WEBHOOKS_QUEUE, db
 from app.models import Build, Integration, Version
 from app.services import queueing
 from app.services.webhook_delivery import retry_delays
-from app.urls import docs_url, site_url
+from app.urls import preview_url, site_url
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ def status_request(build: Build, version: Version, integration: Integration) -> 
         return None
     state = _state(build)
     project = build.project
-    link = (docs_url(project, version.slug) if state == "success"
-            else site_url("projects", project.slug, "builds", build.id))
+    preview = preview_url(project.slug, version.slug) if state == "success" else None
+    link = preview or site_url("projects", project.slug, "builds", build.id)
     description = {"pending": "The documentation is building.", "success": "The documentation built.",
                    "failure": "The documentation build failed."}[state]
     context = f"docs/docshelf:{project.slug}"

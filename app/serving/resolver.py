@@ -58,9 +58,13 @@ def get_project(slug: str) -> Project | None:
 
 
 def servable_version(project: Project, slug: str) -> Version | None:
-    """The version when the docs server serves it (:attr:`~app.models.Version.servable`), else None."""
+    """The version when the docs server serves it (:attr:`~app.models.Version.servable`), else None.
+
+    Never a pull request's (``external``) version: previews are served only on their own hosts
+    (:mod:`app.serving.previews`), never mixed with the real versions.
+    """
     version = find_version(project, slug)
-    return version if version is not None and version.servable else None
+    return version if version is not None and version.servable and version.type != "external" else None
 
 
 def default_version_slug(project: Project) -> str:

@@ -122,6 +122,22 @@
     document.body.insertBefore(note, document.body.firstChild);
   }
 
+  /* A pull request's preview: never mistaken for the published docs. */
+  function externalBanner(data) {
+    var warning = data.addons["external-version-warning"];
+    if (!warning || !warning.enabled || !warning.show) {
+      return;
+    }
+    var pr = warning.pull_request || {};
+    var children = [warning.message + " "];
+    if (pr.url && /^https?:\/\//.test(pr.url)) {
+      children.push(link("View pull request #" + pr.number + ".", pr.url, false));
+    }
+    var note = el("div", { id: "docshelf-external-banner", role: "note", "data-pull-request": String(pr.number) },
+      children);
+    document.body.insertBefore(note, document.body.firstChild);
+  }
+
   /* Read the Docs' addons v1 settings (notifications, options, analytics, customscript): one block. */
   function notifying(data, key) {
     var notes = data.addons.notifications;
@@ -180,6 +196,7 @@
       flyout(data);
     }
     banner(data);
+    externalBanner(data);
     latestBanner(data);
     extras(data);
     document.documentElement.setAttribute("data-docshelf-addons", "ready");

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.extensions import BUILDS_QUEUE, WEBHOOKS_QUEUE, db, get_queue, get_redis
 from app.models import Integration
-from app.urls import docs_url, site_url
+from app.urls import site_url
 from tests.api.test_pull_requests import PR_URL, builds_of, mr_payload, pr_commit, pr_payload, project, repo
 from tests.api.test_webhooks_incoming import SECRET, github, gitlab_url
 from tests.workers.conftest import BurstWorker, fresh, sphinx_files
@@ -134,7 +134,8 @@ def row(integration_id: int) -> Integration:
     return found
 
 
-def test_pending_then_success_with_the_preview_link(client, headers, project, repo, forge):
+def test_pending_then_success_with_the_preview_link(app, client, headers, project, repo, forge, monkeypatch):
+    monkeypatch.setitem(app.config, "EXTERNAL_DOCS_DOMAIN", "previews.test")
     integration = row(create(client, headers))
     stored = integration.status_token_encrypted or ""
     assert stored and TOKEN not in stored  # encrypted at rest
@@ -148,7 +149,8 @@ def test_pending_then_success_with_the_preview_link(client, headers, project, re
     pending, success = forge.statuses
     assert pending["sha"] == success["sha"] == sha
     assert pending["target_url"] == site_url("projects", "pip", "builds", build.id)
-    assert success["target_url"] == docs_url(project, "7") and success["context"] == "docs/docshelf:pip"
+    assert success["target_url"] == "http://pip--7.previews.test/"
+    assert success["context"] == "docs/docshelf:pip"
 
 
 def test_a_failed_build_reports_failure_linking_the_build(client, headers, project, repo, forge):
@@ -191,6 +193,8 @@ def test_gitlab_merge_request_statuses(client, headers, project, repo, forge):
     assert response.status_code == 200
     statuses_then_build_then_statuses()
     assert forge.problems == [] and forge.states() == ["pending", "success"]
+    # without EXTERNAL_DOCS_DOMAIN previews are not served: success links the build
+    assert forge.statuses[-1]["target_url"] == site_url("projects", "pip", "builds", builds_of("3")[0].id)
     assert all(s["forge"] == "gitlab" and s["sha"] == sha and s["name"] == "docs/docshelf:pip"
                for s in forge.statuses)
 
