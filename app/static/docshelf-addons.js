@@ -34,7 +34,11 @@
     "#docshelf-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#fff3cd;",
     "color:#533f03;border-bottom:1px solid #e0c97a;padding:.6rem 1rem;text-align:center;",
     "position:relative;z-index:2147483000}",
-    "#docshelf-banner a{color:#0b5394;font-weight:600}"
+    "#docshelf-banner a{color:#0b5394;font-weight:600}",
+    "#docshelf-external-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;",
+    "background:#e8f0fe;color:#1a3a6b;border-bottom:2px solid #4a7fd4;padding:.6rem 1rem;text-align:center;",
+    "position:relative;z-index:2147483000}",
+    "#docshelf-external-banner a{color:#0b5394;font-weight:600}"
   ].join("");
 
   function el(tag, attrs, children) {
