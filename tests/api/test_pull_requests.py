@@ -223,6 +223,12 @@ def test_external_versions_are_listed_with_type_external(client, project, repo, 
     assert response.json["results"][0]["type"] == "external"
     others = client.get("/api/v3/projects/pip/versions/?type=branch", headers=headers).json["results"]
     assert "7" not in [v["slug"] for v in others]
+    db.session.expire_all()
+    pr = version("7")
+    pr.built = True  # as a finished build leaves it: still not one of the project's active versions
+    db.session.commit()
+    detail = client.get("/api/v3/projects/pip/?expand=active_versions", headers=headers).json
+    assert [v["slug"] for v in detail["active_versions"]] == []
 
 
 def test_gitlab_merge_requests_open_update_and_merge(client, project, repo):
