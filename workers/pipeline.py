@@ -25,7 +25,7 @@ from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.queueing import build_timeout
 from app.services.sync import sync_versions
-from workers import apt, buildfs, environment, git_auth, other_python, publish, tools, vcs
+from workers import apt, buildfs, environment, git_auth, manifest, other_python, publish, tools, vcs
 from workers.build_sandbox import BuildSandbox, open_build_sandbox
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
@@ -297,6 +297,16 @@ class Pipeline:
             self.hooks("post_build")
         return downloads
 
+    def record_manifest(self, html_dir: str) -> None:
+        """The published files' hashes (workers.manifest), for previews' file-tree diffs; a failure
+        here loses the diff, never the build."""
+        try:
+            self.build.manifest = manifest.of_site(html_dir)
+            db.session.commit()
+        except Exception:
+            log.warning("build %s: could not record the site's manifest", self.build.id, exc_info=True)
+            db.session.rollback()
+
     def upload(self, downloads: dict[str, str]) -> list[str]:
         """Publish; returns the download formats actually published (a refused file is left out)."""
         self.set_state("uploading")
@@ -309,4 +319,5 @@ class Pipeline:
                                     downloads, self.build.id, root=self.workdir)
         self.rec.note(f"# publish {self.project.slug}/{version.slug}", published.summary() + "\n",
                       description="Uploading")
+        self.record_manifest(os.path.join(os.fspath(published), "html"))
         return list(published.downloads)

@@ -28,6 +28,7 @@ from app.problems import problem
 from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepresentation
 from app.serving import access, listing, paths, responses
 from app.serving.addons_features import features
+from app.serving.filetreediff import filetreediff
 from app.serving.previews import external_warning
 from app.serving.resolver import (
     default_version_slug,
@@ -217,5 +218,6 @@ def _payload(where: Where) -> dict[str, Any]:
             "external-version-warning": external_warning(version, (build or {}).get("commit")),
             "search": {"enabled": False, "default_filter": scope, "filters": []},
             **features(project, where.url(project, default_version_slug(project)) + page),
+            "filetreediff": filetreediff(project, version),  # a preview's, from the builds' manifests
         },
     }

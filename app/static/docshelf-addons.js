@@ -38,7 +38,8 @@
     "#docshelf-external-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;",
     "background:#e8f0fe;color:#1a3a6b;border-bottom:2px solid #4a7fd4;padding:.6rem 1rem;text-align:center;",
     "position:relative;z-index:2147483000}",
-    "#docshelf-external-banner a{color:#0b5394;font-weight:600}"
+    "#docshelf-external-banner a{color:#0b5394;font-weight:600}",
+    "#docshelf-filetreediff ul{list-style:none;margin:.3rem 0 0;padding:0}"
   ].join("");
 
   function el(tag, attrs, children) {
@@ -136,6 +137,23 @@
     var children = [warning.message + " "];
     if (pr.url && /^https?:\/\//.test(pr.url)) {
       children.push(link("View pull request #" + pr.number + ".", pr.url, false));
+    }
+    var tree = data.addons.filetreediff;
+    if (tree && tree.enabled && tree.diff) {
+      var changes = [];
+      ["added", "modified", "deleted"].forEach(function (kind) {
+        (tree.diff[kind] || []).forEach(function (file) {
+          var href = kind === "deleted" ? file.urls.base : file.urls.current;
+          var item = el("li", { "data-change": kind }, [kind + ": "]);
+          item.appendChild(href && /^https?:\/\//.test(href) ? link(file.filename, href, false)
+            : document.createTextNode(file.filename));
+          changes.push(item);
+        });
+      });
+      children.push(el("details", { id: "docshelf-filetreediff" }, [
+        el("summary", {}, [changes.length + " page(s) changed against " + tree.base_version]),
+        el("ul", {}, changes)
+      ]));
     }
     var note = el("div", { id: "docshelf-external-banner", role: "note", "data-pull-request": String(pr.number) },
       children);

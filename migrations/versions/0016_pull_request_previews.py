@@ -1,5 +1,5 @@
 """Pull-request previews: where an external version came from, when it closed; the PR a build was for;
-the token an integration reports commit statuses with
+the token an integration reports commit statuses with; each build's site manifest
 
 Revision ID: 0016
 Revises: 0013
@@ -29,6 +29,7 @@ def upgrade():
                                     'integrations', ['external_integration_id'], ['id'], ondelete='SET NULL')
     with op.batch_alter_table('builds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('external_url', sa.String(length=1024), nullable=True))
+        batch_op.add_column(sa.Column('manifest', sa.JSON(), nullable=True))
     with op.batch_alter_table('integrations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status_token_encrypted', sa.Text(), nullable=True))
 
@@ -37,6 +38,7 @@ def downgrade():
     with op.batch_alter_table('integrations', schema=None) as batch_op:
         batch_op.drop_column('status_token_encrypted')
     with op.batch_alter_table('builds', schema=None) as batch_op:
+        batch_op.drop_column('manifest')
         batch_op.drop_column('external_url')
     with op.batch_alter_table('versions', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_versions_external_integration_id_integrations'),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.extensions import db
-from app.models import Version
+from app.models import Build, Version
 from app.services.builds import trigger_build
 from tests.api.test_pull_requests import PR_URL, pr_commit, pr_payload, project, repo, version
 from tests.api.test_webhooks_incoming import github, integration
@@ -119,3 +119,44 @@ def test_the_addons_banner_names_the_pull_request_and_commit(client, built):
     assert answer.json["addons"]["non-latest-version-warning"]["show"] is False
     published = client.get("/_/addons/?project-slug=pip&version-slug=latest", headers=JSON)
     assert published.json["addons"]["external-version-warning"]["show"] is False
+
+
+def page_rst(title: str, text: str) -> str:
+    return f":orphan:\n\n{title}\n{'=' * len(title)}\n\n{text}\n"
+
+
+def test_the_file_tree_diff_lists_exactly_the_pages_the_pr_changed(app, client, project, repo, monkeypatch):
+    """main has guide and old; the PR edits guide, adds new and deletes old. Every page's navigation and
+    version name differ between the two builds, yet only those three pages are listed."""
+    monkeypatch.setitem(app.config, "EXTERNAL_DOCS_DOMAIN", "previews.test")
+    repo.git("rm", "--quiet", "-r", "docs")
+    base_files = {**sphinx_files("Published docs"), "docs/guide.rst": page_rst("Guide", "Install it."),
+                  "docs/old.rst": page_rst("Old", "Going away.")}
+    repo.commit(base_files, "base")
+    latest = db.session.query(Version).filter_by(project_id=project.id, slug="latest").one()
+    trigger_build(project, latest)
+    repo.git("checkout", "--quiet", "--detach", "main")
+    repo.git("rm", "--quiet", "docs/old.rst")
+    sha = repo.commit({"docs/guide.rst": page_rst("Guide", "Install it with pip."),
+                       "docs/new.rst": page_rst("New", "Brand new.")}, "PR 7")
+    repo.git("update-ref", "refs/pull/7/head", sha)
+    repo.checkout("main")
+    github(client, integration(project), "pull_request", pr_payload(7, "opened", sha))
+    work()
+    assert version("7").built and version("latest").built
+    answer = client.get("/_/addons/?project-slug=pip&version-slug=7", base_url=PREVIEW, headers=JSON)
+    diff = answer.json["addons"]["filetreediff"]
+    assert diff["enabled"] is True and diff["outdated"] is False and diff["base_version"] == "latest"
+    names = {kind: [e["filename"] for e in entries] for kind, entries in diff["diff"].items()}
+    assert names == {"added": ["new.html"], "deleted": ["old.html"], "modified": ["guide.html"]}
+    [modified] = diff["diff"]["modified"]
+    assert modified["urls"] == {"current": f"{PREVIEW}/guide.html",
+                                "base": "http://docs.localhost/docs/pip/en/latest/guide.html"}
+    # every page's bytes differ (navigation, version name), which the main-content hashes ignore
+    builds = {b.version_slug: b for b in db.session.query(Build).filter_by(success=True)}
+    pr_files, base_files_ = (builds[s].manifest["files"] for s in ("7", "latest"))
+    assert pr_files["index.html"]["sha256"] != base_files_["index.html"]["sha256"]
+    assert pr_files["index.html"]["main_content_hash"] == base_files_["index.html"]["main_content_hash"]
+    # the published docs have no diff
+    published = client.get("/_/addons/?project-slug=pip&version-slug=latest", headers=JSON)
+    assert published.json["addons"]["filetreediff"] == {"enabled": False}

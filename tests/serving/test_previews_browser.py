@@ -43,8 +43,12 @@ def test_the_preview_shows_the_pull_request_banner(live: tuple[str, str], built:
         assert banner.is_visible()
         text = banner.inner_text()
         assert f"pull request #7 (commit {built[:7]}), not the published docs" in text
-        assert banner.locator("a").get_attribute("href") == PR_URL
+        assert banner.locator("a").first.get_attribute("href") == PR_URL
         assert page.locator("#docshelf-banner").count() == 0  # not the "older version" banner
+        page.click("#docshelf-filetreediff summary")
+        changes = page.locator("#docshelf-filetreediff li")
+        assert changes.all_inner_texts() == ["modified: index.html"]  # exactly the page the PR changed
+        assert changes.locator("a").get_attribute("href") == preview + "/index.html"
         screenshot(page, "preview-pr-7")
 
         page.goto(docs_origin(server) + "/docs/pip/en/latest/")
