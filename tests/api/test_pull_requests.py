@@ -161,6 +161,22 @@ def test_closing_deactivates_now_and_removes_files_after_the_retention(app, clie
     assert "Short lived" in page("7")
 
 
+def test_the_housekeeping_job_removes_closed_previews_after_the_retention(app, client, project, repo,
+                                                                          monkeypatch):
+    from workers.jobs import housekeeping
+
+    row = integration(project)
+    sha = pr_commit(repo, 7, sphinx_files("Housekept"))
+    github(client, row, "pull_request", pr_payload(7, "opened", sha))
+    work()
+    github(client, row, "pull_request", pr_payload(7, "closed", sha))
+    housekeeping(interval=60, stale_after=30)  # the default retention (3 days): kept
+    assert version("7").built is True and os.path.exists(storage.version_dir("pip", "7"))
+    monkeypatch.setitem(app.config, "EXTERNAL_RETENTION", 0)
+    housekeeping(interval=60, stale_after=30)
+    assert version("7").built is False and not os.path.exists(storage.version_dir("pip", "7"))
+
+
 def test_closing_cancels_the_prs_unfinished_build(client, project, repo):
     row = integration(project)
     sha = pr_commit(repo, 7, sphinx_files("Never built"))
