@@ -103,6 +103,11 @@ class Pipeline:
             os.makedirs(os.path.join(self.workdir, sub))
         self.box = open_build_sandbox(self.workdir, self.rec, current_app.config, api_base_url())
         self.sandbox = self.box.sandbox
+        if self.sandbox is None and self.build.version is not None and self.build.version.type == "external":
+            message = ("Pull request builds run only in the sandbox, and DOCSHELF_BUILD_SANDBOX is off on "
+                       "this worker: not built.")
+            self.rec.note("# sandbox", message + "\n", description="Sandbox", exit_code=1)
+            raise BuildFailed(message)
 
     def close_sandbox(self) -> None:
         if self.box is not None:

@@ -18,8 +18,7 @@ from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.models import Build, Project, Version
-from app.serving.previews import preview_site
-from app.serving.resolver import default_version_slug, servable_version
+from app.serving.resolver import default_version_slug, preview_site, servable_version
 from app.urls import URL_SAFE, docs_url, preview_url
 
 DISABLED: dict[str, Any] = {"enabled": False}

@@ -20,8 +20,7 @@ from werkzeug.wrappers import Response
 
 from app.problems import problem
 from app.security.logging import assign_request_id
-from app.serving.previews import preview_site
-from app.serving.resolver import host_project_slug
+from app.serving.resolver import host_project_slug, preview_site
 from app.urls import docs_prefix
 
 #: Paths of the docs origin besides the docs prefix: addons, downloads, the client script, the

@@ -12,7 +12,6 @@ host's ``/_/`` paths (addons, the client script) are the docs origin's usual one
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -22,23 +21,10 @@ from werkzeug.wrappers import Response
 from app.models import Version
 from app.models.version import find_version
 from app.serving import access, paths, responses
-from app.serving.resolver import get_project
-from app.urls import URL_SAFE, external_docs_domain
+from app.serving.resolver import get_project, preview_site
+from app.urls import URL_SAFE
 
 NOINDEX = "noindex, nofollow"
-_LABEL = re.compile(r"^([a-z0-9][a-z0-9_-]*?)--([1-9][0-9]{0,9})$")
-
-
-def preview_site(host: str) -> tuple[str, str] | None:
-    """(project slug, PR number) of a ``<project>--<number>.<EXTERNAL_DOCS_DOMAIN>`` host, else None."""
-    domain = external_docs_domain()
-    if not domain:
-        return None
-    name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
-    if not name.endswith("." + domain):
-        return None
-    match = _LABEL.match(name[: -len(domain) - 1])
-    return (match.group(1), match.group(2)) if match else None
 
 
 def _noindex(response: Response) -> Response:

@@ -287,3 +287,15 @@ def test_a_fork_pr_build_sees_only_public_variables(client, project, repo):
     seen = page("9", "env.txt")
     assert "PUBLIC_FLAG=visible-to-prs" in seen and "READTHEDOCS_VERSION_TYPE=external" in seen
     assert "DEPLOY_TOKEN" not in seen and "secret" not in seen
+
+
+def test_a_pr_is_never_built_without_the_sandbox(app, client, project, repo, monkeypatch):
+    """An admin may turn the sandbox off for a trusted team's own branches, never for anyone's PR."""
+    monkeypatch.setitem(app.config, "BUILD_SANDBOX", False)
+    sha = pr_commit(repo, 7, sphinx_files("Unsandboxed"))
+    github(client, integration(project), "pull_request", pr_payload(7, "opened", sha))
+    work()
+    [build] = builds_of("7")
+    done = fresh(build.id)
+    assert done.success is False and "only in the sandbox" in (done.error or "")
+    assert version("7").built is False and done.commit is None  # stopped before the clone
