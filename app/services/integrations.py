@@ -69,6 +69,14 @@ def _check_secret(secret: str) -> None:
         raise ValidationError(f"secret: {error}", errors={"secret": [error]})
 
 
+def _status_token(integration_type: str, value: str) -> str | None:
+    """The encrypted forge token; only GitHub and GitLab integrations report commit statuses."""
+    if value and integration_type == "generic_api_incoming":
+        message = "Only GitHub and GitLab integrations report commit statuses."
+        raise ValidationError(f"status_token: {message}", errors={"status_token": [message]})
+    return forge_status.check_token(value)
+
+
 def create_integration(
     project: Project, *, integration_type: str, secret: str | None = None, build_new_versions: bool = False,
     status_token: str | None = None,
@@ -85,7 +93,7 @@ def create_integration(
         integration_type=integration_type,
         secret_encrypted=encrypt(clear),
         build_new_versions=build_new_versions,
-        status_token_encrypted=forge_status.check_token(status_token) if status_token else None,
+        status_token_encrypted=_status_token(integration_type, status_token) if status_token else None,
     )
     db.session.add(integration)
     db.session.commit()
@@ -101,7 +109,7 @@ def update_integration(integration: Integration, data: dict[str, Any]) -> Integr
     if "build_new_versions" in data:
         integration.build_new_versions = data["build_new_versions"]
     if "status_token" in data:
-        integration.status_token_encrypted = forge_status.check_token(data["status_token"])
+        integration.status_token_encrypted = _status_token(integration.integration_type, data["status_token"])
     db.session.commit()
     return integration
 

@@ -220,6 +220,9 @@ def test_the_token_is_write_only_and_cannot_inject_headers(client, headers, proj
         response = client.patch(url, json={"status_token": bad}, headers=headers)
         assert response.status_code == 400, response.json
         assert "status_token" in response.json["errors"]
+    generic = client.post("/api/v3/projects/pip/integrations/", headers=headers,
+                          json={"integration_type": "generic_api_incoming", "status_token": TOKEN})
+    assert generic.status_code == 400 and "status_token" in generic.json["errors"]
     response = client.patch(url, json={"status_token": ""}, headers=headers)  # clears it
     assert response.status_code == 200 and response.json["status_token_set"] is False
     assert row(integration_id).status_token_encrypted is None
