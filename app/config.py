@@ -305,6 +305,30 @@ SETTINGS: list[Setting] = [
     ),
     Setting("WEB_BIND", "127.0.0.1:8000", "`docshelf web`: addresses gunicorn listens on, comma-separated."),
     Setting("WEB_WORKERS", 2, "`docshelf web`: gunicorn worker processes.", int),
+    # --- pull-request previews (issue 19) ---
+    Setting(
+        "EXTERNAL_RETENTION",
+        3 * 24 * 3600,
+        "Seconds a closed pull request's preview files are kept (inactive, not served) before housekeeping "
+        "removes them; a reopened PR builds again.",
+        int,
+    ),
+    Setting(
+        "EXTERNAL_DOCS_DOMAIN",
+        None,
+        "Serve pull-request previews at `<project>--<number>.<domain>` (a domain of their own, never the "
+        "docs origin's); unset: previews are built but not served.",
+    ),
+    Setting(
+        "GITHUB_API_URL",
+        "https://api.github.com",
+        "GitHub's API base URL (GitHub Enterprise: `https://<host>/api/v3`), for pull requests' statuses.",
+    ),
+    Setting(
+        "GITLAB_API_URL",
+        "https://gitlab.com/api/v4",
+        "GitLab's API base URL (self-hosted: `https://<host>/api/v4`), for merge requests' commit statuses.",
+    ),
 ]
 
 

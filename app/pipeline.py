@@ -32,6 +32,7 @@ from app.security.logging import assign_request_id
 from app.security.principal import refuse_query_credentials
 from app.serving.docs import host_dispatch
 from app.serving.origin import is_docs_host
+from app.serving.previews import preview_dispatch
 
 #: Every path of the API (v3, and the webhook receivers at Read the Docs' v2 URLs).
 API_PREFIX = "/api/"
@@ -103,7 +104,7 @@ def make_idempotent() -> Response | None:
 API_BEFORE_LIMITS: tuple[Step, ...] = (guard_input, authenticate, authorize)
 API_AFTER_LIMITS: tuple[Step, ...] = (make_idempotent, response_cache.serve)
 WEB_BEFORE_LIMITS: tuple[Step, ...] = ()
-DOCS_BEFORE_LIMITS: tuple[Step, ...] = (host_dispatch,)
+DOCS_BEFORE_LIMITS: tuple[Step, ...] = (preview_dispatch, host_dispatch)
 
 _BEFORE_LIMITS = {route.API: API_BEFORE_LIMITS, route.WEB: WEB_BEFORE_LIMITS, route.DOCS: DOCS_BEFORE_LIMITS}
 _AFTER_LIMITS = {route.API: API_AFTER_LIMITS}

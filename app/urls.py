@@ -162,6 +162,21 @@ def top_root_url(project: UrlProject) -> str:
     return f"{docs_base()}{docs_prefix()}/{project.slug}"  # the docs origin (app.serving.origin)
 
 
+def external_docs_domain() -> str | None:
+    """``EXTERNAL_DOCS_DOMAIN``: pull-request previews are served at ``<project>--<n>.<domain>`` only."""
+    domain = current_app.config.get("EXTERNAL_DOCS_DOMAIN")
+    return domain.strip().strip(".").lower() if domain else None
+
+
+def preview_url(project_slug: str, version_slug: str, filename: str = "") -> str | None:
+    """Where a pull request's preview is served (its own host), None when previews are not served."""
+    domain = external_docs_domain()
+    if not domain:
+        return None
+    scheme = urlsplit(public_base()).scheme or (request.scheme if has_request_context() else "https")
+    return f"{scheme}://{project_slug}--{version_slug}.{domain}/" + quote(filename, safe=URL_SAFE)
+
+
 def canonical_root(project: UrlProject) -> tuple[str, UrlProject]:
     """(absolute root URL, owner) of a project's canonical URL space: translations share their main
     project's root, subprojects live under their parent's."""

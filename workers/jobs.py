@@ -17,7 +17,7 @@ from app import storage
 from app.extensions import db, get_redis
 from app.models import Build, Project
 from app.safety.local_repositories import rules_from_config
-from app.services import accounts, build_control, build_health, notifications, webhook_delivery
+from app.services import accounts, build_control, build_health, notifications, pull_requests, webhook_delivery
 from app.services.build_control import Claim, claim_build, defer_build
 from app.services.sync import sync_versions as apply_refs
 from workers import git_auth, vcs
@@ -116,6 +116,7 @@ def housekeeping(interval: int = chain.DEFAULT_INTERVAL, stale_after: int = chai
             requeued = build_health.requeue_lost_builds(grace=stale_after)
             deliveries = webhook_delivery.requeue_stalled(grace=stale_after)
             accounts.purge_sessions(int(current_app.config["SESSION_LIFETIME"]))
+            pull_requests.purge_closed(int(current_app.config["EXTERNAL_RETENTION"]))
             for build_id in reaped:  # leftovers of a build that ran on this machine (and its sandbox's)
                 for name in (str(build_id), f"{build_id}.run"):
                     shutil.rmtree(os.path.join(current_app.config["DATA_DIR"], "builds", name),

@@ -25,7 +25,7 @@ from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.queueing import build_timeout
 from app.services.sync import sync_versions
-from workers import apt, buildfs, environment, git_auth, other_python, publish, tools, vcs
+from workers import apt, buildfs, environment, git_auth, manifest, other_python, publish, tools, vcs
 from workers.build_sandbox import BuildSandbox, open_build_sandbox
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
@@ -103,6 +103,11 @@ class Pipeline:
             os.makedirs(os.path.join(self.workdir, sub))
         self.box = open_build_sandbox(self.workdir, self.rec, current_app.config, api_base_url())
         self.sandbox = self.box.sandbox
+        if self.sandbox is None and self.build.version is not None and self.build.version.type == "external":
+            message = ("Pull request builds run only in the sandbox, and DOCSHELF_BUILD_SANDBOX is off on "
+                       "this worker: not built.")
+            self.rec.note("# sandbox", message + "\n", description="Sandbox", exit_code=1)
+            raise BuildFailed(message)
 
     def close_sandbox(self) -> None:
         if self.box is not None:
@@ -165,6 +170,8 @@ class Pipeline:
                 version = db.session.get(Version, self.build.version_id) if self.build.version_id else None
                 if version is None:
                     raise BuildFailed("The version was deleted; there is nothing to build.")
+                if version.type == "external" and version.ref:
+                    vcs.fetch_ref(self.rec, url, self.cache, version.ref, git_env)
                 identifier = version.identifier or default or "HEAD"
                 sha = vcs.resolve(self.cache, identifier, version.type, git_env)
                 if sha is None:
@@ -295,6 +302,16 @@ class Pipeline:
             self.hooks("post_build")
         return downloads
 
+    def record_manifest(self, html_dir: str) -> None:
+        """The published files' hashes (workers.manifest), for previews' file-tree diffs; a failure
+        here loses the diff, never the build."""
+        try:
+            self.build.manifest = manifest.of_site(html_dir, root=self.workdir)
+            db.session.commit()
+        except Exception:
+            log.warning("build %s: could not record the site's manifest", self.build.id, exc_info=True)
+            db.session.rollback()
+
     def upload(self, downloads: dict[str, str]) -> list[str]:
         """Publish; returns the download formats actually published (a refused file is left out)."""
         self.set_state("uploading")
@@ -307,4 +324,5 @@ class Pipeline:
                                     downloads, self.build.id, root=self.workdir)
         self.rec.note(f"# publish {self.project.slug}/{version.slug}", published.summary() + "\n",
                       description="Uploading")
+        self.record_manifest(os.path.join(self.output, "html"))
         return list(published.downloads)

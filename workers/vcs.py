@@ -18,6 +18,7 @@ from typing import Protocol
 from app.safety.local_repositories import RepositoryRules
 from app.safety.url_credentials import masked, without_userinfo
 from app.safety.urlcheck import check_repository_url
+from app.services.pull_requests import PULL_REF
 from app.services.sync import Ref
 from workers.process import CommandResult, Limits, run_command
 from workers.recorder import BuildFailed
@@ -113,6 +114,18 @@ def update_cache(rec: Runner, url: str, cache_dir: str, env: dict[str, str], wor
         shutil.rmtree(cache_dir, ignore_errors=True)  # a damaged cache: start over once
     rec.run(["git", "clone", "--quiet", "--bare", "--", url, cache_dir], cwd=workdir, env=env,
             description="Cloning", display=f"git clone --bare {shown}")
+
+
+def fetch_ref(rec: Runner, url: str, cache_dir: str, ref: str, env: dict[str, str]) -> None:
+    """Fetch one pull/merge request head (``refs/pull/N/head``) into the cache under its own name.
+
+    A PR's commits (a fork's above all) are on no branch of the repository, so the cache's usual
+    fetch never brings them; the ref is checked again here, as it reaches git as an argument.
+    """
+    if not PULL_REF.match(ref):
+        raise BuildFailed(f"'{ref}' is not a pull or merge request ref.")
+    rec.run(["git", "fetch", "--quiet", "--force", "origin", f"+{ref}:{ref}"], cwd=cache_dir, env=env,
+            description="Fetching the pull request", display=f"git fetch {masked(url)} {ref}")
 
 
 def remote_head(cache_dir: str, env: dict[str, str]) -> str | None:

@@ -42,6 +42,11 @@ class Build(db.Model):  # type: ignore[name-defined]
     success: Mapped[bool | None] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
     commit: Mapped[str | None] = mapped_column(String(255), index=True)
+    #: The pull/merge request this build was for (its version is ``external``; the number is the slug).
+    external_url: Mapped[str | None] = mapped_column(String(1024))
+    #: What the published site held: ``{"files": {path: {"sha256", "main_content_hash"?}}}`` (HTML pages
+    #: also hash their main content, so a preview's file-tree diff ignores navigation and theme changes).
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: What the build could not do as its configuration asked, in order: a configuration key it does not
     #: act on, a nearest Python, an apt package it skipped, an optional format that failed.

@@ -29,6 +29,9 @@ class Integration(TimestampMixin, db.Model):  # type: ignore[name-defined]
     secret_encrypted: Mapped[str] = mapped_column(Text)
     #: A branch/tag first seen in a delivery becomes an active, built version (else an inactive one).
     build_new_versions: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Fernet token of the forge API token pull-request builds report commit statuses with
+    #: (write-only, like the secret); None: no statuses are sent.
+    status_token_encrypted: Mapped[str | None] = mapped_column(Text)
 
     project: Mapped[Project] = relationship()
 

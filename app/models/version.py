@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import TimestampMixin, UTCDateTime
 
 if TYPE_CHECKING:
     from app.models.build import Build
@@ -41,6 +42,16 @@ class Version(TimestampMixin, db.Model):  # type: ignore[name-defined]
     built_formats: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Denormalised pointer to the newest build, so lists can eager-load it in one query.
     last_build_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A pull/merge request's version (type ``external``): its web page, the integration whose
+    # delivery opened it (the forge, its statuses token), and when it closed (its files go after
+    # ``EXTERNAL_RETENTION`` seconds). ``ref`` names the forge's ref to fetch (refs/pull/N/head).
+    external_url: Mapped[str | None] = mapped_column(String(1024))
+    #: Where commit statuses go: GitHub's ``owner/name`` of the base repository, GitLab's project id.
+    external_repo: Mapped[str | None] = mapped_column(String(255))
+    external_integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL")
+    )
+    external_closed: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship(back_populates="versions")
     last_build: Mapped[Build | None] = relationship(

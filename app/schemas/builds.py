@@ -24,6 +24,8 @@ class BuildRepresentation(Schema):
     #: "pdf: ..." when the PDF failed and the HTML was published anyway.
     warnings = fields.Method("get_warnings")
     commit = fields.String(allow_none=True)
+    #: Docshelf's addition: the pull/merge request's page for a build of one (its number is ``version``).
+    external_url = fields.String(allow_none=True)
     urls = fields.Method("get_urls")
     _links = fields.Method("get_links", data_key="_links")
 

@@ -127,6 +127,7 @@ def build(b: Row, project_slug: str, config: bool) -> dict[str, Any]:
         "error": b["error"],
         "warnings": list(b["warnings"] or []),
         "commit": b["commit"],
+        "external_url": b["external_url"],
         "urls": {
             "build": f"{project_page}builds/{build_id}/",
             "project": project_page,

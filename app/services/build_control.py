@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Build, Project, Version
 from app.models.base import UTCDateTime, utcnow
 from app.models.build import RUNNING_STATES
-from app.services import build_logs, notifications, queueing, webhook_delivery
+from app.services import build_logs, forge_status, notifications, queueing, webhook_delivery
 from app.services.tokens import revoke_build_tokens
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,7 @@ def finish_build(build: Build, *, success: bool, error: str | None = None, state
         log.warning("could not start waiting builds of project %s", build.project_id, exc_info=True)
         db.session.rollback()
     webhook_delivery.fire(build, webhook_delivery.finish_event(build))  # never raises
+    forge_status.report(build)  # a pull request's success/failure on its forge (queued; never raises)
     notifications.email_build_finished(build)  # queued after the commit, sent by a worker; never raises
     return True
 

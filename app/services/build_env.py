@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.crypto import decrypt
 from app.extensions import db
 from app.models import EnvironmentVariable, Project, Version
-from app.urls import api_url, docs_url
+from app.urls import api_url, docs_url, preview_url
 
 
 def api_base_url() -> str:
@@ -20,12 +20,18 @@ def api_base_url() -> str:
 
 
 def canonical_url(project: Project, version: Version) -> str:
-    """Where this version is served, so themes can emit canonical links: the docs server's own answer."""
+    """Where this version is served, so themes can emit canonical links: the docs server's own answer
+    (a pull request's preview host for its version)."""
+    if version.type == "external":
+        return preview_url(project.slug, version.slug) or docs_url(project, version.slug)
     return docs_url(project, version.slug)
 
 
 def git_identifier(version: Version) -> str:
-    """The branch or tag name (a tag's ``identifier`` is its commit; ``stable`` names its ref)."""
+    """The branch or tag name (a tag's ``identifier`` is its commit; ``stable`` names its ref); a pull
+    request's number."""
+    if version.type == "external":
+        return version.verbose_name
     if version.ref:
         return version.ref
     if version.type == "tag":

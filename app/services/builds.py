@@ -13,7 +13,7 @@ from app.errors import NotFound, RetryableError, ValidationError
 from app.extensions import db
 from app.models import Build, BuildCommand, Project, User, Version
 from app.models.build import FINAL_STATES, RUNNING_STATES
-from app.services import webhook_delivery
+from app.services import forge_status, webhook_delivery
 from app.services.build_control import finish_build
 from app.services.queueing import build_job_id, build_lifetime, enqueue_build
 from app.services.quotas import check_active_builds
@@ -59,6 +59,7 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
         state="triggered",
         job_id=None,
         triggered_by_id=user.id if user else None,
+        external_url=version.external_url if version.type == "external" else None,
     )
     db.session.add(build)
     db.session.flush()
@@ -79,19 +80,22 @@ def trigger_build(project: Project, version: Version, user: User | None = None) 
         ) from exc
     supersede_older(version_id, build_id)
     webhook_delivery.fire(build, "build:triggered", project)  # never raises; only once truly queued
+    forge_status.report(build)  # a pull request's "pending" (queued; never raises)
     return build
 
 
-def supersede_older(version_id: int, build_id: int) -> None:
+def supersede_older(version_id: int, build_id: int | None,
+                    reason: str = "Superseded by a newer build of the same version.") -> None:
     """A newer build of a version supersedes its queued builds and asks running ones to stop.
 
     Only builds older than ``build_id`` are touched, so two triggers racing each leave the newer
     build alone and the newest one survives; each queued build ends through ``finish_build``.
+    ``build_id`` None stops every unfinished build of the version (a closed pull request's).
     """
-    older = (Build.version_id == version_id, Build.id < build_id)
+    older = (Build.version_id == version_id, *(() if build_id is None else (Build.id < build_id,)))
     queued = select(Build).where(*older, Build.state == "triggered").order_by(Build.id)
     for build in db.session.scalars(queued).all():
-        finish_build(build, success=False, error="Superseded by a newer build of the same version.",
+        finish_build(build, success=False, error=reason,
                      state="cancelled", from_states=("triggered",))
     db.session.execute(
         update(Build).where(*older, Build.state.in_(RUNNING_STATES)).values(cancel_requested=True)

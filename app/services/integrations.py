@@ -33,6 +33,7 @@ from app.errors import (
 from app.extensions import db
 from app.models import Integration, IntegrationDelivery, Project
 from app.models.integration import INTEGRATION_TYPES
+from app.services import forge_status
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,17 @@ def _check_secret(secret: str) -> None:
         raise ValidationError(f"secret: {error}", errors={"secret": [error]})
 
 
+def _status_token(integration_type: str, value: str) -> str | None:
+    """The encrypted forge token; only GitHub and GitLab integrations report commit statuses."""
+    if value and integration_type == "generic_api_incoming":
+        message = "Only GitHub and GitLab integrations report commit statuses."
+        raise ValidationError(f"status_token: {message}", errors={"status_token": [message]})
+    return forge_status.check_token(value)
+
+
 def create_integration(
-    project: Project, *, integration_type: str, secret: str | None = None, build_new_versions: bool = False
+    project: Project, *, integration_type: str, secret: str | None = None, build_new_versions: bool = False,
+    status_token: str | None = None,
 ) -> tuple[Integration, str]:
     """The new integration and its clear secret, which the caller shows once and forgets."""
     if integration_type not in INTEGRATION_TYPES:
@@ -83,6 +93,7 @@ def create_integration(
         integration_type=integration_type,
         secret_encrypted=encrypt(clear),
         build_new_versions=build_new_versions,
+        status_token_encrypted=_status_token(integration_type, status_token) if status_token else None,
     )
     db.session.add(integration)
     db.session.commit()
@@ -90,12 +101,15 @@ def create_integration(
 
 
 def update_integration(integration: Integration, data: dict[str, Any]) -> Integration:
-    """``build_new_versions`` and (write-only) ``secret``; the type is fixed, as its URL depends on it."""
+    """``build_new_versions``, (write-only) ``secret`` and ``status_token``; the type is fixed, as its URL
+    depends on it."""
     if "secret" in data:
         _check_secret(data["secret"])
         integration.secret_encrypted = encrypt(data["secret"])
     if "build_new_versions" in data:
         integration.build_new_versions = data["build_new_versions"]
+    if "status_token" in data:
+        integration.status_token_encrypted = _status_token(integration.integration_type, data["status_token"])
     db.session.commit()
     return integration
 

@@ -29,9 +29,10 @@ SYNC_VERSIONS = "workers.jobs.sync_versions"
 HOUSEKEEPING = "workers.jobs.housekeeping"
 DELIVER_WEBHOOK = "workers.webhooks.deliver"
 SEND_EMAIL = "workers.mail.send_email"
+SEND_STATUS = "workers.forge.send_status"
 #: Every function Docshelf enqueues; the worker refuses a job naming anything else (``os.system``
 #: written into Redis by someone who reached it), see ``workers.queues.DocshelfJob``.
-DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK, SEND_EMAIL})
+DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK, SEND_EMAIL, SEND_STATUS})
 
 #: Housekeeping shares the ``default`` queue so a busy ``builds`` queue never delays crash recovery.
 HOUSEKEEPING_QUEUE = DEFAULT_QUEUE

@@ -28,6 +28,8 @@ from app.problems import problem
 from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepresentation
 from app.serving import access, listing, paths, responses
 from app.serving.addons_features import features
+from app.serving.filetreediff import filetreediff
+from app.serving.previews import external_warning
 from app.serving.resolver import (
     default_version_slug,
     get_project,
@@ -183,12 +185,14 @@ def _payload(where: Where) -> dict[str, Any]:
     latest = next((v for v in active if v.slug == "latest"), None)
     warning = {
         "enabled": True,
-        "show": version is not None and latest is not None and version.slug != latest.slug,
+        "show": version is not None and latest is not None and version.slug != latest.slug
+        and version.type != "external",
         "latest": {"slug": latest.slug, "url": where.url(project, latest.slug) + page} if latest else None,
     }
     translations = [
         _dump_project(t, where.url(t, _matching(t, version))) for t in listing.translations(project)
     ]
+    build = _current_build(version)
     scope = f"project:{project.slug}/{version.slug}" if version is not None else f"project:{project.slug}"
     return {
         "api_version": "1",
@@ -200,7 +204,7 @@ def _payload(where: Where) -> dict[str, Any]:
             "current": _dump_version(version, where.url(project, version.slug)) if version else None,
             "active": [_dump_version(v, where.url(project, v.slug)) for v in active],
         },
-        "builds": {"current": _current_build(version)},
+        "builds": {"current": build},
         "domains": {
             "dashboard": urlsplit(public_base()).netloc,
             "docs": current_app.config.get("DOCS_DOMAIN"),
@@ -211,7 +215,9 @@ def _payload(where: Where) -> dict[str, Any]:
             "flyout": {"enabled": True, "position": "bottom-right"},
             "non-latest-version-warning": warning,
             "version-warning": warning,
+            "external-version-warning": external_warning(version, (build or {}).get("commit")),
             "search": {"enabled": False, "default_filter": scope, "filters": []},
             **features(project, where.url(project, default_version_slug(project)) + page),
+            "filetreediff": filetreediff(project, version),  # a preview's, from the builds' manifests
         },
     }

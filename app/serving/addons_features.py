@@ -3,10 +3,11 @@ warning and search: ``analytics``, ``customscript``, ``notifications``, ``option
 ``filetreediff`` (and ``readthedocs.analytics``).
 
 Each says what the docs pages really do, so a theme or a script reading them is never told a feature
-works when it does not: the visual diff and the file tree diff compare a pull-request build with
-the version it targets, and Docshelf builds no pull requests, so both are ``enabled: false`` (the
-diff's ``base_url`` still names the page it would compare with); ``show_on_external`` is false for
-the same reason. The rest, and the flyout's place, follow the project's settings
+works when it does not: the visual diff compares a pull request's preview with the version it
+targets, and the page script has no highlighter yet, so it is ``enabled: false`` (its ``base_url``
+still names the page it would compare with), as is ``show_on_external``; ``filetreediff`` here is the
+default that a preview's own (:mod:`app.serving.filetreediff`, set by the addons view) replaces.
+The rest, and the flyout's place, follow the project's settings
 (:mod:`app.services.addons_settings`) and its analytics fields, and ``/_/static/docshelf-addons.js``
 honours them.
 """

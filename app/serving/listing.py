@@ -58,6 +58,7 @@ def _listable(project: Project) -> list[Version]:
         Version.active.is_(True),
         Version.built.is_(True),
         Version.hidden.is_(False),
+        Version.type != "external",  # previews are listed nowhere on the docs origin
     )
     versions = list(db.session.scalars(stmt))
     if project.single_version:  # such a project serves one version only: the default
@@ -84,6 +85,7 @@ def hidden_public_versions(project: Project) -> list[Version]:
         Version.built.is_(True),
         Version.hidden.is_(True),
         Version.privacy_level == "public",
+        Version.type != "external",
     )
     return sort_versions(list(db.session.scalars(stmt)))
 

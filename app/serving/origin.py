@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from app.problems import problem
 from app.security.logging import assign_request_id
-from app.serving.resolver import host_project_slug
+from app.serving.resolver import host_project_slug, preview_site
 from app.urls import docs_prefix
 
 #: Paths of the docs origin besides the docs prefix: addons, downloads, the client script, the
@@ -39,11 +39,12 @@ def _netloc(url: str) -> str:
 
 
 def is_docs_host(host: str) -> bool:
-    """Whether a request's ``Host`` is the docs origin's (path-based) or a ``<project>.<DOCS_DOMAIN>``."""
+    """Whether a request's ``Host`` is the docs origin's (path-based), a ``<project>.<DOCS_DOMAIN>`` or a
+    pull request's preview host (:mod:`app.serving.previews`)."""
     base = docs_base()
     if base is not None and host.lower() == _netloc(base):
         return True
-    return host_project_slug(host) is not None
+    return host_project_slug(host) is not None or preview_site(host) is not None
 
 
 def is_docs_url(url: str) -> bool:
@@ -69,7 +70,7 @@ def split_origins() -> Response | None:
     path = request.path
     assign_request_id()  # refusals below are in the error contract, request id included
     if is_docs_host(request.host):
-        if host_project_slug(request.host) is not None or is_docs_path(path):
+        if host_project_slug(request.host) is not None or preview_site(request.host) or is_docs_path(path):
             return None
         return problem(404, "Not found. This is the documentation origin: the API and the dashboard "
                             "are served from the app's own URL.", code="not_on_docs_origin")

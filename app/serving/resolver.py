@@ -10,6 +10,7 @@ that is the URL the API advertises for them (:func:`app.urls.docs_url`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -18,7 +19,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Project, ProjectRelationship, Version
 from app.models.version import find_version
-from app.urls import URL_SAFE, WITHOUT_TRANSLATIONS, docs_domain, version_path
+from app.urls import URL_SAFE, WITHOUT_TRANSLATIONS, docs_domain, external_docs_domain, version_path
+
+#: A preview host's first label: ``<project>--<pull request number>`` (:mod:`app.serving.previews`).
+_PREVIEW_LABEL = re.compile(r"^([a-z0-9][a-z0-9_-]*?)--([1-9][0-9]{0,9})$")
 
 
 @dataclass
@@ -53,14 +57,30 @@ def host_project_slug(host: str) -> str | None:
     return slug if slug and "." not in slug else None
 
 
+def preview_site(host: str) -> tuple[str, str] | None:
+    """(project slug, PR number) of a ``<project>--<number>.<EXTERNAL_DOCS_DOMAIN>`` host, else None."""
+    domain = external_docs_domain()
+    if not domain:
+        return None
+    name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+    if not name.endswith("." + domain):
+        return None
+    match = _PREVIEW_LABEL.match(name[: -len(domain) - 1])
+    return (match.group(1), match.group(2)) if match else None
+
+
 def get_project(slug: str) -> Project | None:
     return db.session.scalar(select(Project).where(Project.slug == slug))
 
 
 def servable_version(project: Project, slug: str) -> Version | None:
-    """The version when the docs server serves it (:attr:`~app.models.Version.servable`), else None."""
+    """The version when the docs server serves it (:attr:`~app.models.Version.servable`), else None.
+
+    Never a pull request's (``external``) version: previews are served only on their own hosts
+    (:mod:`app.serving.previews`), never mixed with the real versions.
+    """
     version = find_version(project, slug)
-    return version if version is not None and version.servable else None
+    return version if version is not None and version.servable and version.type != "external" else None
 
 
 def default_version_slug(project: Project) -> str:

@@ -34,7 +34,12 @@
     "#docshelf-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#fff3cd;",
     "color:#533f03;border-bottom:1px solid #e0c97a;padding:.6rem 1rem;text-align:center;",
     "position:relative;z-index:2147483000}",
-    "#docshelf-banner a{color:#0b5394;font-weight:600}"
+    "#docshelf-banner a{color:#0b5394;font-weight:600}",
+    "#docshelf-external-banner{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;",
+    "background:#e8f0fe;color:#1a3a6b;border-bottom:2px solid #4a7fd4;padding:.6rem 1rem;text-align:center;",
+    "position:relative;z-index:2147483000}",
+    "#docshelf-external-banner a{color:#0b5394;font-weight:600}",
+    "#docshelf-filetreediff ul{list-style:none;margin:.3rem 0 0;padding:0}"
   ].join("");
 
   function el(tag, attrs, children) {
@@ -122,6 +127,39 @@
     document.body.insertBefore(note, document.body.firstChild);
   }
 
+  /* A pull request's preview: never mistaken for the published docs. */
+  function externalBanner(data) {
+    var warning = data.addons["external-version-warning"];
+    if (!warning || !warning.enabled || !warning.show) {
+      return;
+    }
+    var pr = warning.pull_request || {};
+    var children = [warning.message + " "];
+    if (pr.url && /^https?:\/\//.test(pr.url)) {
+      children.push(link("View pull request #" + pr.number + ".", pr.url, false));
+    }
+    var tree = data.addons.filetreediff;
+    if (tree && tree.enabled && tree.diff) {
+      var changes = [];
+      ["added", "modified", "deleted"].forEach(function (kind) {
+        (tree.diff[kind] || []).forEach(function (file) {
+          var href = kind === "deleted" ? file.urls.base : file.urls.current;
+          var item = el("li", { "data-change": kind }, [kind + ": "]);
+          item.appendChild(href && /^https?:\/\//.test(href) ? link(file.filename, href, false)
+            : document.createTextNode(file.filename));
+          changes.push(item);
+        });
+      });
+      children.push(el("details", { id: "docshelf-filetreediff" }, [
+        el("summary", {}, [changes.length + " page(s) changed against " + tree.base_version]),
+        el("ul", {}, changes)
+      ]));
+    }
+    var note = el("div", { id: "docshelf-external-banner", role: "note", "data-pull-request": String(pr.number) },
+      children);
+    document.body.insertBefore(note, document.body.firstChild);
+  }
+
   /* Read the Docs' addons v1 settings (notifications, options, analytics, customscript): one block. */
   function notifying(data, key) {
     var notes = data.addons.notifications;
@@ -180,6 +218,7 @@
       flyout(data);
     }
     banner(data);
+    externalBanner(data);
     latestBanner(data);
     extras(data);
     document.documentElement.setAttribute("data-docshelf-addons", "ready");

@@ -16,7 +16,8 @@ from tests.api.helpers import assert_error
 from tests.golden import assert_golden, normalise
 
 LIST = "/api/v3/projects/pip/integrations/"
-FIELDS = {"id", "integration_type", "build_new_versions", "url", "created", "modified", "_links"}
+FIELDS = {"id", "integration_type", "build_new_versions", "url", "created", "modified", "_links",
+          "status_token_set"}
 SECRET = "a-maintainer-chosen-secret-that-must-not-leak"
 
 

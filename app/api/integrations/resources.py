@@ -56,6 +56,7 @@ class IntegrationList(ApiView):
             integration_type=data["integration_type"],
             secret=data.get("secret"),
             build_new_versions=data["build_new_versions"],
+            status_token=data.get("status_token"),
         )
         integration.secret = secret  # a plain attribute, dumped once: never stored in clear
         location = api_url("projects", project.slug, "integrations", integration.id)
@@ -76,7 +77,7 @@ class IntegrationDetail(ApiView):
     @blp.response(200, IntegrationSchema)
     @blp.errors(400, 401, 403, 404)
     def patch(self, data: dict[str, Any], project_slug: str, integration_id: int) -> Integration:
-        """Update an incoming webhook (build_new_versions, or a new write-only secret)"""
+        """Update an incoming webhook (build_new_versions, a new write-only secret or status token)"""
         return service.update_integration(_integration(project_slug, integration_id), data)
 
     @blp.response(204)

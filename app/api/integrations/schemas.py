@@ -27,10 +27,17 @@ class IntegrationSchema(FlexSchema):
     id = fields.Integer()
     integration_type = fields.String(metadata={"enum": list(INTEGRATION_TYPES)})
     build_new_versions = fields.Boolean()
+    status_token_set = fields.Method(
+        "get_status_token_set",
+        metadata={"description": "Whether pull-request builds report commit statuses with a token."},
+    )
     url = fields.Method("get_url", metadata={"description": "Paste this into GitHub/GitLab/your CI."})
     created = UTCDateTimeField()
     modified = UTCDateTimeField()
     _links = fields.Method("get_links", data_key="_links")
+
+    def get_status_token_set(self, integration: Integration) -> bool:
+        return bool(integration.status_token_encrypted)
 
     def get_url(self, integration: Integration) -> str:
         return webhook_url(integration)
@@ -63,6 +70,11 @@ class IntegrationCreateSchema(Schema):
         load_default=False,
         metadata={"description": "A branch/tag first seen in a delivery becomes an active, built version."},
     )
+    status_token = fields.String(
+        load_only=True,
+        metadata={"description": "Write-only forge API token (GitHub: commit statuses write; GitLab: api) "
+                  "pull-request builds report commit statuses with; stored encrypted; empty clears it."},
+    )
 
 
 class IntegrationUpdateSchema(Schema):
@@ -73,6 +85,11 @@ class IntegrationUpdateSchema(Schema):
         load_only=True, metadata={"description": "Write-only, 32 to 255 characters; never returned."}
     )
     build_new_versions = fields.Boolean()
+    status_token = fields.String(
+        load_only=True,
+        metadata={"description": "Write-only forge API token (GitHub: commit statuses write; GitLab: api) "
+                  "pull-request builds report commit statuses with; stored encrypted; empty clears it."},
+    )
 
 
 class DeliverySchema(FlexSchema):

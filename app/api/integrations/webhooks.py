@@ -24,6 +24,7 @@ from app.errors import ValidationError
 from app.security.webhook_guard import failures_limited
 from app.services import integration_events as events
 from app.services import integrations as service
+from app.services import pull_requests
 
 blp = Blueprint(
     "incoming_webhooks",
@@ -94,6 +95,27 @@ def _receive(
     return (body, 200, _REPLAYED) if replayed else body
 
 
+def _receive_pr(
+    project: Any,
+    integration: Any,
+    event: str,
+    delivery_id: str | None,
+    pr: pull_requests.PullRequest | None,
+    note: str | None,
+) -> Any:
+    """A pull/merge request event, once per delivery id like the others (:func:`_receive`)."""
+
+    def act() -> dict[str, Any]:
+        outcome = (pull_requests.apply_pull_request(project, integration, pr) if pr is not None
+                   else events.Outcome())
+        if note:
+            outcome.notes.insert(0, note)
+        return outcome.body(project)
+
+    body, replayed = service.receive(integration, event=event, delivery_id=delivery_id, act=act)
+    return (body, 200, _REPLAYED) if replayed else body
+
+
 @blp.route("/github/<project_slug>/<int:integration_id>/")
 class GitHubWebhook(ApiView):
     scopes = {"post": None}
@@ -105,15 +127,19 @@ class GitHubWebhook(ApiView):
     @blp.response(200, WebhookResponseSchema)
     @blp.errors(400, 401, 403, 404)
     def post(self, project_slug: str, integration_id: int) -> Any:
-        """Receive a GitHub webhook (push, create, delete, ping), signed with the integration's secret"""
+        """Receive a GitHub webhook (push, create, delete, pull_request, ping), signed with its secret"""
         project, integration = service.find_for_delivery(project_slug, integration_id, "github_webhook")
         with _guarded(integration):
             service.check_github_signature(
                 integration, request.get_data(cache=True), request.headers.get("X-Hub-Signature-256")
             )
         event = request.headers.get("X-GitHub-Event", "")
+        delivery = _delivery_id("X-GitHub-Delivery")
+        if event == "pull_request":
+            pr, note = pull_requests.github_pull_request(_github_payload())
+            return _receive_pr(project, integration, event, delivery, pr, note)
         changes, note = events.github_changes(event, _github_payload())
-        return _receive(project, integration, event, _delivery_id("X-GitHub-Delivery"), changes, note)
+        return _receive(project, integration, event, delivery, changes, note)
 
 
 @blp.route("/gitlab/<project_slug>/<int:integration_id>/")
@@ -126,14 +152,17 @@ class GitLabWebhook(ApiView):
     @blp.response(200, WebhookResponseSchema)
     @blp.errors(400, 401, 403, 404)
     def post(self, project_slug: str, integration_id: int) -> Any:
-        """Receive a GitLab webhook (push and tag push), authenticated by X-Gitlab-Token"""
+        """Receive a GitLab webhook (push, tag push, merge request), authenticated by X-Gitlab-Token"""
         project, integration = service.find_for_delivery(project_slug, integration_id, "gitlab_webhook")
         with _guarded(integration):
             service.check_token(integration, request.headers.get("X-Gitlab-Token"))
         payload = _object(request.get_json(silent=True))
         event = request.headers.get("X-Gitlab-Event") or str(payload.get("object_kind") or "")
-        changes, note = events.gitlab_changes(event, payload)
         delivery = _delivery_id("X-Gitlab-Event-UUID", "Idempotency-Key")
+        if event == "Merge Request Hook" or payload.get("object_kind") == "merge_request":
+            pr, note = pull_requests.gitlab_merge_request(payload)
+            return _receive_pr(project, integration, event, delivery, pr, note)
+        changes, note = events.gitlab_changes(event, payload)
         return _receive(project, integration, event, delivery, changes, note)
 
 

@@ -25,7 +25,8 @@ class ProjectSchema(FlexSchema, ProjectRepresentation):
 
     def get_active_versions(self, p: Project) -> list[dict[str, Any]]:
         # Filtered in Python over the eager-loaded versions: no query per project.
-        versions = [v for v in p.versions if v.active and v.built and v.privacy_level == "public"]
+        versions = [v for v in p.versions if v.active and v.built and v.privacy_level == "public"
+                    and v.type != "external"]  # pull requests' previews are not the project's versions
         return _EMBED_VERSIONS.dump(versions)
 
     def get_permissions(self, p: Project) -> dict[str, bool]:

@@ -93,7 +93,7 @@ def _maintainers(project_ids: Sequence[int]) -> Rows:
 def _active_versions_stmt(last_build: bool, build_config: bool) -> Select[Any]:
     stmt = select(*_table_columns(Version, VERSION_COLUMNS)).where(
         Version.project_id.in_(bindparam("ids", expanding=True)), Version.active.is_(True),
-        Version.built.is_(True), Version.privacy_level == "public",
+        Version.built.is_(True), Version.privacy_level == "public", Version.type != "external",
     )
     if last_build:
         stmt = stmt.add_columns(*_build_columns(Build, build_config)).outerjoin(
