@@ -21,6 +21,7 @@ def init_api(app: Flask) -> None:
     from app.api.notifications.resources import blp as notifications
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
+    from app.api.search.resources import blp as search
     from app.api.sharing.resources import grants_blp, maintainers_blp
     from app.api.subprojects.resources import blp as subprojects
     from app.api.tokens.resources import blp as tokens
@@ -49,6 +50,7 @@ def init_api(app: Flask) -> None:
         tokens,
         device,
         audit,
+        search,
     ):
         api.register_blueprint(blueprint)
     openapi_ui.init_app(app, api)
