@@ -89,7 +89,22 @@ def markup(highlighted: str) -> str:
     """Escaped text with each marked hit in ``<span>``; empty when nothing was marked."""
     if START not in highlighted:
         return ""
-    return html.escape(highlighted).replace(START, "<span>").replace(STOP, "</span>")
+    text = highlighted.translate(_RESTORE)
+    return html.escape(text).replace(START, "<span>").replace(STOP, "</span>")
+
+
+#: PostgreSQL's parser reads ``a.b`` and ``a/b`` as one token (a host, a file) and drops what looks like
+#: an HTML tag or entity: the text it indexes and highlights gets a private-use break after ``.`` and
+#: ``/`` and stand-ins for ``<`` and ``&``, which :func:`markup` undoes (the parser never sees markup).
+_BREAK, _LT, _AMP = "\ue002", "\ue003", "\ue004"
+_RESTORE = {ord(_BREAK): None, ord(_LT): "<", ord(_AMP): "&"}
+
+
+def _pg_text(column: str) -> str:
+    return (
+        f"replace(replace(replace(replace({column}, '<', chr(57347)), '&', chr(57348)), "
+        f"'.', '.' || chr(57346)), '/', '/' || chr(57346))"
+    )
 
 
 def _page_filter(pages: Sequence[tuple[int, str]]) -> tuple[str, dict[str, object]]:
@@ -163,9 +178,10 @@ class PostgresEngine:
         db.session.execute(
             text(
                 "UPDATE search_sections SET document = "
-                "setweight(to_tsvector(language::regconfig, title), 'A') || "
-                "setweight(to_tsvector(language::regconfig, content), 'B') || "
-                "setweight(to_tsvector(language::regconfig, page_title), 'D') WHERE version_id = :v"
+                f"setweight(to_tsvector(language::regconfig, {_pg_text('title')}), 'A') || "
+                f"setweight(to_tsvector(language::regconfig, {_pg_text('content')}), 'B') || "
+                f"setweight(to_tsvector(language::regconfig, {_pg_text('page_title')}), 'D') "
+                "WHERE version_id = :v"
             ),
             {"v": version_id},
         )
@@ -230,12 +246,13 @@ class PostgresEngine:
         where, page_params = _page_filter(pages)
         params.update(page_params, tq=to_tsquery(query), versions=list(version_ids))
         options = f"StartSel={START}, StopSel={STOP}"
+        whole = f"{options}, HighlightAll=true"
         sql = (
             f"SELECT s.version_id, s.path, s.kind, s.anchor, s.role, s.title, s.content, s.page_title, "
-            f"ts_headline(s.language::regconfig, s.title, q.query, '{options}, HighlightAll=true'), "
-            f"ts_headline(s.language::regconfig, s.content, q.query, "
+            f"ts_headline(s.language::regconfig, {_pg_text('s.title')}, q.query, '{whole}'), "
+            f"ts_headline(s.language::regconfig, {_pg_text('s.content')}, q.query, "
             f"'{options}, MaxWords=40, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \"'), "
-            f"ts_headline(s.language::regconfig, s.page_title, q.query, '{options}, HighlightAll=true'), "
+            f"ts_headline(s.language::regconfig, {_pg_text('s.page_title')}, q.query, '{whole}'), "
             f"ts_rank({self._WEIGHTS}, s.document, q.query) AS score "
             f"FROM search_sections s, (SELECT {tsquery} AS query) q "
             f"WHERE s.document @@ q.query AND s.version_id IN :versions AND {where} ORDER BY score DESC"

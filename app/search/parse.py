@@ -125,6 +125,8 @@ _BLOCK = frozenset(
     | set(_HEADINGS)
 )
 _SPACE = re.compile(r"\s+")
+#: The pilcrow of permalinks, and the private-use characters the engines use as highlight markers.
+_DROPPED = {0x00B6: " ", **{code: None for code in range(0xE000, 0xE010)}}
 
 
 @dataclass
@@ -151,7 +153,7 @@ class Page:
 
 def clean(text: str, limit: int = MAX_TEXT) -> str:
     """Whitespace collapsed, the permalink pilcrow dropped, cut at ``limit`` characters."""
-    return _SPACE.sub(" ", text.replace("\u00b6", " ")).strip()[:limit]
+    return _SPACE.sub(" ", text.translate(_DROPPED)).strip()[:limit]
 
 
 @dataclass

@@ -65,8 +65,6 @@ def parse(raw: str) -> Query:
                 (query.projects if name == "project" else query.subprojects).append(value)
         else:
             text.append(token)
-    if len(query.projects) + len(query.subprojects) > MAX_PROJECT_ARGUMENTS:
-        raise QueryError(f"A query may name at most {MAX_PROJECT_ARGUMENTS} projects.")
     query.text = " ".join(text).replace("\\:", ":")
     _terms(query)
     return query
