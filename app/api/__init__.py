@@ -14,6 +14,7 @@ def init_api(app: Flask) -> None:
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
+    from app.api.embed.resources import blp as embed
     from app.api.environment_variables.resources import blp as environment_variables
     from app.api.integrations import resources as integrations
     from app.api.integrations import webhooks as incoming_webhooks
@@ -51,6 +52,7 @@ def init_api(app: Flask) -> None:
         device,
         audit,
         search,
+        embed,
     ):
         api.register_blueprint(blueprint)
     openapi_ui.init_app(app, api)
