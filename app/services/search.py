@@ -9,7 +9,7 @@ or a private version is searched only for those who may read it, and only active
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,9 +22,12 @@ from app.models.version import find_version
 from app.policy import Principal, can_read, has_private_access, private_access_filter
 from app.search import engines
 from app.search.parse import Page
-from app.search.query import MAX_PROJECT_ARGUMENTS, Query
+from app.search.query import MAX_PROJECT_ARGUMENTS, Query, parse
 from app.urls import docs_url
 
+MAX_PAGE = 1000  # pages of results one may ask for
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
 CONTENT_SHOWN = 500  # characters of a block's text in an answer (its highlights show the hits)
 
 
@@ -235,4 +238,29 @@ def _page_result(
         "domain": f"{url.scheme}://{url.netloc}",
         "highlights": {"title": [title_highlight] if title_highlight else []},
         "blocks": blocks,
+    }
+
+
+def is_indexed(version_id: int) -> bool:
+    """Whether a version has entries (what the addons' ``search.enabled`` says)."""
+    return (
+        db.session.scalar(select(SearchSection.id).where(SearchSection.version_id == version_id).limit(1))
+        is not None
+    )
+
+
+def answer(
+    principal: Principal | None, raw: str, page: int, size: int, page_link: Callable[[int], str]
+) -> dict[str, Any]:
+    """Read the Docs' search answer for the ``page``-th page of ``size`` results (:class:`QueryError`
+    for a query past the bounds); ``page_link(n)`` makes the ``next``/``previous`` URLs."""
+    query = parse(raw)
+    found = search(principal, query, (page - 1) * size, size)
+    return {
+        "count": found.count,
+        "next": page_link(page + 1) if page * size < found.count and page < MAX_PAGE else None,
+        "previous": page_link(page - 1) if page > 1 else None,
+        "results": found.results,
+        "projects": [{"slug": p.slug, "versions": [{"slug": v.slug}]} for p, v in found.scope.pairs],
+        "query": query.text,
     }

@@ -12,7 +12,7 @@ from flask import Flask
 
 
 def init_serving(app: Flask) -> None:
-    from app.serving import addons, docs, docs_auth, downloads, embed, origin, sitemap
+    from app.serving import addons, docs, docs_auth, downloads, embed, origin, search, sitemap
     from app.urls import docs_prefix
 
     with app.app_context():
@@ -22,6 +22,7 @@ def init_serving(app: Flask) -> None:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(addons.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(docs_auth.app_bp)
     app.register_blueprint(docs_auth.docs_bp)
     origin.init_app(app)  # first of every before_request hook: nothing of the app runs for the docs

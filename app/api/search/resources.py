@@ -3,7 +3,8 @@
 ``q`` carries the text and the arguments (``project:``, ``subprojects:``, ``user:@me``); pages are
 numbered as on Read the Docs (``page``, ``page_size``). The answer is Read the Docs' envelope plus
 ``projects`` (what was searched) and ``query`` (the text part). Anonymous callers search public docs;
-what a caller may not read is never searched (it is simply absent from ``projects``).
+what a caller may not read is never searched (it is simply absent from ``projects``). The docs origin
+answers the same at ``/_/api/v3/search/`` for the addons (:mod:`app.serving.search`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,14 @@ from app import auth
 from app.api.base import ApiView, Blueprint
 from app.api.links import page_url
 from app.errors import ValidationError
-from app.search.query import QueryError, parse
+from app.search.query import QueryError
 from app.services import search as service
 
 blp = Blueprint("search", __name__, url_prefix="/api/v3/search", description="Server-side search")
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 1000
 
-
-def _number(name: str, default: int, maximum: int) -> int:
+def number_arg(name: str, default: int, maximum: int) -> int:
+    """Lenient, as Read the Docs reads them: a bad or non-positive value falls back, a large one is capped."""
     try:
         value = int(request.args.get(name, default))
     except ValueError:
@@ -53,18 +51,9 @@ class Search(ApiView):
             raise ValidationError(
                 "This query parameter is required.", errors={"q": ["This query parameter is required."]}
             )
+        page = number_arg("page", 1, service.MAX_PAGE)
+        size = number_arg("page_size", service.DEFAULT_PAGE_SIZE, service.MAX_PAGE_SIZE)
         try:
-            query = parse(raw)
+            return service.answer(auth.current_principal(), raw, page, size, lambda n: page_url(page=n))
         except QueryError as exc:
             raise ValidationError(str(exc), errors={"q": [str(exc)]}) from exc
-        page = _number("page", 1, MAX_PAGE)
-        size = _number("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        found = service.search(auth.current_principal(), query, (page - 1) * size, size)
-        return {
-            "count": found.count,
-            "next": page_url(page=page + 1) if page * size < found.count and page < MAX_PAGE else None,
-            "previous": page_url(page=page - 1) if page > 1 else None,
-            "results": found.results,
-            "projects": [{"slug": p.slug, "versions": [{"slug": v.slug}]} for p, v in found.scope.pairs],
-            "query": query.text,
-        }
