@@ -19,9 +19,9 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, bindparam, text
 
 from app.extensions import db
 from app.search.query import Query, to_fts5, to_tsquery
@@ -108,7 +108,8 @@ def _pg_text(column: str) -> str:
 
 
 def _page_filter(pages: Sequence[tuple[int, str]]) -> tuple[str, dict[str, object]]:
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, object] = {}
     for index, (version_id, path) in enumerate(pages):
         clauses.append(f"(s.version_id = :pv{index} AND s.path = :pp{index})")
         params[f"pv{index}"], params[f"pp{index}"] = version_id, path
@@ -134,7 +135,10 @@ class SQLiteEngine:
         self, query: Query, version_ids: Sequence[int], boosted: Sequence[int], offset: int, limit: int
     ) -> tuple[int, list[tuple[int, str]]]:
         params = {"match": to_fts5(query), "versions": list(version_ids), "boosted": list(boosted) or [0]}
-        expanding = (bindparam("versions", expanding=True), bindparam("boosted", expanding=True))
+        expanding: tuple[BindParameter[Any], ...] = (
+            bindparam("versions", expanding=True),
+            bindparam("boosted", expanding=True),
+        )
         count = db.session.execute(
             text(f"SELECT count(*) FROM (SELECT DISTINCT s.version_id, s.path {self._FROM})").bindparams(
                 expanding[0]
@@ -223,7 +227,10 @@ class PostgresEngine:
             f"FROM search_sections s, (SELECT {tsquery} AS query) q "
             "WHERE s.document @@ q.query AND s.version_id IN :versions"
         )
-        expanding = (bindparam("versions", expanding=True), bindparam("boosted", expanding=True))
+        expanding: tuple[BindParameter[Any], ...] = (
+            bindparam("versions", expanding=True),
+            bindparam("boosted", expanding=True),
+        )
         rows = db.session.execute(
             text(
                 f"SELECT s.version_id, s.path, max({score}) AS score, count(*) OVER () AS total {base} "

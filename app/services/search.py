@@ -197,7 +197,7 @@ def _page_result(
 ) -> dict[str, Any]:
     project, version = versions[key[0]]
     url = urlsplit(docs_url(project, version.slug, key[1]))
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for hit in hits:
         title, content = engines.markup(hit.title_highlight), engines.markup(hit.content_highlight)
         if not (title or content) or len(blocks) >= engines.BLOCKS_PER_PAGE:
