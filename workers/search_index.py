@@ -22,6 +22,9 @@ from workers.search_config import SearchSettings
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024  # a larger page is left out of the index (it is still published)
 MAX_PAGES = 20_000
+#: Per version, whatever the build wrote: rows (sections and API objects) and characters of their text.
+MAX_ROWS = 200_000
+MAX_TEXT = 200 * 1024 * 1024
 
 
 @dataclass
@@ -29,7 +32,7 @@ class IndexResult:
     pages: int = 0
     rows: int = 0
     seconds: float = 0.0
-    left_out: int = 0  # pages too large to index
+    left_out: int = 0  # pages past the bounds (too large, or after the version's limits)
 
     def summary(self) -> str:
         text = (
@@ -37,7 +40,11 @@ class IndexResult:
             f"in {self.seconds:.2f} s."
         )
         if self.left_out:
-            text += f" Left out {self.left_out} pages larger than {MAX_PAGE_BYTES // 1024**2} MB."
+            text += (
+                f" Left out {self.left_out} pages past the bounds (a page over "
+                f"{MAX_PAGE_BYTES // 1024**2} MB, more than {MAX_PAGES:,} pages, {MAX_ROWS:,} sections "
+                f"or {MAX_TEXT // 1024**2} MB of text)."
+            )
         return text
 
 
@@ -60,6 +67,7 @@ def index_output(
     started = time.monotonic()
     result = IndexResult()
     pages: list[IndexedPage] = []
+    rows = text = 0
     source = output_tree.open_dir(html_dir, root)
     try:
         for relative, fd in output_tree.walk(source, Skipped()):
@@ -73,6 +81,11 @@ def index_output(
                 result.left_out += 1
                 continue
             page = parse_html(data.decode("utf-8", errors="replace"))
+            rows += len(page.sections) + len(page.domains)
+            text += sum(len(s.content) for s in page.sections) + sum(len(d.content) for d in page.domains)
+            if rows > MAX_ROWS or text > MAX_TEXT:
+                result.left_out += 1
+                continue
             pages.append(IndexedPage(relative, page, search.rank(relative)))
     finally:
         os.close(source)

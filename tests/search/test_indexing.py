@@ -67,6 +67,10 @@ def test_a_rebuild_replaces_the_index_and_deactivation_removes_it(client: Any, t
     response = client.patch("/api/v3/projects/reindex/versions/v1/", json={"active": False}, headers=headers)
     assert response.status_code == 204
     assert rows(v1.id) == 0 and search("project:reindex/v1 alpha") == 0
+    latest = next(v for v in project.versions if v.slug == "latest")
+    assert rows(latest.id) > 0
+    assert client.delete("/api/v3/projects/reindex/", headers=headers).status_code == 204
+    assert rows(latest.id) == 0  # the project's rows go with it
 
 
 def test_the_build_output_is_read_as_publishing_reads_it(tmp_path: Path) -> None:
@@ -162,3 +166,17 @@ def test_query_syntax() -> None:
     hostile = syntax.parse("\"'); DROP TABLE x; -- NEAR(a) * ^ : \\ '")
     for compiled in (syntax.to_fts5(hostile), syntax.to_tsquery(hostile)):
         assert ";" not in compiled and "DROP" in compiled and "\\" not in compiled
+
+
+def test_a_version_s_index_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers import search_index
+
+    monkeypatch.setattr(search_index, "MAX_ROWS", 2)
+    html = tmp_path / "html"
+    html.mkdir()
+    for name in ("a", "b", "c"):
+        (html / f"{name}.html").write_text(f"<main><h1 id='{name}'>{name}</h1><p>text</p></main>")
+    version = factories.VersionFactory(slug="latest", active=True, built=True)
+    result = index_output(version, str(html), SearchSettings(), root=str(tmp_path))
+    assert (result.pages, result.rows, result.left_out) == (2, 2, 1)
+    assert "Left out 1 pages past the bounds" in result.summary()
