@@ -139,23 +139,26 @@ class SQLiteEngine:
             bindparam("versions", expanding=True),
             bindparam("boosted", expanding=True),
         )
-        count = db.session.execute(
+        rows = db.session.execute(
+            # MATERIALIZED: bm25() only runs in the FTS query itself, never inside the aggregate; the
+            # window counts the pages in the same pass.
+            text(
+                "WITH hits AS MATERIALIZED "
+                f"(SELECT s.version_id, s.path, {self._SCORE} AS score {self._FROM}) "
+                "SELECT version_id, path, max(score) AS best, count(*) OVER () AS total FROM hits "
+                "GROUP BY version_id, path ORDER BY best DESC, path LIMIT :limit OFFSET :offset"
+            ).bindparams(*expanding),
+            dict(params, limit=limit, offset=offset),
+        ).all()
+        if rows:
+            return int(rows[0][3]), [(row[0], row[1]) for row in rows]
+        count = db.session.execute(  # past the last page: the count alone
             text(f"SELECT count(*) FROM (SELECT DISTINCT s.version_id, s.path {self._FROM})").bindparams(
                 expanding[0]
             ),
             {k: params[k] for k in ("match", "versions")},
         ).scalar_one()
-        rows = db.session.execute(
-            # MATERIALIZED: bm25() only runs in the FTS query itself, never inside the aggregate.
-            text(
-                "WITH hits AS MATERIALIZED "
-                f"(SELECT s.version_id, s.path, {self._SCORE} AS score {self._FROM}) "
-                "SELECT version_id, path, max(score) AS best FROM hits GROUP BY version_id, path "
-                "ORDER BY best DESC, path LIMIT :limit OFFSET :offset"
-            ).bindparams(*expanding),
-            dict(params, limit=limit, offset=offset),
-        ).all()
-        return int(count), [(row[0], row[1]) for row in rows]
+        return int(count), []
 
     def blocks(self, query: Query, version_ids: Sequence[int], pages: Sequence[tuple[int, str]]) -> list[Hit]:
         where, params = _page_filter(pages)

@@ -139,8 +139,8 @@ def resolve_scope(principal: Principal | None, query: Query) -> Scope:
     for value in query.subprojects:
         slug, version_slug = _split(value)
         parent = db.session.scalar(select(Project).where(Project.slug == slug))
-        if parent is None:
-            continue
+        if parent is None or not can_read(principal, parent):
+            continue  # a private parent's subprojects are not listed to those who cannot read it
         scope.add(parent, _searchable(principal, parent, version_slug))
         relations = db.session.scalars(
             select(ProjectRelationship)
@@ -153,7 +153,6 @@ def resolve_scope(principal: Principal | None, query: Query) -> Scope:
                 _searchable(principal, child, version_slug, include_hidden=False) if version_slug else None
             )
             scope.add(child, version or _searchable(principal, child, None, include_hidden=False))
-            scope.aliases[child.id] = relation.alias
     if query.user == "@me" and principal is not None and principal.user is not None:
         mine = db.session.scalars(
             select(Project)
@@ -163,6 +162,13 @@ def resolve_scope(principal: Principal | None, query: Query) -> Scope:
         ).all()
         for project in mine:
             scope.add(project, _searchable(principal, project, None, include_hidden=False))
+    if scope.pairs:  # a subproject's alias under its parent, however it was named (as Read the Docs)
+        relations = db.session.execute(
+            select(ProjectRelationship.child_id, ProjectRelationship.alias).where(
+                ProjectRelationship.child_id.in_({p.id for p, _ in scope.pairs})
+            )
+        ).all()
+        scope.aliases = {child_id: alias for child_id, alias in relations}
     return scope
 
 

@@ -97,6 +97,8 @@ def test_subprojects_are_searched_under_their_alias(client: Any, indexed: Indexe
     assert child[0]["blocks"][0]["id"] == "child-home"  # MkDocs: the heading's own id
     assert search(client, "subprojects:shelf-search capacitor")["results"][0]["blocks"][0]["id"] == "tuning"
     assert "shelf-child" not in {p[0] for p in pages(search(client, "project:shelf-search quux"))}
+    direct = search(client, "project:shelf-child quux")["results"]
+    assert direct[0]["project"] == {"slug": "shelf-child", "alias": "child"}  # named directly: its alias too
 
 
 def test_private_versions_and_projects_only_for_those_who_may_read_them(
@@ -112,9 +114,15 @@ def test_private_versions_and_projects_only_for_those_who_may_read_them(
     indexed.parent.privacy_level = "private"
     db.session.commit()
     for who in ({}, stranger):
-        body = search(client, "subprojects:shelf-search quux", who)
-        assert [p["slug"] for p in body["projects"]] == ["shelf-child"]
-        assert {p[0] for p in pages(body)} == {"shelf-child"}
+        # Nothing of the private parent, not even which subprojects it has; the child itself stays public.
+        assert search(client, "subprojects:shelf-search quux", who)["projects"] == []
+        assert search(client, "project:shelf-search quux", who)["projects"] == []
+        child = search(client, "project:shelf-child quux", who)
+        assert [p[0] for p in pages(child)] == ["shelf-child"]
+    assert [p["slug"] for p in search(client, "subprojects:shelf-search quux", headers)["projects"]] == [
+        "shelf-search",
+        "shelf-child",
+    ]
     assert search(client, "project:shelf-search quux", headers)["count"] == 2
     mine = search(client, "user:@me quux", headers)
     assert [p["slug"] for p in mine["projects"]] == ["shelf-child", "shelf-search"]
