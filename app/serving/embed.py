@@ -51,7 +51,7 @@ def _hosted_path(url: str) -> tuple[str | None, str]:
         return slug, unquote(parts.path)
     if not url.startswith("/"):
         raise _bad("url must be an absolute URL or a path starting with '/'.")
-    return None, unquote(parts.path)
+    return host_project_slug(request.host), unquote(parts.path)  # a path: on the host asked
 
 
 def _page(url: str) -> tuple[str, bool]:

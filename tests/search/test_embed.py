@@ -131,3 +131,17 @@ def test_the_app_origin_sends_clients_to_the_docs_origin(client: Any, indexed: I
     )
     followed = client.get(response.headers["Location"])
     assert followed.status_code == 200 and followed.json["fragment"] == "installation"
+
+
+def test_host_based_docs(client: Any, indexed: Indexed, app: Flask, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "DOCS_DOMAIN", "docs.test")
+    host = "http://shelf-search.docs.test"
+    for url in (f"{host}/en/latest/index.html#installation", "/en/latest/index.html#installation"):
+        response = client.get(EMBED, query_string={"url": url}, base_url=host)
+        assert response.status_code == 200 and response.json["content"].startswith(
+            '<section id="installation">'
+        )
+    child = client.get(EMBED, query_string={"url": "/projects/child/en/latest/#tuning"}, base_url=host)
+    assert child.status_code == 200 and "flux capacitor" in child.json["content"]
+    other = client.get(EMBED, query_string={"url": "http://evil.docs.test.example/en/latest/"}, base_url=host)
+    assert other.status_code == 400
