@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from marshmallow import Schema, fields
 
 from app import auth
 from app.api.base import ApiView, Blueprint
@@ -21,6 +22,58 @@ from app.search.query import QueryError
 from app.services import search as service
 
 blp = Blueprint("search", __name__, url_prefix="/api/v3/search", description="Server-side search")
+
+
+class HighlightsSchema(Schema):
+    """Hits wrapped in ``<span>``, the rest of the text HTML-escaped; only the keys of the block's kind."""
+
+    title = fields.List(fields.String())
+    content = fields.List(fields.String())
+    name = fields.List(fields.String())
+
+
+class BlockSchema(Schema):
+    """``section`` (id, title, content) or ``domain`` (an API object: id, role, name, content)."""
+
+    type = fields.String()
+    id = fields.String()
+    title = fields.String()
+    name = fields.String()
+    role = fields.String()
+    content = fields.String()
+    highlights = fields.Nested(HighlightsSchema)
+
+
+class SlugSchema(Schema):
+    slug = fields.String()
+
+
+class ProjectRefSchema(SlugSchema):
+    alias = fields.String(allow_none=True)
+
+
+class PageResultSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    path = fields.String()
+    domain = fields.String()
+    project = fields.Nested(ProjectRefSchema)
+    version = fields.Nested(SlugSchema)
+    highlights = fields.Nested(HighlightsSchema)
+    blocks = fields.List(fields.Nested(BlockSchema))
+
+
+class SearchedSchema(SlugSchema):
+    versions = fields.List(fields.Nested(SlugSchema))
+
+
+class SearchResponseSchema(Schema):
+    count = fields.Integer()
+    next = fields.String(allow_none=True)
+    previous = fields.String(allow_none=True)
+    results = fields.List(fields.Nested(PageResultSchema))
+    projects = fields.List(fields.Nested(SearchedSchema))
+    query = fields.String()
 
 
 def number_arg(name: str, default: int, maximum: int) -> int:
@@ -43,6 +96,7 @@ class Search(ApiView):
             {"in": "query", "name": name, "schema": {"type": "string"}} for name in ("q", "page", "page_size")
         ]
     )
+    @blp.response(200, SearchResponseSchema)
     @blp.errors(400)
     def get(self) -> dict[str, Any]:
         """Search the built documentation of the projects the query names"""
