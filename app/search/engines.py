@@ -194,18 +194,18 @@ class PostgresEngine:
         )
 
     def _tsquery(self, version_ids: Sequence[int]) -> tuple[str, dict[str, object]]:
-        """One tsquery per configuration among the searched versions, or-ed (a constant: GIN applies)."""
-        configs = (
-            db.session.execute(
-                text(
-                    "SELECT DISTINCT language FROM search_sections "
-                    "WHERE version_id IN :versions ORDER BY language"
-                ).bindparams(bindparam("versions", expanding=True)),
-                {"versions": list(version_ids)},
-            )
-            .scalars()
-            .all()
-        )
+        """One tsquery per configuration of the searched projects, or-ed (a constant: GIN applies).
+
+        The configurations come from the projects' languages (what indexing used), not from a scan of
+        the index."""
+        languages = db.session.execute(
+            text(
+                "SELECT DISTINCT p.language FROM projects p JOIN versions v ON v.project_id = p.id "
+                "WHERE v.id IN :versions"
+            ).bindparams(bindparam("versions", expanding=True)),
+            {"versions": list(version_ids)},
+        ).scalars()
+        configs = sorted({pg_config(language or "") for language in languages})
         parts = [f"to_tsquery(CAST(:cfg{i} AS regconfig), :tq)" for i in range(len(configs))] or [
             "to_tsquery('simple', :tq)"
         ]
