@@ -257,15 +257,19 @@ class PostgresEngine:
         params.update(page_params, tq=to_tsquery(query), versions=list(version_ids))
         options = f"StartSel={START}, StopSel={STOP}"
         whole = f"{options}, HighlightAll=true"
+        # ts_headline is the costly part: only for the best rows of each page (a row matching on its
+        # page's title alone ranks last and is dropped by the caller).
         sql = (
             f"SELECT s.version_id, s.path, s.kind, s.anchor, s.role, s.title, s.content, s.page_title, "
             f"ts_headline(s.language::regconfig, {_pg_text('s.title')}, q.query, '{whole}'), "
             f"ts_headline(s.language::regconfig, {_pg_text('s.content')}, q.query, "
             f"'{options}, MaxWords=40, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \"'), "
-            f"ts_headline(s.language::regconfig, {_pg_text('s.page_title')}, q.query, '{whole}'), "
-            f"ts_rank({self._WEIGHTS}, s.document, q.query) AS score "
-            f"FROM search_sections s, (SELECT {tsquery} AS query) q "
-            f"WHERE s.document @@ q.query AND s.version_id IN :versions AND {where} ORDER BY score DESC"
+            f"ts_headline(s.language::regconfig, {_pg_text('s.page_title')}, q.query, '{whole}'), s.score "
+            f"FROM (SELECT s.*, ts_rank({self._WEIGHTS}, s.document, q.query) AS score, row_number() OVER ("
+            f"PARTITION BY s.version_id, s.path ORDER BY ts_rank({self._WEIGHTS}, s.document, q.query) DESC, "
+            f"s.position) AS nth FROM search_sections s, (SELECT {tsquery} AS query) q "
+            f"WHERE s.document @@ q.query AND s.version_id IN :versions AND {where}) s, "
+            f"(SELECT {tsquery} AS query) q WHERE s.nth <= {BLOCKS_PER_PAGE + 1} ORDER BY s.score DESC"
         )
         rows = db.session.execute(text(sql).bindparams(bindparam("versions", expanding=True)), params).all()
         return [Hit(*row) for row in rows]
