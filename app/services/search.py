@@ -163,12 +163,12 @@ def resolve_scope(principal: Principal | None, query: Query) -> Scope:
         for project in mine:
             scope.add(project, _searchable(principal, project, None, include_hidden=False))
     if scope.pairs:  # a subproject's alias under its parent, however it was named (as Read the Docs)
-        relations = db.session.execute(
+        aliases = db.session.execute(
             select(ProjectRelationship.child_id, ProjectRelationship.alias).where(
                 ProjectRelationship.child_id.in_({p.id for p, _ in scope.pairs})
             )
         ).all()
-        scope.aliases = {child_id: alias for child_id, alias in relations}
+        scope.aliases = {child_id: alias for child_id, alias in aliases}
     return scope
 
 
