@@ -11,6 +11,7 @@ table and write ``bench/results/latest.json``.
 8. Conditional poll: an authenticated ``If-None-Match`` poll of a build (304) vs. a bare Flask ``/hello``.
 9. Mixed traffic: readers polling while 2 builds run and a write lands every 200 ms vs. the same readers idle.
 10. Object storage: a docs page served from S3 vs. from the local directory; publishing 500 pages to each.
+11. Server-side search p50/p99 over >= 100,000 sections vs. a primary-key lookup; indexing's share of a build.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bench import report
 from bench.harness import BenchEnv, bench_env
 from bench.load import generator_name
 
-ALL = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+ALL = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=20, help="Triggers (and no-op jobs) in figure 4.")
     parser.add_argument("--pages", type=int, default=30, help="Pages of the figure 3 Sphinx project.")
     parser.add_argument("--runs", type=int, default=3, help="Runs of each side in figures 3 and 10.")
+    parser.add_argument("--sections", type=int, default=100_000, help="Indexed sections in figure 11.")
+    parser.add_argument("--search-rounds", type=int, default=25, help="Rounds of the queries in figure 11.")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto",
                         help="Load generator: wrk when installed (auto), or the bundled Python one.")
     parser.add_argument("--output", default=None, help="JSON path (default: bench/results/latest.json).")
@@ -89,6 +92,10 @@ def run(args: argparse.Namespace, console: Console | None = None) -> dict[str, A
             from bench import objects
 
             steps.append(("10", {10}, lambda e: [objects.run(e, args)]))
+        if 11 in figures:
+            from bench import search
+
+            steps.append(("11", {11}, lambda e: [search.run(e, args)]))
         for label, _numbers, step in steps:
             console.print(f"[bold]figure {label}[/bold] ...")
             started = time.monotonic()

@@ -88,6 +88,11 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    if conf_args.get("include_name") is None:  # SQLite's FTS5 tables are the search engine's, not models
+        from app.models.search import SQLITE_FTS_TABLES
+
+        conf_args["include_name"] = lambda name, type_, parent: not (
+            type_ == "table" and name in SQLITE_FTS_TABLES)
 
     connectable = get_engine()
 

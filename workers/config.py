@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from workers import config_warnings
+from workers.search_config import SearchConfigError, SearchSettings, settings
 
 CONFIG_NAMES = (".readthedocs.yaml", ".readthedocs.yml", "readthedocs.yaml", "readthedocs.yml")
 DISCOVERY = (("sphinx", "docs/conf.py"), ("sphinx", "doc/conf.py"), ("sphinx", "conf.py"),
@@ -63,6 +64,7 @@ class BuildConfig:
     jobs: dict[str, list[str]] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
     submodules: Submodules = field(default_factory=Submodules)
+    search: SearchSettings = field(default_factory=SearchSettings)
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # one per key Docshelf does not act on
 
@@ -182,8 +184,12 @@ def _parse(raw: dict[str, Any], checkout: str) -> BuildConfig:
 
     install = _python_install(_mapping(raw, "python"), checkout)
     extra = {k: v for k, v in raw.items() if k not in ("version", "formats", "python", "sphinx", "mkdocs")}
+    try:
+        search = settings(raw.get("search"))
+    except SearchConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     base: dict[str, Any] = {"formats": formats, "python_install": install, "jobs": jobs, "commands": commands,
-                            "overrides": overrides,
+                            "overrides": overrides, "search": search,
                             "submodules": _submodules(raw), "extra": extra}
     if commands:
         return BuildConfig(tool="commands", configuration=None, **base)

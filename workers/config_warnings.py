@@ -1,7 +1,7 @@
 """Name every ``.readthedocs.yaml`` key Docshelf does not act on, so nothing is silently ignored.
 
 A file written for Read the Docs builds here, but some of its keys mean nothing on Docshelf (it has no
-build images, no apt, no search ranking) and some are typos. Read the Docs refuses unknown keys; Docshelf
+build images, no apt) and some are typos. Read the Docs refuses unknown keys; Docshelf
 builds anyway and says, at the top of the build log, which keys it did not use and what it did instead.
 Only keys that really change the build stay silent.
 
@@ -183,9 +183,7 @@ def _submodules(section: dict[str, Any], config: BuildConfig, warn: Warn) -> Non
 def _search(section: dict[str, Any], config: BuildConfig, warn: Warn) -> None:
     for key in section:
         path = f"search.{key}"
-        if key in SEARCH:
-            warn(path, "Docshelf has no server-side search ranking or filtering yet; no effect.")
-        else:
+        if key not in SEARCH:  # ranking and ignore are acted on (workers/search_config.py)
             warn(path, _unknown(path, SEARCH))
 
 

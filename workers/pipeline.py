@@ -25,7 +25,18 @@ from app.services.build_control import finish_build
 from app.services.build_env import api_base_url, build_variables
 from app.services.queueing import build_timeout
 from app.services.sync import sync_versions
-from workers import apt, buildfs, environment, git_auth, manifest, other_python, publish, tools, vcs
+from workers import (
+    apt,
+    buildfs,
+    environment,
+    git_auth,
+    manifest,
+    other_python,
+    publish,
+    search_index,
+    tools,
+    vcs,
+)
 from workers.build_sandbox import BuildSandbox, open_build_sandbox
 from workers.builders import BuildContext, make_builder
 from workers.config import BuildConfig, ConfigError, load
@@ -325,4 +336,21 @@ class Pipeline:
         self.rec.note(f"# publish {self.project.slug}/{version.slug}", published.summary() + "\n",
                       description="Uploading")
         self.record_manifest(os.path.join(self.output, "html"))
+        self.index_for_search(version)
         return list(published.downloads)
+
+    def index_for_search(self, version: Version) -> None:
+        """Server-side search over the pages just published, read from the build's own output (not from
+        storage). A failure here leaves the previous index and does not fail the build: the docs are live."""
+        assert self.config is not None
+        name = f"# search index {self.project.slug}/{version.slug}"
+        try:
+            result = search_index.index_output(version, os.path.join(self.output, "html"), self.config.search,
+                                               root=self.workdir)
+        except Exception:
+            db.session.rollback()
+            log.exception("build %s: search indexing failed", self.build.id)
+            self.rec.note(name, "The pages could not be indexed for search; the worker's log has details.\n",
+                          description="Indexing for search")
+            return
+        self.rec.note(name, result.summary() + "\n", description="Indexing for search")

@@ -15,6 +15,7 @@ def init_api(app: Flask) -> None:
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
+    from app.api.embed.resources import blp as embed
     from app.api.environment_variables.resources import blp as environment_variables
     from app.api.integrations import resources as integrations
     from app.api.integrations import webhooks as incoming_webhooks
@@ -23,6 +24,7 @@ def init_api(app: Flask) -> None:
     from app.api.notifications.resources import inbox_blp as notification_inbox
     from app.api.projects.resources import blp as projects
     from app.api.redirects.resources import blp as redirects
+    from app.api.search.resources import blp as search
     from app.api.sharing.resources import grants_blp, maintainers_blp
     from app.api.subprojects.resources import blp as subprojects
     from app.api.tokens.resources import blp as tokens
@@ -53,6 +55,8 @@ def init_api(app: Flask) -> None:
         tokens,
         device,
         audit,
+        search,
+        embed,
     ):
         api.register_blueprint(blueprint)
     openapi_ui.init_app(app, api)

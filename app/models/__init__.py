@@ -8,6 +8,7 @@ from app.models.invitation import Invitation
 from app.models.notification import Notification
 from app.models.project import Project, ProjectRelationship, project_maintainers
 from app.models.redirect import Redirect
+from app.models.search import SearchSection
 from app.models.security import AuditEvent, DeviceAuthorization, ProjectReadGrant
 from app.models.session import UserSession
 from app.models.user import ApiToken, User
@@ -34,6 +35,7 @@ __all__ = [
     "ProjectReadGrant",
     "ProjectRelationship",
     "Redirect",
+    "SearchSection",
     "User",
     "UserSession",
     "Version",

@@ -24,7 +24,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import Integration, Project, Version
 from app.models.version import find_version
-from app.services import notifications, projects
+from app.services import notifications, projects, search
 from app.services.builds import trigger_build
 from app.services.sync import Ref, follow_ref, stable_candidate
 
@@ -256,6 +256,7 @@ def _deactivate(project: Project, matches: list[Version], change: RefChange, out
             outcome.notes.append(f"'{version.slug}' is the project's default version and stays active.")
         elif version.active:
             version.active, version.built, version.built_formats = False, False, []
+            search.remove_version_index(version.id)
             outcome.deactivated.append(version.slug)
             notifications.version_deactivated(project, version)
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from app import storage
 from app.extensions import db
 from app.models import Project, Version
-from app.services import notifications
+from app.services import notifications, search
 
 MACHINE_SLUGS = ("latest", "stable")
 
@@ -104,6 +104,7 @@ def sync_versions(project: Project, refs: list[Ref], default_branch: str | None)
             version.active = False
             version.built = False
             version.built_formats = []
+            search.remove_version_index(version.id)
             removed.append(version.slug)
             result.deactivated.append(version.slug)
             notifications.version_deactivated(project, version)

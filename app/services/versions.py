@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Build, Project, User, Version
 from app.models.version import find_version
 from app.policy import Principal, has_private_access
+from app.services import search
 from app.services.builds import trigger_build
 from app.services.quotas import check_active_builds
 
@@ -63,6 +64,7 @@ def update_version(version: Version, data: dict[str, Any], user: User | None = N
     if deactivated:
         version.built = False
         version.built_formats = []
+        search.remove_version_index(version.id)  # in the same transaction as the flag
     db.session.commit()
     if deactivated:
         storage.remove_version(project.slug, version.slug)

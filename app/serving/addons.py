@@ -22,10 +22,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
-from app.models import Build, Project, Version
+from app.models import Build, Project, ProjectRelationship, Version
 from app.models.version import find_version
 from app.problems import problem
 from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepresentation
+from app.services import search
 from app.serving import access, listing, paths, responses
 from app.serving.addons_features import features
 from app.serving.filetreediff import filetreediff
@@ -43,6 +44,8 @@ bp = Blueprint("addons", __name__)
 
 SCRIPT = "docshelf-addons.js"
 SUPPORTED_API_VERSIONS = (1,)
+#: Links whose previews the script shows: those in the page's main content (Sphinx, MkDocs themes).
+LINK_PREVIEW_SELECTOR = "[role=main] a[href], main a[href], article a[href]"
 #: The API's representations without its query conventions: ``?fields=``/``?expand=`` on this URL
 #: are not the API's to apply (a pruned project would lose the ``urls`` this module fills in).
 _PROJECT, _VERSION, _BUILD = ProjectRepresentation(), VersionRepresentation(), BuildRepresentation()
@@ -178,6 +181,24 @@ def _matching(project: Project, version: Version | None) -> str:
     return default_version_slug(project)
 
 
+def _search(project: Project, version: Version | None, scope: str) -> dict[str, Any]:
+    """Server-side search: enabled when the version has been indexed (its build published it)."""
+    filters = [["Search only in this project", scope]]
+    if db.session.scalar(
+        select(ProjectRelationship.id).where(ProjectRelationship.parent_id == project.id).limit(1)
+    ):
+        target = f"{project.slug}/{version.slug}" if version is not None else project.slug
+        filters.append(["Include subprojects", f"subprojects:{target}"])
+    return {
+        "enabled": version is not None and search.is_indexed(version.id),
+        "api_endpoint": "/_/api/v3/search/",
+        "project": project.slug,
+        "version": version.slug if version is not None else None,
+        "default_filter": scope,
+        "filters": filters,
+    }
+
+
 def _payload(where: Where) -> dict[str, Any]:
     project, version, filename = where.project, where.version, where.filename
     active = listing.visible_versions(project)
@@ -216,8 +237,14 @@ def _payload(where: Where) -> dict[str, Any]:
             "non-latest-version-warning": warning,
             "version-warning": warning,
             "external-version-warning": external_warning(version, (build or {}).get("commit")),
-            "search": {"enabled": False, "default_filter": scope, "filters": []},
             **features(project, where.url(project, default_version_slug(project)) + page),
             "filetreediff": filetreediff(project, version),  # a preview's, from the builds' manifests
+            "search": _search(project, version, scope),
+            "hotkeys": {
+                "enabled": True,
+                "doc_diff": {"enabled": False, "trigger": "KeyD"},
+                "search": {"enabled": True, "trigger": "Slash"},
+            },
+            "linkpreviews": {"enabled": version is not None, "selector": LINK_PREVIEW_SELECTOR},
         },
     }

@@ -1,6 +1,8 @@
 /*
- * Docshelf addons: a flyout (versions, languages, downloads) and a banner on pages of a version that
- * is not the latest, pointing to the same page in the latest version.
+ * Docshelf addons: a flyout (versions, languages, downloads), a banner on pages of a version that
+ * is not the latest (pointing to the same page in the latest version), a search modal over the
+ * server-side search API (opened with "/", keyboard navigable, results grouped by page) and previews
+ * of internal links on hover (the embed API).
  *
  * Added to every page by the Sphinx extension / MkDocs plugin (workers/integrations/). It reads its
  * settings from its own <script> tag (data-docshelf-project, -version, -api) and its data from
@@ -39,7 +41,23 @@
     "background:#e8f0fe;color:#1a3a6b;border-bottom:2px solid #4a7fd4;padding:.6rem 1rem;text-align:center;",
     "position:relative;z-index:2147483000}",
     "#docshelf-external-banner a{color:#0b5394;font-weight:600}",
-    "#docshelf-filetreediff ul{list-style:none;margin:.3rem 0 0;padding:0}"
+    "#docshelf-filetreediff ul{list-style:none;margin:.3rem 0 0;padding:0}",
+    "#docshelf-search{position:fixed;inset:0;z-index:2147483001;background:rgba(0,0,0,.45);display:flex;",
+    "align-items:flex-start;justify-content:center;font:15px/1.45 system-ui,-apple-system,Segoe UI,sans-serif}",
+    "#docshelf-search .ds-dialog{background:#fff;color:#222;width:min(42rem,94vw);margin-top:8vh;",
+    "border-radius:6px;box-shadow:0 8px 30px rgba(0,0,0,.35);max-height:80vh;display:flex;flex-direction:column}",
+    "#docshelf-search input[type=search]{font:inherit;padding:.8rem 1rem;border:0;border-bottom:1px solid #ddd;",
+    "outline:none;border-radius:6px 6px 0 0}",
+    "#docshelf-search label{font-size:13px;color:#555;padding:.4rem 1rem;display:block}",
+    "#docshelf-search .ds-results{overflow:auto;padding:0 .5rem .75rem}",
+    "#docshelf-search .ds-page{margin:.6rem .5rem 0;font-weight:600;color:#555;font-size:13px}",
+    "#docshelf-search a{display:block;padding:.4rem .6rem;border-radius:4px;color:#222;text-decoration:none}",
+    "#docshelf-search a[aria-selected=true],#docshelf-search a:hover{background:#e8f3ec}",
+    "#docshelf-search a small{display:block;color:#666}",
+    "#docshelf-search span.ds-hit,#docshelf-preview span.ds-hit{background:#fff3a0;font-weight:600}",
+    "#docshelf-preview{position:absolute;z-index:2147483001;max-width:30rem;max-height:18rem;overflow:auto;",
+    "background:#fff;color:#222;border:1px solid #ccc;border-radius:6px;padding:.5rem .8rem;",
+    "box-shadow:0 4px 16px rgba(0,0,0,.25);font-size:14px}"
   ].join("");
 
   function el(tag, attrs, children) {
@@ -207,6 +225,231 @@
     }
   }
 
+  /* Text with the API's <span> highlights, rebuilt from text nodes only (nothing else of it is kept). */
+  function highlighted(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    var out = document.createDocumentFragment();
+    holder.content.childNodes.forEach(function (node) {
+      if (node.nodeType === 1 && node.nodeName === "SPAN") {
+        out.appendChild(el("span", { "class": "ds-hit" }, [node.textContent]));
+      } else {
+        out.appendChild(document.createTextNode(node.textContent));
+      }
+    });
+    return out;
+  }
+
+  function typing(target) {
+    var name = target && target.nodeName;
+    return name === "INPUT" || name === "TEXTAREA" || name === "SELECT" || (target && target.isContentEditable);
+  }
+
+  function searchModal(config) {
+    var box = null;
+    var timer = null;
+    var selected = -1;
+
+    function links() {
+      return box ? Array.prototype.slice.call(box.querySelectorAll(".ds-results a")) : [];
+    }
+
+    function select(index) {
+      var all = links();
+      if (!all.length) {
+        return;
+      }
+      selected = (index + all.length) % all.length;
+      all.forEach(function (a, i) {
+        a.setAttribute("aria-selected", i === selected ? "true" : "false");
+      });
+      all[selected].scrollIntoView({ block: "nearest" });
+    }
+
+    function show(results, list) {
+      list.textContent = "";
+      selected = -1;
+      if (!results.length) {
+        list.appendChild(el("p", { "class": "ds-page" }, ["No results."]));
+        return;
+      }
+      results.forEach(function (page) {
+        var where = page.project.alias || page.project.slug;
+        list.appendChild(el("div", { "class": "ds-page" }, [page.title + " \u2014 " + where + " (" + page.version.slug + ")"]));
+        var blocks = page.blocks.length ? page.blocks : [{ id: "", title: page.title, highlights: {} }];
+        blocks.forEach(function (block) {
+          var href = page.domain + page.path + (block.id ? "#" + block.id : "");
+          var heading = (block.highlights.title || block.highlights.name || [])[0];
+          var title = el("span", {}, []);
+          title.appendChild(heading ? highlighted(heading) : document.createTextNode(block.title || block.name || ""));
+          var snippet = el("small", {}, []);
+          if ((block.highlights.content || [])[0]) {
+            snippet.appendChild(highlighted(block.highlights.content[0]));
+          }
+          list.appendChild(el("a", { href: href, role: "option", "aria-selected": "false" }, [title, snippet]));
+        });
+      });
+    }
+
+    function run(input, list, scope) {
+      var text = input.value.trim();
+      if (!text) {
+        list.textContent = "";
+        return;
+      }
+      var url = config.api_endpoint + "?q=" + encodeURIComponent(scope() + " " + text);
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          return response.ok ? response.json() : { results: [] };
+        })
+        .then(function (body) {
+          if (input.value.trim() === text) {
+            show(body.results || [], list);
+          }
+        });
+    }
+
+    function close() {
+      if (box) {
+        box.remove();
+        box = null;
+      }
+    }
+
+    function open() {
+      if (box) {
+        return;
+      }
+      var input = el("input", { type: "search", placeholder: "Search the docs", "aria-label": "Search" });
+      var list = el("div", { "class": "ds-results", role: "listbox" });
+      var parts = [input];
+      var wide = null;
+      if (config.filters.length > 1) {
+        wide = el("input", { type: "checkbox" });
+        parts.push(el("label", {}, [wide, " " + config.filters[1][0]]));
+      }
+      parts.push(list);
+      var scope = function () {
+        return wide && wide.checked ? config.filters[1][1] : config.default_filter;
+      };
+      box = el("div", { id: "docshelf-search", role: "dialog", "aria-modal": "true", "aria-label": "Search" },
+        [el("div", { "class": "ds-dialog" }, parts)]);
+      box.addEventListener("click", function (event) {
+        if (event.target === box) {
+          close();
+        }
+      });
+      box.addEventListener("keydown", function (event) {
+        event.stopPropagation();  // the theme's own shortcuts (MkDocs: n, p, s) do not see our typing
+        if (event.key === "Escape") {
+          close();
+        } else if (event.key === "ArrowDown") {
+          event.preventDefault();
+          select(selected + 1);
+        } else if (event.key === "ArrowUp") {
+          event.preventDefault();
+          select(selected - 1);
+        } else if (event.key === "Enter" && selected >= 0) {
+          event.preventDefault();
+          location.href = links()[selected].href;
+          close();
+        }
+      });
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { run(input, list, scope); }, 150);
+      });
+      if (wide) {
+        wide.addEventListener("change", function () { run(input, list, scope); });
+      }
+      document.body.appendChild(box);
+      input.focus();
+    }
+
+    window.addEventListener("keydown", function (event) {
+      if (event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !typing(event.target) && !box) {
+        event.preventDefault();
+        event.stopImmediatePropagation();  // ours, not the theme's search
+        open();
+      }
+    }, true);
+    document.addEventListener("docshelf-search-open", open);
+  }
+
+  /* The embed API's section, without what could run: scripts, frames, handlers, javascript: links. */
+  function inert(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    holder.content.querySelectorAll("script,style,iframe,object,embed,form,link,meta,base").forEach(function (n) {
+      n.remove();
+    });
+    holder.content.querySelectorAll("*").forEach(function (node) {
+      Array.prototype.slice.call(node.attributes).forEach(function (attribute) {
+        var name = attribute.name.toLowerCase();
+        if (name.indexOf("on") === 0 || /^\s*javascript:/i.test(attribute.value) || name === "id") {
+          node.removeAttribute(attribute.name);
+        }
+      });
+    });
+    return holder.content;
+  }
+
+  function linkPreviews(config, data) {
+    var current = data.versions.current;
+    if (!current) {
+      return;
+    }
+    var root = new URL(current.urls.documentation, location.href);
+    var tip = null;
+    var timer = null;
+
+    function hide() {
+      clearTimeout(timer);
+      if (tip) {
+        tip.remove();
+        tip = null;
+      }
+    }
+
+    function internal(a) {
+      var target = new URL(a.href, location.href);
+      var here = new URL(location.href);
+      return target.origin === location.origin && target.pathname.indexOf(root.pathname) === 0 &&
+        !(target.pathname === here.pathname && !target.hash);
+    }
+
+    document.querySelectorAll(config.selector).forEach(function (a) {
+      if (!internal(a)) {
+        return;
+      }
+      a.addEventListener("mouseenter", function () {
+        hide();
+        timer = setTimeout(function () {
+          fetch("/_/api/v3/embed/?url=" + encodeURIComponent(a.href), {
+            credentials: "same-origin", headers: { Accept: "application/json" }
+          })
+            .then(function (response) {
+              if (!response.ok) {
+                throw new Error("embed: HTTP " + response.status);
+              }
+              return response.json();
+            })
+            .then(function (body) {
+              hide();
+              tip = el("div", { id: "docshelf-preview", role: "tooltip" }, []);
+              tip.appendChild(inert(body.content));
+              var place = a.getBoundingClientRect();
+              tip.style.left = Math.max(8, window.scrollX + place.left) + "px";
+              tip.style.top = (window.scrollY + place.bottom + 6) + "px";
+              document.body.appendChild(tip);
+            })
+            .catch(function () {});
+        }, 250);
+      });
+      a.addEventListener("mouseleave", hide);
+    });
+  }
+
   function render(data) {
     if (embeddedRefused(data)) {
       document.documentElement.setAttribute("data-docshelf-addons", "embedded");
@@ -221,6 +464,13 @@
     externalBanner(data);
     latestBanner(data);
     extras(data);
+    var hotkeys = data.addons.hotkeys || {};
+    if (data.addons.search && data.addons.search.enabled && hotkeys.enabled && hotkeys.search && hotkeys.search.enabled) {
+      searchModal(data.addons.search);
+    }
+    if (data.addons.linkpreviews && data.addons.linkpreviews.enabled) {
+      linkPreviews(data.addons.linkpreviews, data);
+    }
     document.documentElement.setAttribute("data-docshelf-addons", "ready");
     document.dispatchEvent(new CustomEvent("docshelf-addons-data-ready", { detail: data }));
   }

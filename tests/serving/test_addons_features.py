@@ -28,8 +28,7 @@ def addons(client: Any, url: str = PAGE) -> dict[str, Any]:
 
 
 def test_every_key_path_of_read_the_docs_answer_is_there(client, sites):
-    # hotkeys and linkpreviews come with the search change (another branch): its merge drops not_yet.
-    assert_rtd_shape("addons-v1", addons(client), not_yet=("addons.hotkeys", "addons.linkpreviews"))
+    assert_rtd_shape("addons-v1", addons(client))
 
 
 def test_defaults_say_what_docshelf_does(client, sites):

@@ -90,8 +90,7 @@ search:
 """)
     # build.os is accepted; build.tools and build.apt_packages are acted on when the build runs, which
     # warns about what it cannot provide (test_build_tools, test_system_dependencies).
-    assert _keys(config.warnings) == ["python.version", "python.system_packages", "search.ranking",
-                                      "search.ignore"]
+    assert _keys(config.warnings) == ["python.version", "python.system_packages"]
     text = "\n".join(config.warnings)
     assert "ubuntu-22.04" not in text and f"worker's Python {PYTHON}" in text
     assert "python.version: obsolete" in text and "python.system_packages: obsolete" in text
