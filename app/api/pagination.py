@@ -9,11 +9,12 @@ from typing import Any
 from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from app.api.flex import apply_fields_and_omit, current_spec
 from app.api.links import page_url
 from app.extensions import db
+from app.services import validators
 
 DEFAULT_LIMIT = 10
 _envelopes: dict[type[Schema], type[Schema]] = {}
@@ -74,11 +75,12 @@ def envelope_for(item_schema: type[Schema]) -> type[Schema]:
 
 
 def paginate_query(stmt: Select[Any]) -> dict[str, Any]:
-    """Run one COUNT and one page query; eager loads on ``stmt`` keep the item count query-free."""
+    """The page's query (one row more, so a list that fits needs no COUNT) and its count; eager loads
+    on ``stmt`` keep the item count query-free."""
     limit, offset = page_args()
-    count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = db.session.scalars(stmt.limit(limit).offset(offset)).unique().all() if offset < count else []
-    return page(list(items), count, limit, offset)
+    items = list(db.session.scalars(stmt.limit(limit + 1).offset(offset)).unique().all())
+    count = validators.page_count(stmt, len(items), limit, offset)
+    return page(items[:limit], count, limit, offset)
 
 
 def page(items: list[Any], count: int, limit: int, offset: int) -> dict[str, Any]:

@@ -205,3 +205,17 @@ def test_the_rows_cover_the_models_columns_the_schemas_read(world):
     assert set(validators.VERSION_COLUMNS) <= {c.key for c in Version.__table__.columns}
     assert set(validators.BUILD_COLUMNS) <= {c.key for c in Build.__table__.columns}
     assert {c.key for c in validators.PROJECT_COLUMNS} <= {c.key for c in Project.__table__.columns}
+
+
+def test_the_count_is_exact_whether_or_not_it_was_counted(client, world, headers):
+    """A page is read with one row more than its limit; the count comes from the rows read unless
+    more follow or the page lies past the end (app.services.validators.page_count)."""
+    total = len(client.get("/api/v3/projects/?limit=100", headers=headers).json["results"])
+    assert total == 6
+    for limit in (1, 2, 5, 6, 7, 10):
+        for offset in (0, 1, 5, 6, 7, 20):
+            url = f"/api/v3/projects/?limit={limit}&offset={offset}"
+            body = client.get(url, headers=headers).json
+            assert body["count"] == total, url
+            assert len(body["results"]) == max(0, min(limit, total - offset)), url
+            assert (body["next"] is not None) == (offset + limit < total), url

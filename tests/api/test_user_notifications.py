@@ -204,4 +204,6 @@ def test_inbox_query_count_does_not_grow_with_items(client, headers, user, proje
     db.session.commit()
     with count_queries() as many:
         assert client.get(url, headers=headers).json["count"] == 22
-    assert many.count == one.count, many.statements
+    # the same queries, plus the COUNT a list longer than its page needs (one that fits is counted as read)
+    assert many.count == one.count + 1, many.statements
+    assert sum("count(" in s.lower() for s in many.statements) == 1

@@ -25,7 +25,7 @@ as the views' ``can_read``), so a caller who may not see a project gets ``None``
 own 404, never a 304 that would say the project exists.
 """
 
-from app.services.validators.core import BUILD_COLUMNS, VERSION_COLUMNS, Rows, State, lock
+from app.services.validators.core import BUILD_COLUMNS, VERSION_COLUMNS, Rows, State, lock, page_count
 from app.services.validators.projects import (
     LINKED_NAMES,
     PROJECT_COLUMNS,
@@ -49,6 +49,7 @@ __all__ = [
     "build",
     "build_page",
     "lock",
+    "page_count",
     "project",
     "project_page",
     "superproject",

@@ -77,13 +77,26 @@ def _count(stmt: Select[Any]) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def _page(stmt: Select[Any], limit: int, offset: int, rows: Callable[[Select[Any]], Any]) -> tuple[Any, ...]:
-    """(count, limit, offset, rows) of a page; ``rows`` gets the list's statement for the page's rows,
-    in the list's order (its representation's order)."""
-    count = _count(stmt)
-    if offset >= count:
-        return (count, limit, offset, ())
-    return (count, limit, offset, rows(stmt.limit(limit).offset(offset)))
+def page_count(stmt: Select[Any], read: int, limit: int, offset: int) -> int:
+    """The count of a list whose page was read with one row more than ``limit`` (``read`` rows): known
+    without a COUNT unless more rows follow or the page lies past the end."""
+    if read > limit or (not read and offset):
+        return _count(stmt)
+    return offset + read
+
+
+def _page(stmt: Select[Any], limit: int, offset: int, first: Callable[[Select[Any]], Rows],
+          rest: Callable[[Rows], Any] = lambda rows: rows) -> tuple[Any, ...]:
+    """(count, limit, offset, page) of a list: ``first`` reads the page's rows from the list's statement
+    (its filters and order), ``rest`` what they need besides (maintainers, projects...).
+
+    One row more than the page is read: when it is not there, the page ends the list and the count is
+    ``offset`` plus the rows read, with no COUNT (a list that fits in one page costs a query less).
+    """
+    rows = first(stmt.limit(limit + 1).offset(offset))
+    count = page_count(stmt, len(rows), limit, offset)
+    rows = rows[:limit]
+    return (count, limit, offset, rest(rows) if rows else ())
 
 
 def _columns_of(stmt: Select[Any], *columns: Any) -> Select[Any]:

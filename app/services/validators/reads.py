@@ -56,19 +56,21 @@ def version(project_slug: str, version_slug: str, principal: Principal | None, l
 def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, build_config: bool) -> State:
     """A page of a version list selected by ``stmt`` (a select of ``Version``)."""
 
-    def rows(page: Select[Any]) -> tuple[Rows, Rows, Rows]:
+    def first(page: Select[Any]) -> Rows:
         query = _columns_of(page, *_table_columns(Version, VERSION_COLUMNS))
         if last_build:
             query = query.add_columns(*_build_columns(Build, build_config)).outerjoin(
                 Build, Build.id == Version.last_build_id)
-        versions = _rows(query)
+        return _rows(query)
+
+    def rest(versions: Rows) -> tuple[Rows, Rows, Rows]:
         ids = sorted({row[1] for row in versions})
         projects = _version_project(ids)
         if len(projects) != len(ids):
             raise RetryableConflict("The list changed while it was read; retry.")  # its project deleted
         return (versions, projects, _alias_rows(versions))
 
-    return State((_page(stmt, limit, offset, rows), last_build, build_config))
+    return State((_page(stmt, limit, offset, first, rest), last_build, build_config))
 
 
 #: A build by project slug and id, built once (a CI job polls this): the reader rule is added per caller.
@@ -107,7 +109,7 @@ def build(project_slug: str, build_id: int, principal: Principal | None, config:
 def build_page(stmt: Select[Any], limit: int, offset: int, config: bool) -> State:
     """A page of a build list selected by ``stmt`` (a select of ``Build``)."""
 
-    def rows(page: Select[Any]) -> Rows:
+    def first(page: Select[Any]) -> Rows:
         return _rows(_columns_of(page, *_build_columns(Build, config)))
 
-    return State((_page(stmt, limit, offset, rows), config))
+    return State((_page(stmt, limit, offset, first), config))
