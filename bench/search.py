@@ -1,4 +1,4 @@
-"""Figure 10: server-side search over >= 100,000 indexed sections, and indexing's share of a build.
+"""Figure 11: server-side search over >= 100,000 indexed sections, and indexing's share of a build.
 
 The index is filled with ``--sections`` rows of synthetic prose (a Zipf-like vocabulary, so common
 words have long posting lists and rare ones short) over 10 projects, through the same insert and

@@ -17,113 +17,12 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from app.search import markup
+
 MAX_SECTIONS = 2000  # per page; a generated page with more is cut (the rest is still served)
 MAX_TEXT = 20_000  # characters kept per section or domain block
 MAX_TITLE = 500
 
-_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_VOID = frozenset(
-    {
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-    }
-)
-_SKIP_TAGS = frozenset(
-    {
-        "script",
-        "style",
-        "nav",
-        "footer",
-        "noscript",
-        "template",
-        "svg",
-        "button",
-        "form",
-        "select",
-        "textarea",
-        "head",
-    }
-)
-_SKIP_CLASSES = frozenset(
-    {
-        "headerlink",
-        "toctree-wrapper",
-        "linenos",
-        "rst-footer-buttons",
-        "footer",
-        "md-footer",
-        "md-sidebar",
-        "sphinxsidebar",
-        "related",
-        "viewcode-link",
-        "sr-only",
-        "visually-hidden",
-        "md-source-file",
-    }
-)
-_SKIP_ROLES = frozenset({"navigation", "search", "contentinfo"})
-#: Sphinx domains whose objects become blocks (``<dl class="<domain> <objtype>">``).
-_DOMAINS = frozenset(
-    {
-        "py",
-        "c",
-        "cpp",
-        "js",
-        "rst",
-        "std",
-        "http",
-        "cmake",
-        "rb",
-        "php",
-        "go",
-        "rust",
-        "dotnet",
-        "cs",
-        "mat",
-        "f",
-        "erl",
-        "jl",
-        "scala",
-    }
-)
-_BLOCK = frozenset(
-    {
-        "p",
-        "div",
-        "section",
-        "article",
-        "li",
-        "dd",
-        "dt",
-        "td",
-        "th",
-        "tr",
-        "pre",
-        "br",
-        "blockquote",
-        "table",
-        "ul",
-        "ol",
-        "dl",
-        "figure",
-        "figcaption",
-        "hr",
-        "main",
-    }
-    | set(_HEADINGS)
-)
 _SPACE = re.compile(r"\s+")
 #: The pilcrow of permalinks, and the private-use characters the engines use as highlight markers.
 _DROPPED = {0x00B6: " ", **{code: None for code in range(0xE000, 0xE010)}}
@@ -215,7 +114,7 @@ class _Reader(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title" and not self.stack_has("body"):
             self.in_title = True
-        if tag in _VOID:
+        if tag in markup.VOID:
             if tag in ("br", "hr"):
                 self._text(" ")
             return
@@ -230,11 +129,12 @@ class _Reader(HTMLParser):
             heading=parent.heading,
             dt=parent.dt,
         )
-        if tag in _SKIP_TAGS or _SKIP_CLASSES.intersection(classes) or values.get("role") in _SKIP_ROLES:
+        if (tag in markup.SKIP_TAGS or markup.SKIP_CLASSES.intersection(classes)
+                or values.get("role") in markup.SKIP_ROLES):
             node.skip = True
         if not node.main and (tag == "main" or values.get("role") == "main"):
             node.main = self.found_main = True
-        if tag in _BLOCK:
+        if tag in markup.BLOCK:
             self._text(" ")
         if not node.skip:
             self._open_structure(node, tag, values, classes)
@@ -245,12 +145,12 @@ class _Reader(HTMLParser):
             node.section_id = values["id"]
             for main in (True, False):
                 self.pending_id[main] = values["id"]
-        elif tag == "dl" and len(classes) >= 2 and classes[0] in _DOMAINS:
+        elif tag == "dl" and len(classes) >= 2 and classes[0] in markup.DOMAINS:
             node.domain = _DomainDraft(role=f"{classes[0]}:{classes[1]}")
         elif tag == "dt" and node.domain is not None and not node.domain.id and values.get("id"):
             node.domain.id = values["id"]
             node.dt = True
-        elif tag in _HEADINGS and node.domain is None:
+        elif tag in markup.HEADINGS and node.domain is None:
             node.heading = True
             for main in (True, False):
                 if main and not node.main:
@@ -267,7 +167,7 @@ class _Reader(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
-        if tag in _VOID:
+        if tag in markup.VOID:
             return
         for index in range(len(self.stack) - 1, -1, -1):
             if self.stack[index].tag == tag:
@@ -278,7 +178,7 @@ class _Reader(HTMLParser):
             node = self.stack.pop()
             if node.domain is not None and (not self.stack or self.stack[-1].domain is not node.domain):
                 self._close_domain(node)
-        if tag in _BLOCK:
+        if tag in markup.BLOCK:
             self._text(" ")
 
     def _close_domain(self, node: _Open) -> None:
