@@ -27,12 +27,12 @@ from typing import Any
 from bench import report, serving
 from bench.harness import BIN, BenchEnv
 from bench.load import generator_name, measure
+from bench.serving import DOCS_HOST, docs_etag
 
 PROJECT = "objsite"
 PAGES = 500
 KEY, SECRET = "bench", "bench-secret"
 #: The docs origin of both servers: requests name it in their Host header.
-DOCS_HOST = "docs.bench.test"
 
 
 @contextlib.contextmanager
@@ -99,13 +99,6 @@ def _publish_seconds(app: Any, html: str, root: str, runs: int, first_build: int
     return times
 
 
-def _etag(url: str) -> str:
-    request = urllib.request.Request(url, headers={"Host": DOCS_HOST})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
-        assert response.status == 200, response.status
-        return str(response.headers["ETag"])
-
-
 def run(env: BenchEnv, options: Any) -> dict[str, Any]:
     import boto3
 
@@ -142,7 +135,7 @@ def run(env: BenchEnv, options: Any) -> dict[str, Any]:
         env.ready(bucket)
         path = f"/docs/{PROJECT}/en/latest/"
         urls = {"local": local.url + path, "s3": bucket.url + path}
-        etags = {side: _etag(url) for side, url in urls.items()}
+        etags = {side: docs_etag(url, {"Host": DOCS_HOST}) for side, url in urls.items()}
         results = {}
         for side, url in urls.items():
             host = {"Host": DOCS_HOST}
