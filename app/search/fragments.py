@@ -15,25 +15,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-_VOID = frozenset(
-    {
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-    }
-)
-_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+from app.search import markup
+
 _SELECTOR = re.compile(
     r"^(?P<tag>[a-z][a-z0-9]*)?(?:#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)|"
     r"\[(?P<attr>[a-z-]+)=[\"']?(?P<value>[\w-]+)[\"']?\])?$"
@@ -75,14 +58,14 @@ class _Locator(HTMLParser):
         text = self.get_starttag_text() or ""
         node = _Element(tag, {k: v or "" for k, v in attrs}, start, parent=self.stack[-1])
         self.stack[-1].children.append(node)
-        if tag in _VOID:
+        if tag in markup.VOID:
             node.end = start + len(text)
         else:
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
+        if tag not in markup.VOID:
             node = self.stack.pop()
             node.end = node.start + len(self.get_starttag_text() or "")
 
@@ -154,7 +137,7 @@ def extract(source: str, fragment: str | None, maincontent: str | None = None) -
         return None
     if node.tag == "dt" and node.parent is not None and node.parent.tag == "dl":
         return _definition(source, node)
-    if node.tag in _HEADINGS and node.parent is not None:
+    if node.tag in markup.HEADINGS and node.parent is not None:
         return _heading_section(source, node)
     return _slice(source, node)
 
@@ -175,11 +158,11 @@ def _definition(source: str, dt: _Element) -> str:
 def _heading_section(source: str, heading: _Element) -> str:
     parent = heading.parent
     assert parent is not None
-    level = _HEADINGS[heading.tag]
+    level = markup.HEADINGS[heading.tag]
     siblings = parent.children[parent.children.index(heading) :]
     end = heading.end or heading.start
     for sibling in siblings[1:]:
-        if sibling.tag in _HEADINGS and _HEADINGS[sibling.tag] <= level:
+        if sibling.tag in markup.HEADINGS and markup.HEADINGS[sibling.tag] <= level:
             break
         end = sibling.end or end
     return source[heading.start : end]
