@@ -33,10 +33,12 @@ project_maintainers = Table(
 )
 
 PRIVACY_LEVELS = ("public", "private")
+#: The scheme whose docs live at the project's root, with no version or language in their URLs.
+SINGLE_VERSION = "single_version_without_translations"
 VERSIONING_SCHEMES = (
     "multiple_versions_with_translations",
     "multiple_versions_without_translations",
-    "single_version_without_translations",
+    SINGLE_VERSION,
 )
 
 
@@ -91,7 +93,7 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
 
     @property
     def single_version(self) -> bool:
-        return self.versioning_scheme == "single_version_without_translations"
+        return self.versioning_scheme == SINGLE_VERSION
 
     def is_maintainer(self, user: User | None) -> bool:
         return user is not None and any(u.id == user.id for u in self.users)

@@ -20,6 +20,7 @@ from app.schemas.rows import (
 )
 from app.services import validators
 from app.services.validators import ProjectShape
+from app.services.versions import alias_shown
 
 
 def aliases(versions: Iterable[Row], candidates: Sequence[Sequence[Any]]) -> dict[int, Row]:
@@ -32,11 +33,8 @@ def aliases(versions: Iterable[Row], candidates: Sequence[Sequence[Any]]) -> dic
     out = {}
     for v in versions:
         found = first.get(v["id"])
-        if found is None or not found["active"]:
-            continue
-        if found["privacy_level"] != "public" and v["privacy_level"] == "public":
-            continue
-        out[v["id"]] = found
+        if found is not None and alias_shown(v["privacy_level"], found["active"], found["privacy_level"]):
+            out[v["id"]] = found
     return out
 
 

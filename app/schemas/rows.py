@@ -22,14 +22,14 @@ from typing import Any
 
 from app.languages import LANGUAGES, PROGRAMMING_LANGUAGES
 from app.models.build import STATE_NAMES
+from app.models.project import SINGLE_VERSION
 from app.models.version import DOWNLOAD_FORMATS
 from app.safety.url_credentials import masked, without_userinfo
 from app.services import validators
 from app.services.validators import ProjectShape
-from app.urls import UrlProject, docs_site_url, docs_url, public_base
+from app.urls import UrlProject, api_url, docs_site_url, docs_url, site_url
 
 Row = Mapping[str, Any]
-SINGLE_VERSION = "single_version_without_translations"
 PROJECT_NAMES = tuple(c.key for c in validators.PROJECT_COLUMNS) + validators.LINKED_NAMES
 VERSION_PROJECT_NAMES = tuple(c.key for c in validators.VERSION_PROJECT_COLUMNS) + validators.LINKED_NAMES
 #: The project links below its own URL (app.schemas.projects.PROJECT_LINKS), as (name, path) pairs.
@@ -46,10 +46,9 @@ def _project_links() -> tuple[tuple[str, str], ...]:
 
 
 def _projects_urls() -> tuple[str, str]:
-    """(API, site) URLs of the projects collection, as ``api_url("projects")``/``site_url("projects")``
-    give them: every link below is one of these plus a slug and a path, joined as strings."""
-    base = public_base()
-    return f"{base}/api/v3/projects/", f"{base}/projects/"
+    """(API, site) URLs of the projects collection: every link below is one of these plus a slug and
+    a path, joined as strings (one join per item rather than one per link)."""
+    return api_url("projects"), site_url("projects")
 
 
 def iso(value: datetime | None) -> str | None:
@@ -175,7 +174,7 @@ def version(v: Row, project: Row, url_project: UrlProject, last_build: Row | Non
         "urls": {
             "documentation": docs_url(url_project, slug),
             "vcs": f"{without_userinfo(project['repository_url']).removesuffix('.git')}/tree/{vcs_ref}",
-            "dashboard": {"edit": f"{public_base()}/dashboard/{project_slug}/version/{slug}/edit/"},
+            "dashboard": {"edit": site_url("dashboard", project_slug, "version", slug, "edit")},
         },
         "_links": {"_self": own, "builds": f"{own}builds/", "project": project_api},
     }

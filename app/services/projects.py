@@ -18,7 +18,7 @@ from app.errors import Conflict, PermissionDenied, QuotaExceeded, RetryableError
 from app.extensions import db
 from app.models import Build, Project, ProjectReadGrant, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
-from app.models.project import project_maintainers
+from app.models.project import SINGLE_VERSION, project_maintainers
 from app.policy import Principal, reach_filter
 from app.services.builds import trigger_build
 from app.services.queueing import enqueue_sync_versions
@@ -171,7 +171,7 @@ def _apply(project: Project, data: dict[str, Any]) -> None:
         project.analytics_code = None
     if "single_version" in data and "versioning_scheme" not in data:
         project.versioning_scheme = (
-            "single_version_without_translations"
+            SINGLE_VERSION
             if data["single_version"]
             else "multiple_versions_with_translations"
         )

@@ -94,8 +94,12 @@ def alias_of(version: Version) -> Version | None:
                                   Version.verbose_name == name, Version.type == version.type)
             .order_by(Version.id).limit(1)
         ).first()
-    if found is None or not found.active:
-        return None
-    if found.privacy_level != "public" and version.privacy_level == "public":
+    if found is None or not alias_shown(version.privacy_level, found.active, found.privacy_level):
         return None
     return found
+
+
+def alias_shown(machine_privacy: str, alias_active: bool, alias_privacy: str) -> bool:
+    """Whether ``latest``/``stable`` list the version they stand for: an active one, and never a
+    private one under a public ``latest``/``stable`` (the rows-built reads ask this too)."""
+    return alias_active and not (alias_privacy != "public" and machine_privacy == "public")
