@@ -137,18 +137,25 @@ def warm_up() -> None:
         _claim(0, 0, 1, WARM_UP_JOB)
 
 
-def enqueue_attempt(build: Build, delay: int = 0) -> str:
+def enqueue_attempt(build: Build, delay: int = 0) -> str | None:
     """Queue a new job for a ``triggered`` build (now, or after ``delay`` seconds) and store its id.
 
-    The id is stored only while the build is still ``triggered``: if an older attempt claimed it
-    meanwhile, the claim recorded that attempt's id, and overwriting it would let the new attempt
-    take the build for its own (see :func:`claim_build`) and run it a second time.
+    The new id replaces the one this caller saw, compare-and-set, and is committed before the job is
+    queued: of two parties starting the same build at once (two finishing builds waking it), one
+    wins and the other queues nothing (None). A build an older attempt claimed meanwhile is left
+    alone too, since overwriting the claimer's id would let the new attempt take the build for its
+    own (see :func:`claim_build`) and run it a second time. Should queueing fail after the commit,
+    the stored id names no job, which housekeeping finds lost and queues again.
     """
-    job_id = queueing.attempt_job_id(build.id, build.job_id)
-    queueing.enqueue_build(build.id, queueing.build_lifetime(build.project), job_id=job_id, delay=delay)
-    db.session.execute(update(Build).where(Build.id == build.id, Build.state == "triggered")
-                       .values(job_id=job_id))
+    seen, job_id = build.job_id, queueing.attempt_job_id(build.id, build.job_id)
+    lifetime = queueing.build_lifetime(build.project)  # read before the commit expires the build
+    same_job = Build.job_id.is_(None) if seen is None else Build.job_id == seen
+    moved = _rowcount(update(Build).where(Build.id == build.id, Build.state == "triggered", same_job)
+                      .values(job_id=job_id).execution_options(synchronize_session=False))
     db.session.commit()
+    if not moved:
+        return None
+    queueing.enqueue_build(build.id, lifetime, job_id=job_id, delay=delay)
     return job_id
 
 
@@ -176,11 +183,14 @@ def start_waiting_builds(project_id: int) -> list[int]:
     for build in waiting:
         if len(started) >= free:
             break
-        if queueing.is_pending(build.job_id):
-            continue  # already on its way; it takes a slot by itself
-        queueing.drop_job(build.job_id)
-        enqueue_attempt(build)
-        started.append(build.id)
+        # Only a delayed retry is brought forward. A build with no job yet is being triggered (its
+        # job is queued right after its commit) and one whose job is lost is housekeeping's.
+        retry = build.job_id
+        if not queueing.is_delayed(retry):
+            continue
+        if enqueue_attempt(build) is not None:
+            queueing.drop_job(retry)  # brought forward: it must not run again at its time
+            started.append(build.id)
     return started
 
 

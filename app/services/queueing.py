@@ -152,6 +152,11 @@ def is_pending(job_id: str | None) -> bool:
     return job_status(job_id) in (JobStatus.QUEUED, JobStatus.STARTED)
 
 
+def is_delayed(job_id: str | None) -> bool:
+    """Waiting for its time in RQ's scheduler: a retry queued with a delay."""
+    return job_status(job_id) in (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
 def drop_job(job_id: str | None) -> None:
     """Cancel a job that should no longer run; one that is gone or already ended is left alone."""
     if not job_id:

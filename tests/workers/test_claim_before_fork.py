@@ -13,9 +13,17 @@ from typing import Any
 
 import pytest
 from rq.job import Job
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import BUILDS_QUEUE, db, get_queue, get_redis
-from app.services.build_control import Claim, cancel_build, claim_build, enqueue_attempt, finish_build
+from app.services.build_control import (
+    Claim,
+    cancel_build,
+    claim_build,
+    enqueue_attempt,
+    finish_build,
+    start_waiting_builds,
+)
 from app.services.builds import trigger_build
 from app.services.queueing import RUN_BUILD
 from bench.queues import READTHEDOCS_YAML as TRIVIAL_BUILD  # the whole pipeline, no Sphinx
@@ -66,9 +74,33 @@ def test_a_new_attempt_never_takes_over_a_build_an_older_one_claimed(user):
     build = _triggered(user, "build-1")
     waiting = fresh(build.id)  # e.g. start_waiting_builds' view, just before the old attempt claims
     assert claim_build(build.id, "build-1") is Claim.STARTED
-    newer = enqueue_attempt(waiting)
-    assert newer == f"build-{build.id}-2" and fresh(build.id).job_id == "build-1"  # the claimer stays
-    assert claim_build(build.id, newer) is Claim.GONE  # so the newer attempt's horse skips it
+    assert enqueue_attempt(waiting) is None  # the build left "triggered": no new attempt is queued
+    assert fresh(build.id).job_id == "build-1"  # the claimer stays
+    assert claim_build(build.id, f"build-{build.id}-2") is Claim.GONE  # any later attempt's horse skips it
+
+
+def test_two_parties_waking_one_waiting_build_queue_one_attempt(user):
+    """Two finishing builds see the same waiting build and both bring its retry forward: one attempt
+    is queued, once (the id is compare-and-set before the job is queued)."""
+    build = _triggered(user, None)
+    retry = enqueue_attempt(fresh(build.id), delay=3600)
+    newer = enqueue_attempt(fresh(build.id))
+    assert newer == f"build-{build.id}-3" and retry == f"build-{build.id}-2"
+    late_view = fresh(build.id)
+    set_committed_value(late_view, "job_id", retry)  # the other party read the row before the first acted
+    assert enqueue_attempt(late_view) is None
+    assert fresh(build.id).job_id == newer
+    assert get_queue(BUILDS_QUEUE).job_ids.count(newer) == 1
+
+
+def test_a_build_being_triggered_is_not_woken_twice(user):
+    """Between a trigger's commit and its enqueue the build has an id but no job yet: a finishing build
+    waking waiting builds then must leave it alone rather than queue a second attempt."""
+    build = _triggered(user, None)
+    build.job_id = f"build-{build.id}"  # committed; the trigger has not reached Redis yet
+    db.session.commit()
+    assert start_waiting_builds(build.project_id) == []
+    assert fresh(build.id).job_id == f"build-{build.id}" and get_queue(BUILDS_QUEUE).job_ids == []
 
 
 def test_a_build_claimed_by_the_worker_process_runs_to_success(user, make_repo, worker_process):

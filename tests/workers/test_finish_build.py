@@ -29,7 +29,7 @@ from workers.jobs import housekeeping
 
 class Lifecycle:
     """A project with one slot, a webhook listening to every build event, and a build waiting for the
-    slot: its job was a delayed retry that is gone, so only a finishing build can start it now."""
+    slot: its job is a retry an hour away, so only a finishing build can start it in time."""
 
     def __init__(self, user: Any, repository_url: str = "https://example.invalid/repo.git") -> None:
         self.project = factories.ProjectFactory(maintainers=[user], repository_url=repository_url,
@@ -37,7 +37,8 @@ class Lifecycle:
         self.version = self.project.versions[0]
         waiting_version = factories.VersionFactory(project=self.project, slug="waiting", identifier="main")
         self.waiting = factories.BuildFactory(version=waiting_version, state="triggered", success=None,
-                                              started=None, finished=None, job_id="gone-retry")
+                                              started=None, finished=None, job_id=None)
+        self.retry = build_control.enqueue_attempt(self.waiting, delay=3600)
         hook = Webhook(project_id=self.project.id, url="http://127.0.0.1:9/hook",
                        secret_encrypted=encrypt("s"),
                        events=["build:triggered", "build:passed", "build:failed"])
@@ -68,7 +69,8 @@ class Lifecycle:
                                     .order_by(WebhookDelivery.id)).all()
         assert events[-1] == event
         waiting = fresh(self.waiting.id)
-        assert waiting.job_id == f"build-{waiting.id}-2", "the waiting build was not started"
+        assert waiting.job_id == queueing.attempt_job_id(waiting.id, self.retry), "the waiting build was not started"
+        assert queueing.job_status(self.retry) in queueing.LOST_STATUSES, "its hour-away retry is still due"
         if woken_ran:  # a burst worker runs it right after
             assert waiting.is_final and waiting.started is not None
         else:
@@ -142,7 +144,7 @@ def test_a_trigger_whose_enqueue_failed(app, lifecycle, monkeypatch):
     assert notes == ["build:cancelled"]
     rows = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.build_id == build_id)).all()
     assert [(d.event, d.state) for d in rows] == [("build:failed", "failed")]  # recorded, not queueable
-    assert fresh(lifecycle.waiting.id).job_id == "gone-retry"
+    assert fresh(lifecycle.waiting.id).job_id == lifecycle.retry
 
 
 def test_a_build_ends_once(lifecycle):
