@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, CursorResult, Select, func, select
 
 from app import locks
 from app.extensions import db
@@ -38,8 +38,16 @@ BUILD_COLUMNS = (
 )
 
 
+def _execute(stmt: Any, params: dict[str, Any] | None = None) -> CursorResult[Any]:
+    """Run a column select on the session's connection, in its transaction. Validators read columns,
+    never entities: executing through the Session would add the ORM's per-statement set-up (about a
+    third of a small query's cost) for nothing."""
+    return db.session.connection().execute(stmt, params)
+
+
 def _rows(stmt: Select[Any], params: dict[str, Any] | None = None) -> Rows:
-    return tuple(tuple(row) for row in db.session.execute(stmt, params))
+    # all(): one fetchall; iterating the result would fetch row by row.
+    return tuple(tuple(row) for row in _execute(stmt, params).all())
 
 
 def _table_columns(source: Any, names: Sequence[str]) -> list[Any]:
@@ -74,7 +82,7 @@ def _per_reader(name: str, principal: Principal | None, private: bool,
 
 def _count(stmt: Select[Any]) -> int:
     """The list's count, as :func:`app.api.pagination.paginate_query` counts it."""
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return _execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
 
 
 def page_count(stmt: Select[Any], read: int, limit: int, offset: int) -> int:

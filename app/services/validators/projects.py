@@ -87,7 +87,7 @@ _MAINTAINERS = (
 
 
 def _maintainers(project_ids: Sequence[int]) -> Rows:
-    return tuple(tuple(row) for row in db.session.execute(_MAINTAINERS, {"ids": list(project_ids)}))
+    return _rows(_MAINTAINERS, {"ids": list(project_ids)})
 
 
 def _active_versions_stmt(last_build: bool, build_config: bool) -> Select[Any]:
@@ -108,7 +108,7 @@ _ACTIVE_VERSIONS = {(last, config): _active_versions_stmt(last, config)
 def _active_versions(project_ids: Sequence[int], last_build: bool, build_config: bool) -> Rows:
     """What ``expand=active_versions`` embeds: the same filter as ProjectSchema.get_active_versions."""
     stmt = _ACTIVE_VERSIONS[last_build, build_config and last_build]
-    return tuple(tuple(row) for row in db.session.execute(stmt, {"ids": list(project_ids)}))
+    return _rows(stmt, {"ids": list(project_ids)})
 
 
 _machine = aliased(Version, name="machine")
@@ -137,7 +137,7 @@ def _alias_rows(versions: Rows) -> Rows:
     ids = sorted({row[_V["id"]] for row in versions if row[_V["slug"]] in ("latest", "stable")})
     if not ids:
         return ()
-    return tuple(tuple(row) for row in db.session.execute(_ALIASES, {"ids": ids}))
+    return _rows(_ALIASES, {"ids": ids})
 
 
 @dataclass(frozen=True)
@@ -202,4 +202,4 @@ _VERSION_PROJECTS = _with_linked(_select_from_projects(VERSION_PROJECT_COLUMNS))
 
 
 def _version_project(project_ids: Sequence[int]) -> Rows:
-    return tuple(tuple(row) for row in db.session.execute(_VERSION_PROJECTS, {"ids": list(project_ids)}))
+    return _rows(_VERSION_PROJECTS, {"ids": list(project_ids)})

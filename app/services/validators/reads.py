@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 
 from app.errors import RetryableConflict
-from app.extensions import db
 from app.models import FINAL_STATES, Build, Project, Version
 from app.policy import Principal
 from app.services.validators.core import (
@@ -17,6 +16,7 @@ from app.services.validators.core import (
     State,
     _build_columns,
     _columns_of,
+    _execute,
     _page,
     _per_reader,
     _rows,
@@ -43,7 +43,7 @@ def version(project_slug: str, version_slug: str, principal: Principal | None, l
         return stmt
 
     stmt = _per_reader(f"version-{last_build}-{build_config}", principal, True, statement)
-    found = db.session.execute(stmt, {"project_slug": project_slug, "version_slug": version_slug}).first()
+    found = _execute(stmt, {"project_slug": project_slug, "version_slug": version_slug}).first()
     if found is None:
         return None
     row = tuple(found)
@@ -97,7 +97,7 @@ def build(project_slug: str, build_id: int, principal: Principal | None, config:
 
         stmt = _per_reader(f"version-build-{config}", principal, True, under_version)
         params["version_slug"] = version_slug
-    found = db.session.execute(stmt, params).first()
+    found = _execute(stmt, params).first()
     if found is None:
         return None
     row = tuple(found)
