@@ -14,6 +14,7 @@ from app.policy.rules import (
     private_access_filter,
     reach_filter,
     readable_filter,
+    rule_inputs,
     writable_filter,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "private_access_filter",
     "reach_filter",
     "readable_filter",
+    "rule_inputs",
     "writable_filter",
 ]

@@ -128,7 +128,8 @@ _SQL_CACHE_SIZE = 4096
 _sql_cache: dict[tuple[object, ...], ColumnElement[bool]] = {}
 
 
-def _rule_key(principal: Principal | None) -> tuple[object, ...] | None:
+def rule_inputs(principal: Principal | None) -> tuple[object, ...] | None:
+    """:data:`RULE_INPUTS`' values: principals with equal inputs get the same answer from every rule."""
     if principal is None:
         return None
     user = principal.user
@@ -142,7 +143,7 @@ def _cached_sql(name: str, rule: Callable[[Principal | None], Condition],
     """A rule's SQL, built once per distinct principal: a read runs it on every request, and building
     the expression cost as much as running the query (SQLAlchemy expressions are immutable, so one
     is shared by every request of the same principal)."""
-    key = (name, _rule_key(principal))
+    key = (name, rule_inputs(principal))
     sql = _sql_cache.get(key)
     if sql is None:
         if len(_sql_cache) >= _SQL_CACHE_SIZE:

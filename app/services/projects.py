@@ -19,10 +19,11 @@ from app.extensions import db
 from app.models import Build, Project, ProjectReadGrant, ProjectRelationship, User, Version
 from app.models.build import RUNNING_STATES
 from app.models.project import SINGLE_VERSION, project_maintainers
-from app.policy import Principal, reach_filter
+from app.policy import Principal, reach_filter, rule_inputs
 from app.services.builds import trigger_build
 from app.services.queueing import enqueue_sync_versions
 from app.services.repositories import apply_repository, record_change
+from app.services.statement_cache import built_once
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +64,27 @@ def base_query() -> Select[Project]:
 
 
 def with_active_versions(stmt: Select[Any], with_last_build: bool = False) -> Select[Any]:
-    load = selectinload(Project.versions)
-    if with_last_build:
-        load = load.selectinload(Version.last_build)
-    return stmt.options(load)
+    def build() -> Select[Any]:
+        load = selectinload(Project.versions)
+        if with_last_build:
+            load = load.selectinload(Version.last_build)
+        return stmt.options(load)
+
+    return built_once(("with_active_versions", id(stmt), with_last_build), (stmt,), build)
 
 
 def listed_for(principal: Principal, filters: dict[str, Any]) -> Select[Project]:
     """``GET /projects/``: the projects the person maintains (Read the Docs' answer), within the
     credential's reach. An administrator's list holds every project unless ``mine`` narrows it to
     their own; ``shared`` lists instead the projects others shared with the person (read grants).
-    ``name`` and ``slug`` keep those containing the text, in any case."""
+    ``name`` and ``slug`` keep those containing the text, in any case.
+
+    Built once per distinct reader and filters (the same object then keys the page's statement)."""
+    key = ("listed_for", rule_inputs(principal), tuple(sorted(filters.items())))
+    return built_once(key, (), lambda: _listed_for(principal, filters))
+
+
+def _listed_for(principal: Principal, filters: dict[str, Any]) -> Select[Project]:
     user = principal.user
     user_id = user.id if user is not None else None  # a bot maintains nothing
     stmt = base_query().where(reach_filter(principal))

@@ -69,7 +69,8 @@ class Lifecycle:
                                     .order_by(WebhookDelivery.id)).all()
         assert events[-1] == event
         waiting = fresh(self.waiting.id)
-        assert waiting.job_id == queueing.attempt_job_id(waiting.id, self.retry), "the waiting build was not started"
+        woken = queueing.attempt_job_id(waiting.id, self.retry)
+        assert waiting.job_id == woken, "the waiting build was not started"
         assert queueing.job_status(self.retry) in queueing.LOST_STATUSES, "its hour-away retry is still due"
         if woken_ran:  # a burst worker runs it right after
             assert waiting.is_final and waiting.started is not None

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Select, func, select
+from sqlalchemy import CursorResult, Select, func, select
 
 from app import locks
 from app.extensions import db
 from app.policy import Principal, private_access_filter, readable_filter
+from app.services.statement_cache import built_once
 
 Rows = tuple[tuple[Any, ...], ...]
 
@@ -59,25 +60,13 @@ def _build_columns(source: Any, config: bool) -> list[Any]:
     return _table_columns(source, BUILD_COLUMNS + (("config",) if config else ()))
 
 
-_Built = tuple[tuple[ColumnElement[bool], ...], Select[Any]]
-_READER_STATEMENTS: dict[tuple[str, tuple[int, ...]], _Built] = {}
-
-
 def _per_reader(name: str, principal: Principal | None, private: bool,
                 build: Callable[..., Select[Any]]) -> Select[Any]:
     """``build(reader rule SQL[, private access SQL])``, built once per distinct principal: the rules
     give one SQL object per principal (app.policy.rules), and building a detail's statement around it
-    cost five times running it. The entry holds the rule objects, so their ids stay theirs."""
+    cost five times running it."""
     rules = (readable_filter(principal),) + ((private_access_filter(principal),) if private else ())
-    key = (name, tuple(id(rule) for rule in rules))
-    hit = _READER_STATEMENTS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], rules, strict=True)):
-        return hit[1]
-    if len(_READER_STATEMENTS) >= 4096:
-        _READER_STATEMENTS.clear()
-    stmt = build(*rules)
-    _READER_STATEMENTS[key] = (rules, stmt)
-    return stmt
+    return built_once((name, *(id(rule) for rule in rules)), rules, lambda: build(*rules))
 
 
 def _count(stmt: Select[Any]) -> int:
@@ -93,15 +82,20 @@ def page_count(stmt: Select[Any], read: int, limit: int, offset: int) -> int:
     return offset + read
 
 
-def _page(stmt: Select[Any], limit: int, offset: int, first: Callable[[Select[Any]], Rows],
-          rest: Callable[[Rows], Any] = lambda rows: rows) -> tuple[Any, ...]:
-    """(count, limit, offset, page) of a list: ``first`` reads the page's rows from the list's statement
-    (its filters and order), ``rest`` what they need besides (maintainers, projects...).
+def _page(stmt: Select[Any], limit: int, offset: int, shape: Hashable,
+          columns: Callable[[Select[Any]], Select[Any]], rest: Callable[[Rows], Any] = lambda rows: rows
+          ) -> tuple[Any, ...]:
+    """(count, limit, offset, page) of a list: ``columns`` turns the list's statement (its filters and
+    order, one page of it) into the statement of the rows to read, ``rest`` reads what they need besides
+    (maintainers, projects...). ``shape`` names what ``columns`` selects; with the list's statement
+    (the same object for the same reader and filters) and the page, it keys the statement built once.
 
     One row more than the page is read: when it is not there, the page ends the list and the count is
     ``offset`` plus the rows read, with no COUNT (a list that fits in one page costs a query less).
     """
-    rows = first(stmt.limit(limit + 1).offset(offset))
+    page = built_once(("page", shape, id(stmt), limit, offset), (stmt,),
+                      lambda: columns(stmt.limit(limit + 1).offset(offset)))
+    rows = _rows(page)
     count = page_count(stmt, len(rows), limit, offset)
     rows = rows[:limit]
     return (count, limit, offset, rest(rows) if rows else ())

@@ -191,10 +191,11 @@ def superproject(slug: str, principal: Principal | None, shape: ProjectShape) ->
 def project_page(stmt: Select[Any], limit: int, offset: int, shape: ProjectShape) -> State:
     """A page of a project list selected by ``stmt`` (a select of ``Project``)."""
 
-    def first(page: Select[Any]) -> Rows:
-        return _rows(_with_linked(_columns_of(page, *PROJECT_COLUMNS)))
+    def columns(page: Select[Any]) -> Select[Any]:
+        return _with_linked(_columns_of(page, *PROJECT_COLUMNS))
 
-    return State((_page(stmt, limit, offset, first, lambda rows: _projects_state(rows, shape)), shape))
+    return State((_page(stmt, limit, offset, "projects", columns, lambda rows: _projects_state(rows, shape)),
+                  shape))
 
 
 _VERSION_PROJECTS = _with_linked(_select_from_projects(VERSION_PROJECT_COLUMNS)).where(

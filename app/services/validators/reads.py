@@ -19,7 +19,6 @@ from app.services.validators.core import (
     _execute,
     _page,
     _per_reader,
-    _rows,
     _table_columns,
 )
 from app.services.validators.projects import _alias_rows, _version_project
@@ -56,12 +55,12 @@ def version(project_slug: str, version_slug: str, principal: Principal | None, l
 def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, build_config: bool) -> State:
     """A page of a version list selected by ``stmt`` (a select of ``Version``)."""
 
-    def first(page: Select[Any]) -> Rows:
+    def columns(page: Select[Any]) -> Select[Any]:
         query = _columns_of(page, *_table_columns(Version, VERSION_COLUMNS))
         if last_build:
             query = query.add_columns(*_build_columns(Build, build_config)).outerjoin(
                 Build, Build.id == Version.last_build_id)
-        return _rows(query)
+        return query
 
     def rest(versions: Rows) -> tuple[Rows, Rows, Rows]:
         ids = sorted({row[1] for row in versions})
@@ -70,7 +69,8 @@ def version_page(stmt: Select[Any], limit: int, offset: int, last_build: bool, b
             raise RetryableConflict("The list changed while it was read; retry.")  # its project deleted
         return (versions, projects, _alias_rows(versions))
 
-    return State((_page(stmt, limit, offset, first, rest), last_build, build_config))
+    return State((_page(stmt, limit, offset, ("versions", last_build, build_config), columns, rest),
+                  last_build, build_config))
 
 
 #: A build by project slug and id, built once (a CI job polls this): the reader rule is added per caller.
@@ -109,7 +109,7 @@ def build(project_slug: str, build_id: int, principal: Principal | None, config:
 def build_page(stmt: Select[Any], limit: int, offset: int, config: bool) -> State:
     """A page of a build list selected by ``stmt`` (a select of ``Build``)."""
 
-    def first(page: Select[Any]) -> Rows:
-        return _rows(_columns_of(page, *_build_columns(Build, config)))
+    def columns(page: Select[Any]) -> Select[Any]:
+        return _columns_of(page, *_build_columns(Build, config))
 
-    return State((_page(stmt, limit, offset, first), config))
+    return State((_page(stmt, limit, offset, ("builds", config), columns), config))
