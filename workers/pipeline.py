@@ -35,6 +35,7 @@ from workers import (
     publish,
     search_index,
     tools,
+    up_to_date,
     vcs,
 )
 from workers.build_sandbox import BuildSandbox, open_build_sandbox
@@ -77,6 +78,7 @@ class Pipeline:
         self.config: BuildConfig | None = None
         self.python = sys.executable  # replaced by the build virtualenv's interpreter
         self.tools: tools.BuildTools | None = None  # build.tools.python's choice, asdf and uv
+        self.inputs: str | None = None  # what the output depends on (workers.up_to_date), in the manifest
 
     # -- orchestration -------------------------------------------------------------------------------
 
@@ -90,6 +92,8 @@ class Pipeline:
             self.install()
             downloads = self.build_docs()
             published = self.upload(downloads)
+        except up_to_date.UpToDate as skipped:  # nothing changed since the last build: its site stays
+            self._finish(True, None, formats=skipped.formats)
         except BuildCancelled:
             self._finish(False, "The build was cancelled.", state="cancelled")
         except BuildTimeout:
@@ -197,6 +201,8 @@ class Pipeline:
             update_submodules(self.rec, self.checkout, without_userinfo(url), self.config.submodules, git_env,
                               self.rules)
         self.env = self.compose_env(version, sha)
+        self.inputs = up_to_date.inputs(self.project, version, sha, self.build.config or {})
+        up_to_date.skip_if_unchanged(self.rec, self.build, self.inputs)  # before any of the project's code
         self.hooks("post_checkout")
         self.system_dependencies()
 
@@ -317,7 +323,7 @@ class Pipeline:
         """The published files' hashes (workers.manifest), for previews' file-tree diffs; a failure
         here loses the diff, never the build."""
         try:
-            self.build.manifest = manifest.of_site(html_dir, root=self.workdir)
+            self.build.manifest = {**manifest.of_site(html_dir, root=self.workdir), "inputs": self.inputs}
             db.session.commit()
         except Exception:
             log.warning("build %s: could not record the site's manifest", self.build.id, exc_info=True)

@@ -40,6 +40,7 @@ class Published:
     files: int = 0
     pages: int = 0  # the documentation pages among the files (see is_page)
     downloads: list[str] = field(default_factory=list)  # the formats actually published
+    reused: int = 0  # files the storage took over unchanged from the live version (not sent again)
     skipped: Skipped = field(default_factory=Skipped)
 
     def __fspath__(self) -> str:
@@ -49,6 +50,8 @@ class Published:
         """A line for the build log; names what was left out so the author can find it."""
         text = (f"Published {self.pages} pages ({self.files} files with their assets); downloads: "
                 f"{', '.join(self.downloads) or 'none'}.")
+        if self.reused:
+            text += f" {self.reused} unchanged files were kept from the live version, not uploaded again."
         if self.skipped.count:
             shown = ", ".join(self.skipped.examples)
             more = ", ..." if self.skipped.count > len(self.skipped.examples) else ""
@@ -181,6 +184,7 @@ def publish(project_slug: str, version_slug: str, html_dir: str, downloads: dict
         if result.skipped.count:
             log.warning("build %s: %s", build_id, result.summary())
         upload.commit()
+        result.reused = upload.reused
         return result
     except BaseException:
         upload.abort()

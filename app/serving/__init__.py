@@ -12,7 +12,18 @@ from flask import Flask
 
 
 def init_serving(app: Flask) -> None:
-    from app.serving import addons, docs, docs_auth, downloads, embed, origin, responses, search, sitemap
+    from app.serving import (
+        addons,
+        doc_diff,
+        docs,
+        docs_auth,
+        downloads,
+        embed,
+        origin,
+        responses,
+        search,
+        sitemap,
+    )
     from app.storage import StorageUnavailable
     from app.urls import docs_prefix
 
@@ -23,6 +34,7 @@ def init_serving(app: Flask) -> None:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(addons.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(doc_diff.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(docs_auth.app_bp)
     app.register_blueprint(docs_auth.docs_bp)

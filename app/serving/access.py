@@ -6,6 +6,11 @@ failing the page, a browser without a docs credential is sent to the app origin 
 (:mod:`app.serving.docs_auth`, which asks it to log in first if needed), an API client (JSON
 ``Accept`` or credentials in a header) gets the error contract's 401, and a signed-in reader without
 access sees the same 404 as for a missing page, so private slugs do not leak.
+
+On a pull request's preview host the reader's credential reads that preview and nothing else: the page
+runs the PR's scripts (anyone's) in the reader's browser, and everything the host's ``/_/`` routes
+(addons, embed, search, downloads) would give out under the reader's name, those scripts could read and
+send away. So there, other versions and projects are answered as to an anonymous reader.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from app.errors import DocshelfError
 from app.models import Project, User, Version
 from app.problems import problem
 from app.serving import docs_auth
+from app.serving.resolver import preview_site
 
 
 def viewer() -> User | None:
@@ -39,13 +45,31 @@ def viewer() -> User | None:
     return user
 
 
+def on_preview_host() -> bool:
+    """Whether this request came to a pull request's preview host (see the module's docstring)."""
+    return preview_site(request.host) is not None
+
+
+def wide_viewer() -> User | None:
+    """The reader for answers spanning projects (search): anonymous on a preview host."""
+    return None if on_preview_host() else viewer()
+
+
+def _reader_for(project: Project, version: Version | None) -> User | None:
+    site = preview_site(request.host)
+    if site is None:
+        return viewer()
+    if project.slug != site[0] or (version is not None and (version.type != "external"
+                                                            or version.slug != site[1])):
+        return None  # not the preview this host serves
+    return viewer()
+
+
 def can_view(project: Project, version: Version | None = None) -> bool:
     """Public docs never look at credentials (no session access, so no ``Vary: Cookie`` on them)."""
-    if project.privacy_level != "public" and not auth.has_private_access(viewer(), project):
-        return False
-    if version is not None and version.privacy_level != "public":
-        return auth.has_private_access(viewer(), project)
-    return True
+    if project.privacy_level == "public" and (version is None or version.privacy_level == "public"):
+        return True
+    return auth.has_private_access(_reader_for(project, version), project)
 
 
 def is_private(project: Project, version: Version | None = None) -> bool:

@@ -29,12 +29,14 @@ from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepre
 from app.services import search
 from app.serving import access, listing, paths, responses
 from app.serving.addons_features import features
+from app.serving.doc_diff import doc_diff
 from app.serving.filetreediff import filetreediff
 from app.serving.previews import external_warning
 from app.serving.resolver import (
     default_version_slug,
     get_project,
     host_project_slug,
+    preview_site,
     servable_version,
     unresolve,
 )
@@ -60,8 +62,12 @@ class Where:
     filename: str | None
     owner: Project | None = None  # set when links are built from the page's own URL space
     base: str = ""  # scheme://host + root of the owner's URL space
+    preview: str | None = None  # the preview host's root, when the page is a pull request's preview
 
     def url(self, project: Project, version_slug: str) -> str:
+        if self.preview is not None and self.version is not None and project.id == self.project.id \
+                and version_slug == self.version.slug:
+            return self.preview
         if self.owner is None:
             return docs_url(project, version_slug)
         return self.base + version_path(self.owner, project, version_slug)
@@ -111,6 +117,10 @@ def addons() -> Response:
 def _from_url(url: str) -> Where | None:
     parts = urlsplit(url)
     path = unquote(parts.path)
+    preview = preview_site(parts.netloc)
+    if preview is not None:
+        scheme = parts.scheme if parts.scheme in ("http", "https") else request.scheme
+        return _from_preview(preview, path, f"{scheme}://{parts.netloc}/")
     slug = host_project_slug(parts.netloc)
     scheme = parts.scheme if parts.scheme in ("http", "https") else request.scheme
     # Links keep the reader's host: a docs host of ours, else the host this request came to.
@@ -135,6 +145,19 @@ def _from_url(url: str) -> Where | None:
     version = find_version(project, site.version_slug) if site.version_slug else None
     filename = "/" + site.filename if site.filename is not None and version is not None else None
     return Where(project, version, filename, owner=site.owner, base=origin + site.root)
+
+
+def _from_preview(site: tuple[str, str], path: str, root: str) -> Where | None:
+    """A page of a pull request's preview (``<project>--<n>.<EXTERNAL_DOCS_DOMAIN>/<file>``)."""
+    project = get_project(site[0])
+    version = find_version(project, site[1]) if project is not None else None
+    if project is None or version is None or version.type != "external":
+        return None
+    try:
+        filename = "/" + paths.clean(path.lstrip("/"))
+    except paths.UnsafePath:
+        return None
+    return Where(project, version, filename, preview=root)
 
 
 def _from_slugs(project_slug: str | None, version_slug: str | None) -> Where | None:
@@ -214,6 +237,11 @@ def _payload(where: Where) -> dict[str, Any]:
         _dump_project(t, where.url(t, _matching(t, version))) for t in listing.translations(project)
     ]
     build = _current_build(version)
+    preview = version is not None and version.type == "external"
+    extra = features(project, where.url(project, default_version_slug(project)) + page)
+    if preview:
+        assert version is not None
+        extra["doc_diff"] = doc_diff(project, version, filename)
     scope = f"project:{project.slug}/{version.slug}" if version is not None else f"project:{project.slug}"
     return {
         "api_version": "1",
@@ -237,12 +265,12 @@ def _payload(where: Where) -> dict[str, Any]:
             "non-latest-version-warning": warning,
             "version-warning": warning,
             "external-version-warning": external_warning(version, (build or {}).get("commit")),
-            **features(project, where.url(project, default_version_slug(project)) + page),
+            **extra,
             "filetreediff": filetreediff(project, version),  # a preview's, from the builds' manifests
             "search": _search(project, version, scope),
             "hotkeys": {
                 "enabled": True,
-                "doc_diff": {"enabled": False, "trigger": "KeyD"},
+                "doc_diff": {"enabled": extra["doc_diff"]["enabled"], "trigger": "KeyD"},
                 "search": {"enabled": True, "trigger": "Slash"},
             },
             "linkpreviews": {"enabled": version is not None, "selector": LINK_PREVIEW_SELECTOR},

@@ -4,9 +4,10 @@ warning and search: ``analytics``, ``customscript``, ``notifications``, ``option
 
 Each says what the docs pages really do, so a theme or a script reading them is never told a feature
 works when it does not: the visual diff compares a pull request's preview with the version it
-targets, and the page script has no highlighter yet, so it is ``enabled: false`` (its ``base_url``
-still names the page it would compare with), as is ``show_on_external``; ``filetreediff`` here is the
-default that a preview's own (:mod:`app.serving.filetreediff`, set by the addons view) replaces.
+targets, so here (a published version's page) it is ``enabled: false``, its ``base_url`` naming the
+page it would compare with; on a preview the addons view puts :func:`app.serving.doc_diff.doc_diff`
+in its place, and :mod:`app.serving.filetreediff` replaces the ``filetreediff`` default alike.
+``show_on_external`` is off: a preview has a banner of its own.
 The rest, and the flyout's place, follow the project's settings
 (:mod:`app.services.addons_settings`) and its analytics fields, and ``/_/static/docshelf-addons.js``
 honours them.

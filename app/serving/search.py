@@ -2,7 +2,8 @@
 
 The same answer as ``/api/v3/search/`` (:func:`app.services.search.answer`), read with the docs origin's
 credential (a reader's docs grant or a token), so a private version is searched for a reader who may
-read it on the very origin that serves it. Links to further pages stay on the docs origin.
+read it on the very origin that serves it. Links to further pages stay on the docs origin. On a pull
+request's preview host it searches as an anonymous reader (:func:`app.serving.access.wide_viewer`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def search() -> Response:
     page = _number("page", 1, service.MAX_PAGE)
     size = _number("page_size", service.DEFAULT_PAGE_SIZE, service.MAX_PAGE_SIZE)
     try:
-        body = service.answer(auth.principal_for(access.viewer()), raw, page, size, _page_link)
+        body = service.answer(auth.principal_for(access.wide_viewer()), raw, page, size, _page_link)
     except QueryError as exc:
         return problem(400, str(exc), errors={"q": [str(exc)]})
     response = jsonify(body)

@@ -1,8 +1,9 @@
 /*
  * Docshelf addons: a flyout (versions, languages, downloads), a banner on pages of a version that
  * is not the latest (pointing to the same page in the latest version), a search modal over the
- * server-side search API (opened with "/", keyboard navigable, results grouped by page) and previews
- * of internal links on hover (the embed API).
+ * server-side search API (opened with "/", keyboard navigable, results grouped by page), previews
+ * of internal links on hover (the embed API) and, on a pull request's preview, the blocks of the page
+ * that differ from the same page of the base version (doc_diff; "d" shows or hides them).
  *
  * Added to every page by the Sphinx extension / MkDocs plugin (workers/integrations/). It reads its
  * settings from its own <script> tag (data-docshelf-project, -version, -api) and its data from
@@ -176,6 +177,149 @@
     var note = el("div", { id: "docshelf-external-banner", role: "note", "data-pull-request": String(pr.number) },
       children);
     document.body.insertBefore(note, document.body.firstChild);
+  }
+
+  /* doc_diff: the preview page's main content against the base version's, block by block. The base
+   * comes from the preview host's own /_/doc-diff/ (the base is on another origin); it is parsed in
+   * an inert <template> and only its blocks' text is used, so nothing of it can run or load. */
+  var DIFF_STYLE = [
+    ".doc-diff-added{background:#dafbe1;box-shadow:-4px 0 0 #2da44e;text-decoration:none}",
+    ".doc-diff-removed{background:#ffebe9;box-shadow:-4px 0 0 #cf222e;color:#82071e;margin:.3em 0}",
+    "html[data-docshelf-doc-diff=off] .doc-diff-added{background:none;box-shadow:none}",
+    "html[data-docshelf-doc-diff=off] .doc-diff-removed{display:none}"
+  ].join("");
+  var DIFF_BLOCKS = "p,pre,h1,h2,h3,h4,h5,h6,li,dt,dd,td,th,figcaption,blockquote";
+
+  function mainOf(root) {
+    return root.querySelector("[role=main]") || root.querySelector("main") || root.querySelector("article") ||
+      root.body || root;
+  }
+
+  function diffBlocks(root) {
+    return Array.prototype.slice.call(root.querySelectorAll(DIFF_BLOCKS)).filter(function (node) {
+      return !node.querySelector(DIFF_BLOCKS) && !node.closest("#docshelf-external-banner");
+    }).map(function (node) {
+      return { node: node, text: node.textContent.replace(/\u00b6/g, "").replace(/\s+/g, " ").trim() };
+    }).filter(function (block) { return block.text; });
+  }
+
+  /* The edit script between two lists of texts: a longest common subsequence (small pages only). */
+  function diffOps(base, ours) {
+    var n = base.length, m = ours.length, ops = [], i, j;
+    if (n * m > 4000000) {
+      var left = {};
+      base.forEach(function (b) { left[b.text] = (left[b.text] || 0) + 1; });
+      ours.forEach(function (o, k) {
+        if (left[o.text]) { left[o.text] -= 1; ops.push(["same", k]); } else { ops.push(["added", k]); }
+      });
+      return ops;
+    }
+    var table = new Int32Array((n + 1) * (m + 1));
+    for (i = n - 1; i >= 0; i--) {
+      for (j = m - 1; j >= 0; j--) {
+        table[i * (m + 1) + j] = base[i].text === ours[j].text ? table[(i + 1) * (m + 1) + j + 1] + 1
+          : Math.max(table[(i + 1) * (m + 1) + j], table[i * (m + 1) + j + 1]);
+      }
+    }
+    i = 0; j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && base[i].text === ours[j].text) {
+        ops.push(["same", j]); i++; j++;
+      } else if (j < m && (i >= n || table[i * (m + 1) + j + 1] > table[(i + 1) * (m + 1) + j])) {  // removed first
+        ops.push(["added", j]); j++;
+      } else {
+        ops.push(["removed", i]); i++;
+      }
+    }
+    return ops;
+  }
+
+  function showDiff(data, html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    var base = diffBlocks(mainOf(holder.content));
+    var ours = diffBlocks(mainOf(document));
+    var removed = [];
+    var last = null;
+    function flush(before) {
+      removed.forEach(function (text) {
+        var note = el("div", { "class": "doc-diff-removed", "data-doc-diff": "removed" }, [el("del", {}, [text])]);
+        if (before) {
+          before.parentNode.insertBefore(note, before);
+        } else if (last) {
+          last.parentNode.insertBefore(note, last.nextSibling);
+        }
+      });
+      removed = [];
+    }
+    var changes = 0;
+    diffOps(base, ours).forEach(function (op) {
+      if (op[0] === "removed") {
+        removed.push(base[op[1]].text);
+        changes++;
+        return;
+      }
+      var node = ours[op[1]].node;
+      flush(node);
+      last = node;
+      if (op[0] === "added") {
+        node.classList.add("doc-diff-added");
+        node.setAttribute("data-doc-diff", "added");
+        changes++;
+      }
+    });
+    flush(null);
+    return changes;
+  }
+
+  function docDiff(data) {
+    var config = data.addons.doc_diff;
+    if (!config || !config.enabled || !data.versions.current) {
+      return;
+    }
+    var filename = data.readthedocs.resolver.filename || "/";
+    fetch("/_/doc-diff/?filename=" + encodeURIComponent(filename), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("doc_diff: HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (body) {
+        if (config.inject_styles) {
+          document.head.appendChild(el("style", { id: "docshelf-doc-diff-style" }, [DIFF_STYLE]));
+        }
+        var changes = showDiff(data, body.content || "");
+        var root = document.documentElement;
+        root.setAttribute("data-docshelf-doc-diff", "on");
+        var toggle = function () {
+          root.setAttribute("data-docshelf-doc-diff", root.getAttribute("data-docshelf-doc-diff") === "on" ? "off" : "on");
+        };
+        var banner = document.getElementById("docshelf-external-banner");
+        if (banner) {
+          var button = el("button", { type: "button", id: "docshelf-doc-diff-toggle" },
+            [changes + " block(s) differ from the base version: show/hide them (d)"]);
+          button.addEventListener("click", toggle);
+          banner.appendChild(el("div", {}, [button]));
+        }
+        var hotkeys = data.addons.hotkeys || {};
+        if (hotkeys.enabled && hotkeys.doc_diff && hotkeys.doc_diff.enabled) {
+          window.addEventListener("keydown", function (event) {
+            if (event.code === hotkeys.doc_diff.trigger && !event.ctrlKey && !event.metaKey && !event.altKey &&
+                !typing(event.target)) {
+              toggle();
+            }
+          });
+        }
+      })
+      .catch(function (error) {
+        document.documentElement.setAttribute("data-docshelf-doc-diff", "error");
+        if (window.console) {
+          console.debug("Docshelf doc_diff unavailable:", error);
+        }
+      });
   }
 
   /* Read the Docs' addons v1 settings (notifications, options, analytics, customscript): one block. */
@@ -462,6 +606,7 @@
     }
     banner(data);
     externalBanner(data);
+    docDiff(data);
     latestBanner(data);
     extras(data);
     var hotkeys = data.addons.hotkeys || {};

@@ -53,6 +53,8 @@ class Upload(ABC):
 
     #: Where the version lives once committed (a directory, or an ``s3://`` URL), for logs and tests.
     location: str
+    #: Files taken over unchanged from the live version instead of being copied again (object storage).
+    reused: int = 0
 
     @abstractmethod
     def mkdir(self, area: str, relative: str) -> None:

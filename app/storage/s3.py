@@ -19,13 +19,14 @@ readers that resolved the pointer just before the switch, and is deleted by a la
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, cast
 
 from app.storage.base import DOWNLOADS, HTML, Found, Storage, StorageUnavailable, StoredObject, Upload
-from app.storage.s3_upload import S3Upload
+from app.storage.s3_upload import HASHES, S3Upload
 
 _CHUNK = 64 * 1024
 _POINTERS_KEPT = 10_000
@@ -183,7 +184,24 @@ class S3Storage(Storage):
     # --- writing ---
     def begin(self, project: str, version: str, build_id: int) -> Upload:
         tag = f"{int(time.time() * 1000):013d}-b{build_id}-{secrets.token_hex(4)}"
-        return S3Upload(self, project, version, tag)
+        return S3Upload(self, project, version, tag, live=self._live_hashes(project, version))
+
+    def _live_hashes(self, project: str, version: str) -> tuple[str, dict[str, str]] | None:
+        """(key prefix, file hashes) of the live upload, for copying its unchanged files; None when
+        there is none or it has no readable hashes (published before they were kept): upload all."""
+        live = self.live_tag(project, version, fresh=True)
+        if live is None:
+            return None
+        base = f"{self.version_prefix(project, version)}t/{live}/"
+        try:
+            hashes = json.loads(self.client.get_object(Bucket=self.bucket, Key=base + HASHES)["Body"].read())
+        except Exception as exc:
+            if _missing(exc) or isinstance(exc, ValueError):
+                return None
+            raise StorageUnavailable(str(exc)) from exc
+        if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
+            return None
+        return base, hashes
 
     def delete_prefix(self, prefix: str) -> None:
         keys: list[str] = []
