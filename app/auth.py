@@ -46,58 +46,55 @@ def audit_origin() -> audit.Origin:
 
 
 def authenticate() -> User | None:
-    """Authenticate the request once (the pipeline's step; later calls reuse the outcome); an invalid
-    token is a 401 even on public routes (as on RTD).
-
-    Returns the person acting: None for anonymous requests and for a build's bot token (see
-    :func:`current_principal` for who the credential is).
-    """
-    if "current_user" in g:
-        return g.current_user
-    g.current_user, g.current_token, g.auth_via, g.csrf_error = None, None, None, None
-    g.current_principal = None
-    key = header_key()
-    if key is None:
-        row = sessions.current_session()
-        # API writes need the session's CSRF token (browser forms check their own field).
-        if row is not None and request.method not in scopes.SAFE_METHODS and route.is_api():
-            try:
-                sessions.check_csrf(request.headers.get(sessions.CSRF_HEADER))
-            except PermissionDenied as exc:
-                # Without the CSRF token the session carries no authority: anonymous routes (device
-                # login) still work, routes that need a user answer with this error (require_user).
-                g.csrf_error = exc
-                return None
-        if row is not None:
-            _set_principal(credentials.for_session(row.user, row.id))
-        return g.current_user
-    _set_principal(credentials.for_token(key))
-    return g.current_user
-
-
-def _set_principal(principal: Principal) -> None:
-    g.current_principal = principal
-    g.current_user, g.current_token, g.auth_via = principal.user, principal.token, principal.via
-    if principal.user is not None:
-        origin = audit.bound_origin()
-        audit.bind_origin(audit.Origin(principal.user.username, origin.request_id, origin.ip))
+    """The person acting, authenticating the request first if it was not (see :func:`current_principal`):
+    None for anonymous requests and for a build's bot token."""
+    principal = current_principal()
+    return principal.user if principal is not None else None
 
 
 def current_principal() -> Principal | None:
-    """The request's credential (user or bot), None when anonymous."""
-    authenticate()
-    return g.get("current_principal")
+    """The request's credential (user or bot), None when anonymous.
+
+    The request is authenticated once (the pipeline's step; later calls reuse the outcome); an invalid
+    token is a 401 even on public routes (as on RTD).
+    """
+    if "current_principal" not in g:
+        g.current_principal, g.auth_via, g.csrf_error = None, None, None
+        _authenticate_request()
+    principal: Principal | None = g.current_principal
+    return principal
+
+
+def _authenticate_request() -> None:
+    key = header_key()
+    if key is not None:
+        _set_principal(credentials.for_token(key))
+        return
+    row = sessions.current_session()
+    # API writes need the session's CSRF token (browser forms check their own field).
+    if row is not None and request.method not in scopes.SAFE_METHODS and route.is_api():
+        try:
+            sessions.check_csrf(request.headers.get(sessions.CSRF_HEADER))
+        except PermissionDenied as exc:
+            # Without the CSRF token the session carries no authority: anonymous routes (device
+            # login) still work, routes that need a user answer with this error (require_user).
+            g.csrf_error = exc
+            return
+    if row is not None:
+        _set_principal(credentials.for_session(row.user, row.id))
+
+
+def _set_principal(principal: Principal) -> None:
+    g.current_principal, g.auth_via = principal, principal.via
+    if principal.person is not None:
+        origin = audit.bound_origin()
+        audit.bind_origin(audit.Origin(principal.person.username, origin.request_id, origin.ip))
 
 
 def current_user() -> User | None:
     """The person acting (the one name for it): None when anonymous, for a build's bot token, and
     outside any request (a schema dumped by a job)."""
     return authenticate() if has_request_context() else None
-
-
-def current_token() -> ApiToken | None:
-    authenticate()
-    return g.get("current_token")
 
 
 def principal_for(user: User | None) -> Principal | None:
@@ -174,7 +171,7 @@ def require_token_manager() -> tuple[User, ApiToken | None]:
     principal = _authenticated()
     if not principal.manages_tokens:
         raise InsufficientScope("tokens")
-    return user, principal.token
+    return user, None if principal.token is None else db.session.get(ApiToken, principal.token.id)
 
 
 def _find_project(slug: str, query: Select[Project] | None = None) -> Project | None:

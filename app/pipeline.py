@@ -43,8 +43,6 @@ REQUEST_KEYS = (
     "auth_via",
     "csrf_error",
     "current_principal",
-    "current_token",
-    "current_user",
     "docs_viewer",
     "flex_spec",
     "idempotency",
@@ -82,7 +80,7 @@ def authenticate() -> None:
     if response_cache.begin():
         return
     refuse_query_credentials()
-    auth.authenticate()
+    auth.current_principal()
     response_cache.authenticated()
 
 

@@ -94,7 +94,8 @@ def _to_html(response: Response) -> Response:
     allowed = sorted(adapter.allowed_methods(request.path))
     crumbs = breadcrumbs(request.path, lambda path: adapter.test(path, "GET")) if route.is_api() else []
     # The app's pages (a 404 on one) are not authenticated by the API's step: ask the session.
-    user = g.get("current_user") if route.is_api() else sessions.session_user()
+    principal = g.get("current_principal")
+    user = (principal.user if principal is not None else None) if route.is_api() else sessions.session_user()
     view = human_view(body, status) if route.is_api() else None
     title = _title(crumbs, status)
     context = {

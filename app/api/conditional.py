@@ -104,7 +104,8 @@ def _applies() -> bool:
 
 def _check_reader() -> None:
     """What :func:`app.auth.readable_project` checks before it looks: the token's scope for the route."""
-    if auth.current_user() is not None:
+    principal = auth.current_principal()
+    if principal is not None and principal.person is not None:
         auth.check_scope()
 
 

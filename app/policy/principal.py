@@ -12,30 +12,87 @@ meaning. Turning a request's credentials into a principal is :mod:`app.security.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from app.extensions import db
 from app.models import ApiToken, User
 from app.policy import scopes as scope_rules
 
 
 @dataclass(frozen=True)
+class Person:
+    """What the rules read of the person acting: read with the credential, no ORM row needed."""
+
+    id: int
+    username: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @classmethod
+    def of(cls, user: User) -> Person:
+        return cls(user.id, user.username, user.role)
+
+
+@dataclass(frozen=True, eq=False)
+class TokenGrant:
+    """What a token allows (its columns, read with its key): every API request reads one, and loading
+    the ORM row cost more than the rest of a 304 answer."""
+
+    id: int
+    user_id: int | None
+    build_id: int | None
+    scopes: list[str] | None
+    project_ids: list[int] | None
+    expires: datetime | None
+    last_used: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenGrant:
+        return cls(token.id, token.user_id, token.build_id, token.scopes, token.project_ids, token.expires,
+                   token.last_used)
+
+
+@dataclass(frozen=True, eq=False)
 class Principal:
     """One credential: a user's token or session, or a build's bot token."""
 
     kind: Literal["user", "bot"]
     via: Literal["token", "session"]
     #: The person acting; None for a bot, which acts for a build and never as anyone.
-    user: User | None
-    token: ApiToken | None = None
+    person: Person | None
+    token: TokenGrant | None = None
     #: The server-side session row's id when a browser session is the credential.
     session_id: int | None = None
+    _user: User | None = field(default=None, repr=False)
 
     @classmethod
     def for_user(cls, user: User, session_id: int | None = None) -> Principal:
         """A person's whole reach (a browser session): no scope limit, no project restriction."""
-        return cls("user", "session", user, session_id=session_id)
+        return cls("user", "session", Person.of(user), session_id=session_id, _user=user)
+
+    @classmethod
+    def for_token(cls, token: ApiToken | TokenGrant, user: User | Person | None) -> Principal:
+        """A token's principal: its person's, or a bot's (``user`` None)."""
+        grant = token if isinstance(token, TokenGrant) else TokenGrant.of(token)
+        if user is None:
+            return cls("bot", "token", None, grant)
+        if isinstance(user, Person):
+            return cls("user", "token", user, grant)
+        return cls("user", "token", Person.of(user), grant, _user=user)
+
+    @property
+    def user(self) -> User | None:
+        """The person's row, loaded on first use: a read that needs only the rules never loads it."""
+        if self.person is None:
+            return None
+        if self._user is None:
+            object.__setattr__(self, "_user", db.session.get(User, self.person.id))
+        return self._user
 
     @property
     def is_bot(self) -> bool:
@@ -65,8 +122,8 @@ class Principal:
     @property
     def rate_key(self) -> str:
         """Whose budget a request spends: a person's, or one build's."""
-        if self.user is not None:
-            return f"user:{self.user.id}"
+        if self.person is not None:
+            return f"user:{self.person.id}"
         return f"build:{self.token.build_id if self.token is not None else 0}"
 
     def grants(self, scope: str) -> bool:

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from app.extensions import db
 from app.models import Project, ProjectReadGrant, User
 from app.models.project import project_maintainers
-from app.policy.principal import Principal
+from app.policy.principal import Person, Principal
 
 
 @dataclass(frozen=True)
@@ -61,19 +61,19 @@ def _among(project_ids: Collection[int]) -> Condition:
     return Condition(lambda p: p.id in ids, lambda: Project.id.in_(sorted(ids)))
 
 
-def has_grant(user: User, project: Project) -> bool:
+def has_grant(user: User | Person, project: Project) -> bool:
     stmt = exists().where(ProjectReadGrant.project_id == project.id, ProjectReadGrant.user_id == user.id)
     return bool(db.session.scalar(select(stmt)))
 
 
-def _maintained_by(user: User) -> Condition:
-    maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == user.id)
-    return Condition(lambda p: p.is_maintainer(user), lambda: Project.id.in_(maintained))
+def _maintained_by(person: Person) -> Condition:
+    maintained = select(project_maintainers.c.project_id).where(project_maintainers.c.user_id == person.id)
+    return Condition(lambda p: any(u.id == person.id for u in p.users), lambda: Project.id.in_(maintained))
 
 
-def _granted_to(user: User) -> Condition:
-    granted = select(ProjectReadGrant.project_id).where(ProjectReadGrant.user_id == user.id)
-    return Condition(lambda p: has_grant(user, p), lambda: Project.id.in_(granted))
+def _granted_to(person: Person) -> Condition:
+    granted = select(ProjectReadGrant.project_id).where(ProjectReadGrant.user_id == person.id)
+    return Condition(lambda p: has_grant(person, p), lambda: Project.id.in_(granted))
 
 
 def reach(principal: Principal | None) -> Condition:
@@ -89,7 +89,7 @@ def private_access_rule(principal: Principal | None) -> Condition:
     """Administrator, maintainer or read grant, within reach; a bot: its own project."""
     if principal is None:
         return NEVER
-    user = principal.user
+    user = principal.person
     if principal.is_bot or user is None:
         return reach(principal)
     standing = ALWAYS if user.is_admin else _maintained_by(user) | _granted_to(user)
@@ -102,7 +102,7 @@ def read_rule(principal: Principal | None) -> Condition:
 
 def write_rule(principal: Principal | None) -> Condition:
     """Administrators and maintainers, within reach; never a viewer, a read grant or a bot."""
-    user = principal.user if principal is not None else None
+    user = principal.person if principal is not None else None
     if principal is None or principal.is_bot or user is None or user.role == "viewer":
         return NEVER
     return reach(principal) & (ALWAYS if user.is_admin else _maintained_by(user))
@@ -123,7 +123,7 @@ def can_write(principal: Principal | None, project: Project) -> bool:
 
 #: What the rules read of a principal, all of it: two principals with the same values get the same
 #: SQL (tests/security/test_policy_rules.py records what the rules read and checks it is listed here).
-RULE_INPUTS = ("is_bot", "project_ids", "user.id", "user.is_admin", "user.role")
+RULE_INPUTS = ("is_bot", "project_ids", "person.id", "person.is_admin", "person.role")
 _SQL_CACHE_SIZE = 4096
 _sql_cache: dict[tuple[object, ...], ColumnElement[bool]] = {}
 
@@ -132,7 +132,7 @@ def rule_inputs(principal: Principal | None) -> tuple[object, ...] | None:
     """:data:`RULE_INPUTS`' values: principals with equal inputs get the same answer from every rule."""
     if principal is None:
         return None
-    user = principal.user
+    user = principal.person
     ids = principal.project_ids
     return (principal.is_bot, None if ids is None else tuple(sorted(ids)),
             *((user.id, user.is_admin, user.role) if user is not None else (None, None, None)))

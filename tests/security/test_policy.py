@@ -56,11 +56,11 @@ def world(user: Any) -> dict[str, Any]:
     principals = {
         "anonymous": None,
         "session": Principal.for_user(user),
-        "restricted": Principal("user", "token", user, restricted),
+        "restricted": Principal.for_token(restricted, user),
         "admin": Principal.for_user(admin),
-        "admin_restricted": Principal("user", "token", admin, admin_restricted),
+        "admin_restricted": Principal.for_token(admin_restricted, admin),
         "viewer": Principal.for_user(viewer),
-        "bot": Principal("bot", "token", None, bot),
+        "bot": Principal.for_token(bot, None),
     }
     return {"projects": projects, "principals": principals}
 
@@ -111,7 +111,7 @@ def test_what_each_principal_reads_and_writes(world):
 def test_a_bot_without_a_project_reaches_nothing_private(world):
     build = factories.BuildFactory(version=factories.VersionFactory(project=world["projects"]["open"]))
     token, _key = create_token(None, "stray", scopes=list(BUILD_SCOPES), build_id=build.id, audited=False)
-    stray = Principal("bot", "token", None, token)
+    stray = Principal.for_token(token, None)
     assert _allowed(policy.can_read, stray, world["projects"]) == {"mine", "open"}
     assert _selected(policy.readable_filter, stray, world["projects"]) == {"mine", "open"}
 
@@ -125,8 +125,8 @@ class _Recording:
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._target, name)
         self._seen.add(self._prefix + name)
-        if name == "user" and value is not None:
-            return _Recording(value, "user.", self._seen)
+        if name in ("person", "user") and value is not None:
+            return _Recording(value, f"{name}.", self._seen)
         return value
 
 
@@ -141,7 +141,7 @@ def test_the_rules_read_only_the_inputs_their_sql_is_cached_by(world):
         for rule in (rules.read_rule, rules.private_access_rule, rules.write_rule, rules.reach):
             seen: set[str] = set()
             rule(_Recording(principal, "", seen)).sql()  # type: ignore[arg-type]
-            assert seen - {"user"} <= set(rules.RULE_INPUTS), (rule.__name__, seen)
+            assert seen - {"person"} <= set(rules.RULE_INPUTS), (rule.__name__, seen)
 
 
 def test_equal_rule_inputs_share_sql_and_different_ones_do_not(world):
