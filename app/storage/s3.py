@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, cast
 
 from app.storage.base import DOWNLOADS, HTML, Found, Storage, StorageUnavailable, StoredObject, Upload
-from app.storage.s3_upload import HASHES, S3Upload
+from app.storage.s3_upload import HASHES, S3Upload, missing
 
 _CHUNK = 64 * 1024
 _POINTERS_KEPT = 10_000
@@ -76,7 +76,7 @@ class S3Storage(Storage):
             body = self.client.get_object(Bucket=self.bucket, Key=key)
             tag = body["Body"].read().decode("ascii", "replace").strip() or None
         except Exception as exc:
-            if not _missing(exc):
+            if not missing(exc):
                 raise StorageUnavailable(str(exc)) from exc
             tag = None
         if epoch is not None:
@@ -93,7 +93,7 @@ class S3Storage(Storage):
         try:
             meta = self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
-            if _missing(exc):
+            if missing(exc):
                 return None
             raise StorageUnavailable(str(exc)) from exc
         return StoredObject(key, int(meta["ContentLength"]), str(meta["ETag"]).strip('"'),
@@ -159,7 +159,7 @@ class S3Storage(Storage):
         try:
             return cast(BinaryIO, self.client.get_object(Bucket=self.bucket, Key=found.path)["Body"])
         except Exception as exc:
-            if _missing(exc):
+            if missing(exc):
                 raise FileNotFoundError(found.path) from exc
             raise StorageUnavailable(str(exc)) from exc
 
@@ -196,7 +196,7 @@ class S3Storage(Storage):
         try:
             hashes = json.loads(self.client.get_object(Bucket=self.bucket, Key=base + HASHES)["Body"].read())
         except Exception as exc:
-            if _missing(exc) or isinstance(exc, ValueError):
+            if missing(exc) or isinstance(exc, ValueError):
                 return None
             raise StorageUnavailable(str(exc)) from exc
         if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
@@ -262,7 +262,7 @@ class S3Storage(Storage):
             body = self.client.get_object(Bucket=self.bucket, Key=self._log_key(build_id))["Body"]
             return bytes(body.read())
         except Exception as exc:
-            if _missing(exc):
+            if missing(exc):
                 return None
             raise StorageUnavailable(str(exc)) from exc
 
@@ -274,12 +274,3 @@ def _tag_time(tag: str) -> float | None:
     stamp = tag.split("-", 1)[0]
     return int(stamp) / 1000 if stamp.isdigit() else None
 
-
-def _missing(exc: Exception) -> bool:
-    """A 404 (no such key or bucket) or a refused key (too long, 400): nothing to serve."""
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
-        return False
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    code = response.get("Error", {}).get("Code")
-    return status in (400, 404) or code in ("NoSuchKey", "404", "NoSuchBucket")

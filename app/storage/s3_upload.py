@@ -98,14 +98,12 @@ class S3Upload(Upload):
 
     def _copy(self, source: str, key: str) -> bool:
         """Copy an unchanged file from the live upload; False when its source is gone."""
-        from app.storage.s3 import _missing
-
         bucket = self.storage.bucket
         try:
             self.storage.client.copy_object(Bucket=bucket, Key=key,
                                             CopySource={"Bucket": bucket, "Key": source})
         except Exception as exc:
-            if _missing(exc):
+            if missing(exc):
                 return False
             raise
         return True
@@ -150,3 +148,13 @@ class _Chain:
             out, self.head = bytes(self.head[:n]), self.head[n:]
             return out
         return self.rest.read(size)
+
+
+def missing(exc: Exception) -> bool:
+    """A 404 (no such key or bucket) or a refused key (too long, 400): nothing to serve."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = response.get("Error", {}).get("Code")
+    return status in (400, 404) or code in ("NoSuchKey", "404", "NoSuchBucket")
