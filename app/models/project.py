@@ -14,12 +14,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     false,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import TimestampMixin
+from app.models.domain import Domain
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -77,6 +80,15 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
     max_concurrent_builds: Mapped[int | None] = mapped_column(Integer)
     main_language_project_id: Mapped[int | None] = mapped_column(
         ForeignKey("projects.id", ondelete="SET NULL"), index=True
+    )
+    #: The root URL of the project's canonical custom domain (``https://docs.example.com``), or None.
+    #: Read in the project's own SELECT (a correlated subquery), so the docs URLs every representation
+    #: carries cost no query per project; :mod:`app.urls` builds them from it.
+    canonical_url: Mapped[str | None] = column_property(
+        select(case((Domain.https, "https://"), else_="http://").concat(Domain.domain))
+        .where(Domain.project_id == id, Domain.canonical.is_(True))
+        .correlate_except(Domain)
+        .scalar_subquery()
     )
 
     users: Mapped[list[User]] = relationship(secondary=project_maintainers, order_by="User.username")
