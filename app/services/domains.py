@@ -32,7 +32,7 @@ from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Domain, Project
 from app.models.domain import MAX_DOMAIN_LENGTH
-from app.services import projects
+from app.services import audit, projects
 from app.urls import docs_domain, external_docs_domain
 
 #: More than any real project needs; keeps a runaway script from filling the table.
@@ -149,6 +149,8 @@ def create_domain(project: Project, data: dict[str, Any], app_hosts: Iterable[st
                 db.session.add(domain)
         except IntegrityError:  # taken by another project between the check and the insert
             raise _taken(name) from None
+        # Audited: a domain decides where a project's pages (and its readers' docs cookies) live.
+        audit.record("domain.added", project=project.slug, target=name, details={"canonical": canonical})
     return domain
 
 
@@ -157,13 +159,15 @@ def update_domain(domain: Domain, data: dict[str, Any]) -> Domain:
     with projects.locked(domain.project):
         if data.get("canonical") and not domain.canonical:
             _check_one_canonical(domain.project, domain)
-        for key in ("canonical", "https"):
-            if key in data:
-                setattr(domain, key, bool(data[key]))
+        changes = {key: bool(data[key]) for key in ("canonical", "https") if key in data}
+        for key, value in changes.items():
+            setattr(domain, key, value)
+        audit.record("domain.changed", project=domain.project.slug, target=domain.domain, details=changes)
     return domain
 
 
 def delete_domain(domain: Domain) -> None:
+    audit.record("domain.removed", project=domain.project.slug, target=domain.domain)
     db.session.delete(domain)
     db.session.commit()
 

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ProjectRelationship
+from app.models import AuditEvent, Domain, ProjectRelationship
 from app.services.tokens import create_token
 from tests import factories
 from tests.api.helpers import assert_error
@@ -204,3 +205,24 @@ def test_a_domain_of_another_project_is_not_found_under_this_one(client, project
     add(client, headers, "docs.other.example", slug="other")
     assert_error(client.get(detail("docs.other.example")), 404, "not_found")
     assert_error(client.delete(detail("docs.other.example"), headers=headers), 404, "not_found")
+
+
+def test_domain_changes_are_audited(client, project, headers, user):
+    add(client, headers, "docs.pip.example", canonical=True)
+    client.patch(detail("docs.pip.example"), json={"https": False}, headers=headers)
+    client.delete(detail("docs.pip.example"), headers=headers)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.project == "pip").order_by(AuditEvent.id))
+    seen = [(e.action, e.actor, e.target, e.details) for e in events if e.action.startswith("domain.")]
+    assert seen == [
+        ("domain.added", "alice", "docs.pip.example", {"canonical": True}),
+        ("domain.changed", "alice", "docs.pip.example", {"https": False}),
+        ("domain.removed", "alice", "docs.pip.example", None),
+    ]
+
+
+def test_deleting_the_project_removes_its_domains_and_frees_the_names(client, project, headers, user):
+    add(client, headers, "docs.pip.example", canonical=True)
+    assert client.delete("/api/v3/projects/pip/", headers=headers).status_code == 204
+    assert db.session.scalar(select(func.count(Domain.id))) == 0
+    factories.ProjectFactory(name="Again", slug="again", maintainers=[user])
+    assert add(client, headers, "docs.pip.example", slug="again").status_code == 201
