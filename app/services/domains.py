@@ -211,7 +211,7 @@ def project_slug_for_host(host: str) -> str | None:
     origin's own hosts never look anything up (and never match: such domains are refused, and even
     one stored before a setting changed loses to the app)."""
     name = host_name(host)
-    if not name or name.endswith("]") or name in reserved_hosts():
-        return None
+    if not name or name.endswith("]") or name.rsplit(".", 1)[-1].isdigit() or name in reserved_hosts():
+        return None  # not a name a domain can have (an IP literal: a health check), or one of ours
     return db.session.scalar(
         select(Project.slug).join(Domain, Domain.project_id == Project.id).where(Domain.domain == name))

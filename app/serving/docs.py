@@ -123,7 +123,11 @@ def serve(project_slug: str, raw_path: str, root: str) -> Response:
     )
     canonical = _canonical_location(top, root)
     if canonical is not None:
-        return responses.system_redirect(canonical, private=private)
+        moved = responses.system_redirect(canonical, private=private)
+        # Revalidated every time: it follows a setting maintainers change (a domain added, made canonical
+        # or removed), and a kept redirect would send readers to a domain the project has given up.
+        moved.headers["Cache-Control"] = "private, no-cache" if private else "public, no-cache"
+        return moved
     match = decision.match  # forced ones come first; the others only when nothing is found
     if match is not None:
         if not redirects.is_loop(request.path, match, _step(top, root)):

@@ -79,11 +79,17 @@ def test_the_default_host_redirects_to_the_canonical_domain_with_path_and_query(
     target = f"https://{SPHINX_DOMAIN}/en/latest/guide.html?x=1&y=2"
     path_based = client.get("/docs/shelf-sphinx/en/latest/guide.html?x=1&y=2")
     assert path_based.status_code == 302 and path_based.headers["Location"] == target
+    assert path_based.headers["Cache-Control"] == "public, no-cache"  # it follows the project's settings
     other_domain = client.get("/en/latest/guide.html?x=1&y=2", base_url="http://www.sphinx.example")
     assert other_domain.status_code == 302 and other_domain.headers["Location"] == target
     monkeypatch.setitem(app.config, "DOCS_DOMAIN", "docs.test")
     host_based = client.get("/en/latest/guide.html?x=1&y=2", base_url="http://shelf-sphinx.docs.test")
     assert host_based.status_code == 302 and host_based.headers["Location"] == target
+    # Made non-canonical, the default host answers again at once.
+    off = client.patch(f"{DOMAINS}{SPHINX_DOMAIN}/", json={"canonical": False}, headers=owner_headers)
+    assert off.status_code == 200
+    assert client.get("/docs/shelf-sphinx/en/latest/guide.html").status_code == 200
+    assert client.patch(f"{DOMAINS}{SPHINX_DOMAIN}/", json={"canonical": True}, headers=owner_headers).json
     # The canonical domain itself answers (https at the proxy, as the domain says).
     page = client.get("/en/latest/guide.html", base_url=f"https://{SPHINX_DOMAIN}")
     assert page.status_code == 200 and "The guide of Main branch" in page.text
