@@ -205,3 +205,43 @@ def test_the_handover_still_goes_only_to_hosts_of_ours(app, client, sites, owner
     log_in(app, client, sites.owner)
     response = client.get(f"/auth/docs/?next={quote(next_url, safe='')}", base_url="http://localhost")
     assert response.status_code == 400
+
+
+def test_a_sign_in_ticket_sent_to_a_domain_is_worthless_anywhere_else(app, client, sites, owner_headers):
+    """A maintainer points a domain at a server of theirs and sends a signed-in reader of another
+    project's private docs through the handover: the ticket lands in their log. Redeemed on the docs
+    origin it is refused; redeemed on their domain (with that Host, at Docshelf) its cookie reads
+    nothing but their own project, and replayed on the docs origin it is nobody's."""
+    add_domain(client, owner_headers, "evil.example")
+    sites.mkdocs.privacy_level = "private"
+    db.session.commit()
+    victim = factories.UserFactory(username="victim")
+    db.session.add(ProjectReadGrant(project_id=sites.mkdocs.id, user_id=victim.id))
+    db.session.commit()
+    log_in(app, client, victim)
+    handover = client.get(f"/auth/docs/?next={quote('http://evil.example/x', safe='')}",
+                          base_url="http://localhost")
+    assert handover.status_code == 302
+    stolen = handover.headers["Location"].split("/_/auth/", 1)[1]  # what the attacker's server logged
+    thief = app.test_client()  # the attacker: none of the victim's cookies
+    on_docs_origin = thief.get(f"/_/auth/{stolen}", base_url="http://docs.localhost")
+    assert on_docs_origin.status_code == 400 and on_docs_origin.json["code"] == "invalid_ticket"
+    on_their_domain = thief.get(f"/_/auth/{stolen}", base_url="http://evil.example")
+    assert on_their_domain.status_code == 302
+    cookie = thief.get_cookie("docshelf_docs", domain="evil.example")
+    assert cookie is not None
+    # On their domain: the victim's access reaches no other project.
+    for probe in ("/_/downloads/shelf-mkdocs/en/latest/htmlzip/",
+                  "/_/addons/?project-slug=shelf-mkdocs&version-slug=latest"):
+        assert thief.get(probe, base_url="http://evil.example").status_code in (401, 404), probe
+    # Replayed on the docs origin: no reader at all.
+    replayed = app.test_client()
+    replayed.set_cookie("docshelf_docs", cookie.value, domain="docs.localhost")
+    page = replayed.get("/docs/shelf-mkdocs/en/latest/", headers={"Accept": "application/json"},
+                        base_url="http://docs.localhost")
+    assert page.status_code == 401
+    # The victim's own handover to the docs origin still works there.
+    mkdocs_page = quote("http://docs.localhost/docs/shelf-mkdocs/en/latest/", safe="")
+    ok = client.get(f"/auth/docs/?next={mkdocs_page}", base_url="http://localhost")
+    assert client.get(ok.headers["Location"]).status_code == 302
+    assert client.get("/docs/shelf-mkdocs/en/latest/", base_url="http://docs.localhost").status_code == 200
