@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import AuditEvent, Domain, ProjectRelationship
@@ -226,3 +227,14 @@ def test_deleting_the_project_removes_its_domains_and_frees_the_names(client, pr
     assert db.session.scalar(select(func.count(Domain.id))) == 0
     factories.ProjectFactory(name="Again", slug="again", maintainers=[user])
     assert add(client, headers, "docs.pip.example", slug="again").status_code == 201
+
+
+def test_the_database_itself_holds_one_canonical_per_project(project):
+    db.session.add_all([Domain(project=project, domain="a.pip.example", canonical=True),
+                        Domain(project=project, domain="b.pip.example", canonical=False),
+                        Domain(project=project, domain="c.pip.example", canonical=False)])
+    db.session.commit()
+    db.session.add(Domain(project=project, domain="d.pip.example", canonical=True))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
