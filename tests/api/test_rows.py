@@ -4,8 +4,8 @@ Reads of projects, versions and builds are answered from the rows their ETag is 
 marshmallow schemas remain what the representations are. Here every read shape (``fields``, ``omit``,
 each ``expand``, pages) over projects of every URL kind (plain, subproject, translation of a main
 project and of a subproject, single version, canonical custom domains, credentials, masked repository
-URL, private and inactive versions, running and finished builds) is answered over HTTP and compared, as parsed JSON,
-with the schema's dump of the ORM objects for the same request.
+URL, private and inactive versions, running and finished builds) is answered over HTTP and compared,
+as parsed JSON, with the schema's dump of the ORM objects for the same request.
 """
 
 from __future__ import annotations
