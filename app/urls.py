@@ -61,6 +61,9 @@ class UrlProject(Protocol):
     @property
     def superproject_relation(self) -> UrlRelation | None: ...
 
+    @property
+    def canonical_url(self) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Bases:
@@ -154,7 +157,10 @@ def version_path(owner: UrlProject, project: UrlProject, version_slug: str) -> s
 
 
 def top_root_url(project: UrlProject) -> str:
-    """Absolute URL of a top-level project's root, without trailing slash."""
+    """Absolute URL of a top-level project's root, without trailing slash: its canonical custom domain
+    when it has one (:class:`app.models.Domain`), else its default docs host or path."""
+    if project.canonical_url:
+        return project.canonical_url
     domain = docs_domain()
     if domain:
         scheme = urlsplit(public_base()).scheme or (request.scheme if has_request_context() else "https")

@@ -15,6 +15,7 @@ def init_api(app: Flask) -> None:
     from app.api.audit.resources import blp as audit
     from app.api.builds.resources import blp as builds
     from app.api.device.resources import blp as device
+    from app.api.domains.resources import blp as domains
     from app.api.embed.resources import blp as embed
     from app.api.environment_variables.resources import blp as environment_variables
     from app.api.integrations import resources as integrations
@@ -44,6 +45,7 @@ def init_api(app: Flask) -> None:
         subprojects,
         translations,
         redirects,
+        domains,
         environment_variables,
         integrations.blp,
         incoming_webhooks.blp,

@@ -1,6 +1,7 @@
 """The typed SQLAlchemy models; importing this package registers every table."""
 
 from app.models.build import BUILD_STATES, FINAL_STATES, RUNNING_STATES, Build, BuildCommand, BuildLogChunk
+from app.models.domain import Domain
 from app.models.envvar import EnvironmentVariable
 from app.models.generation import data_generation
 from app.models.integration import Integration, IntegrationDelivery
@@ -26,6 +27,7 @@ __all__ = [
     "BuildCommand",
     "BuildLogChunk",
     "DeviceAuthorization",
+    "Domain",
     "EnvironmentVariable",
     "Integration",
     "IntegrationDelivery",

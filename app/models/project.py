@@ -14,12 +14,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     false,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import TimestampMixin
+from app.models.domain import Domain
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -78,6 +81,10 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
     main_language_project_id: Mapped[int | None] = mapped_column(
         ForeignKey("projects.id", ondelete="SET NULL"), index=True
     )
+    if TYPE_CHECKING:
+        #: The root URL of the project's canonical custom domain (``https://docs.example.com``), or
+        #: None: mapped below the class (:data:`_CANONICAL_URL`).
+        canonical_url: Mapped[str | None]
 
     users: Mapped[list[User]] = relationship(secondary=project_maintainers, order_by="User.username")
     versions: Mapped[list[Version]] = relationship(
@@ -100,6 +107,18 @@ class Project(TimestampMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Project {self.slug}>"
+
+
+#: Read in the project's own SELECT (a correlated subquery), so the docs URLs every representation
+#: carries cost no query per project (:mod:`app.urls` builds them from it). Mapped after the class so
+#: that it comes last in the SELECT, after the table's own columns.
+_CANONICAL_URL = column_property(
+    select(case((Domain.https, "https://"), else_="http://").concat(Domain.domain))
+    .where(Domain.project_id == Project.id, Domain.canonical.is_(True))
+    .correlate_except(Domain)
+    .scalar_subquery()
+)
+Project.canonical_url = _CANONICAL_URL
 
 
 class ProjectRelationship(TimestampMixin, db.Model):  # type: ignore[name-defined]

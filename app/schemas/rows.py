@@ -75,16 +75,18 @@ class _Linked:
     versioning_scheme: str
     main_language_project: _Linked | None = None
     superproject_relation: _Relation | None = None
+    canonical_url: str | None = None  # the project's canonical custom domain's root URL
 
     @property
     def single_version(self) -> bool:
         return self.versioning_scheme == SINGLE_VERSION
 
 
-def _relation(alias: str | None, parent_slug: str | None) -> _Relation | None:
+def _relation(alias: str | None, parent_slug: str | None, parent_canonical: str | None) -> _Relation | None:
     if alias is None or parent_slug is None:
         return None
-    return _Relation(alias, _Linked(parent_slug, "", ""))  # a parent's URL reads only its slug
+    # A parent's URL reads only its slug and its canonical domain.
+    return _Relation(alias, _Linked(parent_slug, "", "", canonical_url=parent_canonical))
 
 
 def linked(p: Row) -> UrlProject:
@@ -94,9 +96,11 @@ def linked(p: Row) -> UrlProject:
         # The owner of a translation's URL space: its language is not part of the URL (the
         # translation's own is), so the rows do not carry it.
         main = _Linked(p["main_slug"], "", p["main_versioning_scheme"], None,
-                       _relation(p["main_alias"], p["main_parent_slug"]))
+                       _relation(p["main_alias"], p["main_parent_slug"], p["main_parent_canonical_url"]),
+                       p["main_canonical_url"])
     return _Linked(p["slug"], p["language"], p["versioning_scheme"], main,
-                   _relation(p["own_alias"], p["parent_slug"]))
+                   _relation(p["own_alias"], p["parent_slug"], p["parent_canonical_url"]),
+                   p["own_canonical_url"])
 
 
 def _ref(slug: str | None, api_projects: str) -> dict[str, Any] | None:

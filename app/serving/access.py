@@ -15,7 +15,7 @@ send away. So there, other versions and projects are answered as to an anonymous
 
 from __future__ import annotations
 
-from flask import g, redirect, request
+from flask import g, has_request_context, redirect, request
 from werkzeug.wrappers import Response
 
 from app import auth
@@ -23,7 +23,7 @@ from app.errors import DocshelfError
 from app.models import Project, User, Version
 from app.problems import problem
 from app.serving import docs_auth
-from app.serving.resolver import preview_site
+from app.serving.resolver import custom_domain_slug, preview_site
 
 
 def viewer() -> User | None:
@@ -65,8 +65,29 @@ def _reader_for(project: Project, version: Version | None) -> User | None:
     return viewer()
 
 
+def outside_custom_domain(project: Project) -> bool:
+    """On a project's custom domain, whether ``project`` lives outside that project's URL space.
+
+    A custom domain is a site of its own, holding its own docs cookie: it answers for its project
+    (with the translations and subprojects under its root) and nothing else, not even through the
+    ``/_/`` routes that take a project's slug (downloads, addons, embed, search). Otherwise a
+    script on ``docs.a.com`` could read project B's private docs with a reader's cookie for that host.
+    """
+    if not has_request_context():
+        return False
+    slug = custom_domain_slug(request.host)
+    if slug is None:
+        return False
+    owner = project.main_language_project or project
+    relation = owner.superproject_relation
+    top = relation.parent if relation is not None else owner
+    return top.slug != slug and project.slug != slug
+
+
 def can_view(project: Project, version: Version | None = None) -> bool:
     """Public docs never look at credentials (no session access, so no ``Vary: Cookie`` on them)."""
+    if outside_custom_domain(project):
+        return False
     if project.privacy_level == "public" and (version is None or version.privacy_level == "public"):
         return True
     return auth.has_private_access(_reader_for(project, version), project)

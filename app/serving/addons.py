@@ -40,7 +40,7 @@ from app.serving.resolver import (
     servable_version,
     unresolve,
 )
-from app.urls import docs_prefix, docs_url, public_base, version_path
+from app.urls import docs_base, docs_prefix, docs_url, public_base, version_path
 
 bp = Blueprint("addons", __name__)
 
@@ -62,6 +62,7 @@ class Where:
     filename: str | None
     owner: Project | None = None  # set when links are built from the page's own URL space
     base: str = ""  # scheme://host + root of the owner's URL space
+    origin: str = ""  # scheme://host of that URL space (downloads are served on it too)
     preview: str | None = None  # the preview host's root, when the page is a pull request's preview
 
     def url(self, project: Project, version_slug: str) -> str:
@@ -144,7 +145,7 @@ def _from_url(url: str) -> Where | None:
     project = site.project or site.owner
     version = find_version(project, site.version_slug) if site.version_slug else None
     filename = "/" + site.filename if site.filename is not None and version is not None else None
-    return Where(project, version, filename, owner=site.owner, base=origin + site.root)
+    return Where(project, version, filename, owner=site.owner, base=origin + site.root, origin=origin)
 
 
 def _from_preview(site: tuple[str, str], path: str, root: str) -> Where | None:
@@ -174,10 +175,16 @@ def _dump_project(project: Project, url: str) -> dict[str, Any]:
     return data
 
 
-def _dump_version(version: Version, url: str) -> dict[str, Any]:
+def _dump_version(version: Version, url: str, origin: str = "") -> dict[str, Any]:
     data: dict[str, Any] = _VERSION.dump(version)
     data.pop("_links", None)
     data["urls"]["documentation"] = url
+    if origin:
+        # Downloads stay on the host the reader is on (a project's domain or host answers its own
+        # /_/downloads/), where their docs credential is, rather than on the docs origin.
+        docs = docs_base()
+        data["downloads"] = {fmt: origin + link[len(docs):] if link.startswith(docs + "/") else link
+                             for fmt, link in data["downloads"].items()}
     return data
 
 
@@ -250,8 +257,9 @@ def _payload(where: Where) -> dict[str, Any]:
             "translations": translations,
         },
         "versions": {
-            "current": _dump_version(version, where.url(project, version.slug)) if version else None,
-            "active": [_dump_version(v, where.url(project, v.slug)) for v in active],
+            "current": _dump_version(version, where.url(project, version.slug), where.origin)
+            if version else None,
+            "active": [_dump_version(v, where.url(project, v.slug), where.origin) for v in active],
         },
         "builds": {"current": build},
         "domains": {

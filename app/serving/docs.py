@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from app.models import Project, Version
+from app.services.domains import host_name
 from app.serving import access, paths, redirects, responses, sitemap
 from app.serving.resolver import (
     Site,
@@ -41,7 +42,8 @@ def page(project_slug: str, path: str) -> Response:
 
 
 def host_dispatch() -> Response | None:
-    """``<project>.<DOCS_DOMAIN>/...``: every path except ``/_/`` belongs to the project's docs."""
+    """``<project>.<DOCS_DOMAIN>/...`` and a project's custom domains: every path except ``/_/``
+    belongs to the project's docs."""
     slug = host_project_slug(request.host)
     if slug is None or request.path.startswith("/_/"):
         return None
@@ -119,6 +121,13 @@ def serve(project_slug: str, raw_path: str, root: str) -> Response:
     private = any(access.is_private(p) for p in projects) or (
         version is not None and access.is_private(top, version)
     )
+    canonical = _canonical_location(top, root)
+    if canonical is not None:
+        moved = responses.system_redirect(canonical, private=private)
+        # Revalidated every time: it follows a setting maintainers change (a domain added, made canonical
+        # or removed), and a kept redirect would send readers to a domain the project has given up.
+        moved.headers["Cache-Control"] = "private, no-cache" if private else "public, no-cache"
+        return moved
     match = decision.match  # forced ones come first; the others only when nothing is found
     if match is not None:
         if not redirects.is_loop(request.path, match, _step(top, root)):
@@ -132,6 +141,17 @@ def serve(project_slug: str, raw_path: str, root: str) -> Response:
     if found is not None:
         return responses.send_found(found, private=private)
     return responses.not_found(_custom_404(site, version), private=private)
+
+
+def _canonical_location(top: Project, root: str) -> str | None:
+    """The same page on the project's canonical domain when the request came elsewhere (its default
+    docs host or path, another of its domains), as Read the Docs does; checked after access, so a
+    private project's domain is told only to its readers."""
+    canonical = top.canonical_url
+    if not canonical or host_name(request.host) == urlsplit(canonical).hostname:
+        return None
+    rest = request.path[len(root):] if request.path.startswith(root) else "/"
+    return canonical + quote(rest or "/", safe=URL_SAFE)
 
 
 def _custom_404(site: Site, version: Version | None) -> paths.Found | None:

@@ -6,6 +6,12 @@ origin's ``/_/auth/`` with a ticket: signed, valid for a minute, usable once. Th
 into its own cookie naming a *grant* kept in Redis, which expires on its own (``DOCS_SESSION_LIFETIME``)
 and dies with the app session it came from (logout, a password change, ``end-sessions``). A grant
 only lets its user *read docs*: the API ignores the cookie, and the docs origin serves no API.
+
+Tickets and cookies are bound to the host they were made for. A project's custom domain may point
+anywhere its maintainers like, so a ticket sent there can end up in a stranger's server log: redeemed
+anywhere but on that host it is refused, and the cookie it gives there is worthless on any other host
+(where a custom domain's cookie is honoured, it reads that domain's project only:
+:func:`app.serving.access.outside_custom_domain`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from app.models import User, UserSession
 from app.problems import problem
 from app.security import sessions
 from app.services import docs_access
+from app.services.domains import host_name
 from app.serving import origin
 
 DOCS_COOKIE = "docshelf_docs"
@@ -54,8 +61,9 @@ def hand_over() -> Response:
         response = redirect(login, code=302)
         response.headers["Cache-Control"] = "no-store"
         return response
-    ticket = _serializer("docs-ticket").dumps({"s": row.id, "n": secrets.token_urlsafe(16)})
     parts = urlsplit(target)
+    ticket = _serializer("docs-ticket").dumps(
+        {"s": row.id, "n": secrets.token_urlsafe(16), "h": host_name(parts.netloc)})
     back = parts.path + (f"?{parts.query}" if parts.query else "")
     accept_url = f"{parts.scheme}://{parts.netloc}/_/auth/?ticket={ticket}&next={quote(back, safe='')}"
     response = redirect(accept_url, code=302)
@@ -77,6 +85,9 @@ def accept() -> Response:
     except BadSignature:
         return problem(400, "The sign-in link expired or is invalid; open the page again.",
                        code="invalid_ticket")
+    if not isinstance(data, dict) or data.get("h") != host_name(request.host):
+        return problem(400, "This sign-in link is for another site; open the page again.",
+                       code="invalid_ticket")
     if not docs_access.use_ticket(str(data["n"]), TICKET_SECONDS * 2):
         return problem(400, "This sign-in link was already used; open the page again.", code="invalid_ticket")
     lifetime = int(current_app.config["DOCS_SESSION_LIFETIME"])
@@ -86,7 +97,8 @@ def accept() -> Response:
     grant = docs_access.create_grant(row, lifetime)
     response = redirect(next_path, code=302)
     response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(DOCS_COOKIE, _serializer("docs-grant").dumps(grant), max_age=lifetime, httponly=True,
+    value = _serializer("docs-grant").dumps({"g": grant, "h": host_name(request.host)})
+    response.set_cookie(DOCS_COOKIE, value, max_age=lifetime, httponly=True,
                         secure=request.scheme == "https", samesite="Lax", path="/")
     return response
 
@@ -100,4 +112,6 @@ def grant_user() -> User | None:
         grant = _serializer("docs-grant").loads(raw)
     except BadSignature:
         return None
-    return docs_access.grant_user(str(grant))
+    if not isinstance(grant, dict) or grant.get("h") != host_name(request.host):
+        return None  # a cookie carried over from another host (app.serving.docs_auth's docstring)
+    return docs_access.grant_user(str(grant.get("g")))

@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from flask import has_request_context, request
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Project, ProjectRelationship, Version
 from app.models.version import find_version
+from app.services import domains
 from app.urls import URL_SAFE, WITHOUT_TRANSLATIONS, docs_domain, external_docs_domain, version_path
 
 #: A preview host's first label: ``<project>--<pull request number>`` (:mod:`app.serving.previews`).
@@ -44,17 +46,32 @@ class Site:
         return self.root + version_path(self.owner, self.project, self.version_slug)
 
 
+#: Per request (``request.environ``): host → the project slug it names, so the several asks of one
+#: request (origin split, pipeline, dispatch, addons) cost one lookup; never kept across requests.
+_HOSTS_SEEN = "docshelf.host_projects"
+
+
 def host_project_slug(host: str) -> str | None:
-    """The project slug of a ``<slug>.<DOCS_DOMAIN>`` host, else None (the host is not a docs host)."""
+    """The project slug of a ``<slug>.<DOCS_DOMAIN>`` host or of a project's custom domain
+    (:mod:`app.services.domains`), else None (the host is not a project's host)."""
     domain = docs_domain()
-    if not domain:
-        return None
-    name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
-    suffix = "." + domain
-    if not name.endswith(suffix):
-        return None
-    slug = name[: -len(suffix)]
-    return slug if slug and "." not in slug else None
+    if domain:
+        name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+        suffix = "." + domain
+        if name.endswith(suffix):
+            slug = name[: -len(suffix)]
+            return slug if slug and "." not in slug else None
+    return custom_domain_slug(host)
+
+
+def custom_domain_slug(host: str) -> str | None:
+    """The project slug of a custom domain ``host``, else None."""
+    if not has_request_context():
+        return domains.project_slug_for_host(host)
+    seen = request.environ.setdefault(_HOSTS_SEEN, {})
+    if host not in seen:
+        seen[host] = domains.project_slug_for_host(host)
+    return seen[host]
 
 
 def preview_site(host: str) -> tuple[str, str] | None:

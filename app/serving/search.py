@@ -18,6 +18,7 @@ from app.problems import problem
 from app.search.query import QueryError
 from app.services import search as service
 from app.serving import access
+from app.serving.resolver import get_project
 from app.urls import docs_site_url
 
 bp = Blueprint("docs_search", __name__)
@@ -50,6 +51,10 @@ def search() -> Response:
         body = service.answer(auth.principal_for(access.wide_viewer()), raw, page, size, _page_link)
     except QueryError as exc:
         return problem(400, str(exc), errors={"q": [str(exc)]})
+    searched = [get_project(p["slug"]) for p in body.get("projects", [])]
+    if any(p is None or access.outside_custom_domain(p) for p in searched):
+        # A custom domain answers for its own project only (app.serving.access.outside_custom_domain).
+        return problem(404, "This site searches its own project only.", code="not_found")
     response = jsonify(body)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Cookie", "Authorization"))

@@ -3,9 +3,9 @@
 Reads of projects, versions and builds are answered from the rows their ETag is computed from; the
 marshmallow schemas remain what the representations are. Here every read shape (``fields``, ``omit``,
 each ``expand``, pages) over projects of every URL kind (plain, subproject, translation of a main
-project and of a subproject, single version, credentials, masked repository URL, private and
-inactive versions, running and finished builds) is answered over HTTP and compared, as parsed JSON,
-with the schema's dump of the ORM objects for the same request.
+project and of a subproject, single version, canonical custom domains, credentials, masked repository
+URL, private and inactive versions, running and finished builds) is answered over HTTP and compared,
+as parsed JSON, with the schema's dump of the ORM objects for the same request.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from app.api.projects import resources as projects
 from app.api.projects.schemas import ProjectQueryArgsSchema, ProjectSchema
 from app.api.versions.schemas import VersionSchema
 from app.extensions import db
-from app.models import Build, Project, Version
+from app.models import Build, Domain, Project, Version
 from app.models.base import utcnow
 from app.services import builds as build_service
 from app.services import projects as project_service
@@ -76,6 +76,11 @@ def world(user: Any) -> dict[str, Any]:
                            started=None, error=None)
     failed = factories.BuildFactory(project=docs, version=docs.versions[0], success=False, error="Boom")
     docs.versions[0].last_build_id = failed.id
+    # Canonical custom domains: pip's URL space (its subproject's, its translation's and the subproject's
+    # translation's with it) is on its domain; flat's on an http one; single keeps the docs origin.
+    db.session.add_all([Domain(project=pip, domain="docs.pip.example", canonical=True),
+                        Domain(project=pip, domain="www.pip.example"),
+                        Domain(project=flat, domain="flat.example", canonical=True, https=False)])
     db.session.commit()
     return {"finished": finished.id, "running": running.id, "failed": failed.id}
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification
+from app.services.domains import create_domain
 from app.services.integrations import create_integration
 from app.services.invitations import invite
 from app.services.webhooks import create_webhook
@@ -44,6 +45,7 @@ FIELDS = (
     "events",
     "payload",
     "secret",
+    "domain",
 )
 
 
@@ -69,6 +71,7 @@ def world(user) -> dict[str, Any]:
     webhook = create_webhook(project, {"url": "https://hooks.example.com/x", "events": ["build:passed"]})
     factories.RelationshipFactory(parent=project, child=factories.ProjectFactory(name="Child"), alias="child")
     invitation = invite(project, user, factories.UserFactory(username="invitee").username)
+    create_domain(project, {"domain": "docs.pip.example"})
     return {
         "project_slug": "pip",
         "version_slug": "latest",
@@ -82,6 +85,7 @@ def world(user) -> dict[str, Any]:
         "username": user.username,
         "token_id": 1,
         "invitation_id": invitation.id,
+        "domain_name": "docs.pip.example",
     }
 
 
@@ -211,6 +215,7 @@ def test_hostile_slugs_on_reads(client, headers, world, slug):
         f"/api/v3/projects/{slug}/builds/",
         "/api/v3/projects/pip/builds/99999999999999999999999/",  # past SQLite's and PostgreSQL's integers
         "/api/v3/projects/pip/redirects/2147483648/",
+        f"/api/v3/projects/pip/domains/{slug}/",
     )
     for path in paths:
         response = client.get(path, headers=headers)

@@ -49,10 +49,12 @@ _main = aliased(Project, name="main")
 _main_relation = aliased(ProjectRelationship, name="main_relation")
 _main_parent = aliased(Project, name="main_parent")
 _LINKED = (_relation.alias, _parent.slug, _main.slug, _main.versioning_scheme, _main_relation.alias,
-           _main_parent.slug)
+           _main_parent.slug, Project.canonical_url, _parent.canonical_url, _main.canonical_url,
+           _main_parent.canonical_url)
 #: The names of :data:`_LINKED`'s values at the end of each project row (read by app.schemas.rows).
 LINKED_NAMES = ("own_alias", "parent_slug", "main_slug", "main_versioning_scheme", "main_alias",
-                "main_parent_slug")
+                "main_parent_slug", "own_canonical_url", "parent_canonical_url", "main_canonical_url",
+                "main_parent_canonical_url")
 
 
 def _with_linked(stmt: Select[Any]) -> Select[Any]:
