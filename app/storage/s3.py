@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, cast
 
-from app.storage.base import DOWNLOADS, HTML, Found, Storage, StorageUnavailable, StoredObject, Upload
+from app.storage import s3_blobs
+from app.storage.base import DOWNLOADS, HTML, BlobSink, Found, Storage, StorageUnavailable, StoredObject, Upload
 from app.storage.s3_upload import S3Upload
 
 _CHUNK = 64 * 1024
@@ -184,6 +185,15 @@ class S3Storage(Storage):
     def begin(self, project: str, version: str, build_id: int) -> Upload:
         tag = f"{int(time.time() * 1000):013d}-b{build_id}-{secrets.token_hex(4)}"
         return S3Upload(self, project, version, tag)
+
+    def blob_sink(self, project: str) -> BlobSink:
+        return s3_blobs.S3BlobSink(self, project)
+
+    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int, expires: int) -> str | None:
+        return s3_blobs.presign_put(self, project, upload_id, digest, expires)
+
+    def adopt_pending(self, project: str, upload_id: int, digest: str, size: int) -> bool | None:
+        return s3_blobs.adopt_pending(self, project, upload_id, digest, size)
 
     def delete_prefix(self, prefix: str) -> None:
         keys: list[str] = []
