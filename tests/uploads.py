@@ -24,7 +24,8 @@ def make_site(root: Path, files: int = 300, word: str = "zanzibarite") -> Path:
             (root / "_static" / f"style-{n}.css").write_text(f"body {{ margin: {n}px; }}\n")
             continue
         text = f"Page {n} explains part {n} of the guide." + (f" It mentions {word}." if n == 42 else "")
-        (root / "guide" / f"page-{n}.html").write_text(PAGE.format(title=f"Page {n}", anchor=f"s{n}", text=text))
+        page = PAGE.format(title=f"Page {n}", anchor=f"s{n}", text=text)
+        (root / "guide" / f"page-{n}.html").write_text(page)
     return root
 
 
@@ -42,6 +43,7 @@ def send_missing(client: Any, root: Path, upload: dict[str, Any], headers: dict[
     for item in upload["missing"]:
         assert item["upload_to"] == "docshelf"
         data = (root / item["paths"][0]).read_bytes()
-        answer = client.put(item["upload_url"], data=data, headers=headers, content_type="application/octet-stream")
+        answer = client.put(item["upload_url"], data=data, headers=headers,
+                            content_type="application/octet-stream")
         assert answer.status_code == 200, answer.get_data(as_text=True)
     return len(upload["missing"])

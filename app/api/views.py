@@ -42,7 +42,8 @@ from app.policy.scopes import SAFE_METHODS, SCOPES
 from app.security import route
 from app.security.route import BINARY, FORM, JSON, ViewPolicy
 
-__all__ = ["BINARY", "FORM", "JSON", "ApiView", "ViewPolicy", "check_body_format", "form_body_allowed", "policy_of"]
+__all__ = ["BINARY", "FORM", "JSON", "ApiView", "ViewPolicy", "check_body_format", "form_body_allowed",
+           "policy_of"]
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: Flask answers OPTIONS itself; nothing of a view runs, so nothing is asked of the caller.

@@ -88,7 +88,8 @@ def _note(build_id: int, command: str, output: str) -> None:
                             .where(BuildLogChunk.build_id == build_id)) or 0
     db.session.add(BuildCommand(build_id=build_id, command=command, description="Uploading", output=body,
                                 exit_code=0, start_time=now, end_time=now))
-    db.session.add(BuildLogChunk(build_id=build_id, start=int(end), size=len(text.encode("utf-8")), text=text))
+    size = len(text.encode("utf-8"))
+    db.session.add(BuildLogChunk(build_id=build_id, start=int(end), size=size, text=text))
 
 
 def _summary(upload: UploadSession, pages: int) -> str:

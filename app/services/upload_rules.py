@@ -87,7 +87,7 @@ def check_manifest(files: list[Any], max_files: int, max_bytes: int) -> list[Man
         if problem is not None:
             problems.setdefault(key, []).append(problem)
             continue
-        checked[path] = ManifestFile(path, int(entry["size"]), str(entry["sha256"]))
+        checked[str(path)] = ManifestFile(str(path), int(entry["size"]), str(entry["sha256"]))
     for path in checked:  # "a" and "a/b": a file cannot also be a directory
         parts = path.split("/")
         for depth in range(1, len(parts)):

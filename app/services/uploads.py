@@ -83,7 +83,8 @@ def describe_missing(project: Project, version: Version, upload: UploadSession) 
         presigned = backend.presign_blob_put(project.slug, upload.id, f.sha256, f.size, ttl)
         url = presigned or api_url("projects", project.slug, "versions", version.slug, "uploads", upload.id,
                                    "files", f.sha256)
-        out.append(MissingFile(f.sha256, f.size, paths[f.sha256], url, "storage" if presigned else "docshelf"))
+        where = "storage" if presigned else "docshelf"
+        out.append(MissingFile(f.sha256, f.size, paths[f.sha256], url, where))
     return out
 
 

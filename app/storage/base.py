@@ -154,7 +154,8 @@ class Storage(ABC):
     def blob_sink(self, project: str) -> BlobSink:
         """Receive a file for the project's blobs (see :class:`BlobSink`)."""
 
-    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int, expires: int) -> str | None:
+    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int,
+                         expires: int) -> str | None:
         """A URL a client may PUT the file ``digest`` to directly (object storage), or None: the client
         sends it to Docshelf. What arrives there is only *pending* until :meth:`adopt_pending` checks it."""
         return None

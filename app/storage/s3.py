@@ -25,7 +25,16 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, cast
 
 from app.storage import s3_blobs
-from app.storage.base import DOWNLOADS, HTML, BlobSink, Found, Storage, StorageUnavailable, StoredObject, Upload
+from app.storage.base import (
+    DOWNLOADS,
+    HTML,
+    BlobSink,
+    Found,
+    Storage,
+    StorageUnavailable,
+    StoredObject,
+    Upload,
+)
 from app.storage.s3_upload import S3Upload
 
 _CHUNK = 64 * 1024
@@ -189,7 +198,8 @@ class S3Storage(Storage):
     def blob_sink(self, project: str) -> BlobSink:
         return s3_blobs.S3BlobSink(self, project)
 
-    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int, expires: int) -> str | None:
+    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int,
+                         expires: int) -> str | None:
         return s3_blobs.presign_put(self, project, upload_id, digest, expires)
 
     def adopt_pending(self, project: str, upload_id: int, digest: str, size: int) -> bool | None:

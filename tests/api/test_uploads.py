@@ -38,7 +38,8 @@ def test_a_300_file_site_published_then_republished_sending_only_3_files(app, cl
     with request_finished.connected_to(seen, app):
         first = _start(client, manifest(site), headers)
         assert first.status_code == 201, first.get_data(as_text=True)
-        assert first.json["files"] == 300 and first.json["missing_count"] == 300 and first.json["state"] == "open"
+        opened = first.json
+        assert opened["files"] == 300 and opened["missing_count"] == 300 and opened["state"] == "open"
         send_missing(client, site, first.json, headers)
         assert client.get(first.json["_links"]["_self"], headers=headers).json["missing_count"] == 0
         published = client.post(first.json["_links"]["publish"], json={}, headers=headers)
@@ -52,8 +53,8 @@ def test_a_300_file_site_published_then_republished_sending_only_3_files(app, cl
         listed = client.get("/api/v3/projects/pip/builds/", headers=headers).json["results"]
         assert [(b["id"], b["kind"]) for b in listed] == [(build["id"], "upload")]
         log = client.get(f"/api/v3/projects/pip/builds/{build['id']}/log.txt", headers=headers)
-        assert "300 files" in log.get_data(as_text=True) and "Sent for this upload: 300 files" in log.get_data(
-            as_text=True)
+        text = log.get_data(as_text=True)
+        assert "300 files" in text and "Sent for this upload: 300 files" in text
 
         page = client.get("/docs/pip/en/latest/guide/page-3.html")
         assert page.status_code == 200 and b"Page 3 explains part 3" in page.data
@@ -76,7 +77,8 @@ def test_a_300_file_site_published_then_republished_sending_only_3_files(app, cl
         assert again.status_code == 200, again.get_data(as_text=True)
     assert len(puts) == 3
     assert b"Page 3 explains PART 3" in client.get("/docs/pip/en/latest/guide/page-3.html").data
-    second_log = client.get(f"/api/v3/projects/pip/builds/{again.json['build']['id']}/log.txt", headers=headers)
+    second_id = again.json["build"]["id"]
+    second_log = client.get(f"/api/v3/projects/pip/builds/{second_id}/log.txt", headers=headers)
     assert "Sent for this upload: 3 files" in second_log.get_data(as_text=True)
     assert "not sent again: 297" in second_log.get_data(as_text=True)
     assert Build.query.filter_by(kind="upload").count() == 2
@@ -87,15 +89,16 @@ def test_a_path_traversal_manifest_is_refused(client, project, token) -> None:
     bad = ["../outside.html", "/etc/passwd", "a\\b.html", "guide/./x.html", "guide//x.html", "tab\there.html",
            "nul\x01.html", "guide/..", ""]
     files = [{"path": p, "size": 1, "sha256": digest} for p in bad]
-    files += [{"path": "ok.html", "size": 1, "sha256": digest}, {"path": "ok.html", "size": 1, "sha256": digest},
-              {"path": "dir", "size": 1, "sha256": digest}, {"path": "dir/child.html", "size": 1, "sha256": digest}]
+    files += [{"path": p, "size": 1, "sha256": digest}
+              for p in ("ok.html", "ok.html", "dir", "dir/child.html")]
     answer = _start(client, files, _headers(token))
     body = assert_error(answer, 400, "validation_error")
     refused = set(body["errors"]["files"])
     assert refused >= {"../outside.html", "/etc/passwd", "a\\b.html", "guide/./x.html", "guide//x.html",
                        "tab\there.html", "nul\x01.html", "guide/..", "ok.html", "dir"}
     assert "../outside.html" in body["detail"]
-    assert _start(client, [{"path": "x.html", "size": 1, "sha256": "XYZ"}], _headers(token)).status_code == 400
+    bad_digest = _start(client, [{"path": "x.html", "size": 1, "sha256": "XYZ"}], _headers(token))
+    assert bad_digest.status_code == 400
 
 
 def test_publish_with_a_missing_file_is_refused(client, project, token, tmp_path: Path) -> None:
