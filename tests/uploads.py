@@ -23,7 +23,7 @@ def make_site(root: Path, files: int = 300, word: str = "zanzibarite") -> Path:
         if n % 10 == 9:
             (root / "_static" / f"style-{n}.css").write_text(f"body {{ margin: {n}px; }}\n")
             continue
-        text = f"Page {n} explains part {n} of the guide." + (f" It mentions {word}." if n == 42 else "")
+        text = f"Page {n} explains part {n} of the guide." + (f" It mentions {word}." if n == 7 else "")
         page = PAGE.format(title=f"Page {n}", anchor=f"s{n}", text=text)
         (root / "guide" / f"page-{n}.html").write_text(page)
     return root
