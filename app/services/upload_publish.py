@@ -28,7 +28,8 @@ from app.services import queueing
 from app.services.build_control import finish_build
 from app.services.builds import supersede_older
 from app.services.upload_rules import refuse_paths
-from app.services.uploads import files_of, missing_files, record_blob
+from app.services.upload_sources import copy_from_site, live_site_digests
+from app.services.uploads import files_of, known_blobs, missing_files, record_blob
 from app.storage.base import HTML
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,21 @@ def _release(upload_id: int) -> None:
     db.session.commit()
 
 
-def _check_files(project: Project, upload: UploadSession) -> None:
-    """Adopt what clients sent to object storage; refuse when anything is still missing or wrong."""
+def _check_files(project: Project, version: Version, upload: UploadSession) -> None:
+    """Take unchanged files from the live site and what clients sent to object storage; refuse when
+    anything is still missing or wrong."""
     backend = storage.backend()
     problems: dict[str, list[str]] = {}
+    sizes = {f.sha256: f.size for f in files_of(upload)}
+    have = known_blobs(project.id, sizes)
+    for digest, path in live_site_digests(version).items():
+        size = sizes.get(digest)
+        if size is None or digest in have:
+            continue
+        if copy_from_site(project, version, path, digest, size):
+            record_blob(project.id, digest, size)
+        else:
+            problems[path] = ["The live site's copy changed meanwhile; start a new upload."]
     for f in missing_files(upload):
         adopted = backend.adopt_pending(project.slug, upload.id, f.sha256, f.size)
         if adopted:
@@ -127,7 +139,7 @@ def publish_upload(project: Project, version: Version, upload: UploadSession, us
     _claim(upload)
     upload_id = upload.id
     try:
-        _check_files(project, upload)
+        _check_files(project, version, upload)
     except BaseException:
         _release(upload_id)
         raise

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import Project, UploadBlob, UploadSession, User, Version
 from app.models.upload import UPLOAD_OPEN
 from app.services.upload_rules import ManifestFile, check_manifest
+from app.services.upload_sources import live_site_digests
 from app.urls import api_url
 
 _CHUNK = 1024 * 1024
@@ -58,9 +59,12 @@ def known_blobs(project_id: int, digests: Iterable[str]) -> set[str]:
 
 
 def missing_files(upload: UploadSession) -> list[ManifestFile]:
-    """One entry per digest the project lacks (the first path naming it), in path order."""
+    """One entry per digest the project lacks (the first path naming it), in path order: neither a
+    blob nor a file of the version's live site (:mod:`app.services.upload_sources`)."""
     files = files_of(upload)
     have = known_blobs(upload.project_id, (f.sha256 for f in files))
+    version = db.session.get(Version, upload.version_id)
+    have.update(live_site_digests(version) if version is not None else ())
     seen: set[str] = set()
     out: list[ManifestFile] = []
     for f in files:

@@ -146,3 +146,32 @@ def test_hash_mismatch_and_oversize_bodies_are_refused(app, client, project, tok
     monkeypatch.setitem(app.config, "UPLOAD_MAX_FILES", 3)
     many = _start(client, [{"path": f"f{n}.bin", "size": 1, "sha256": digest} for n in range(4)], headers)
     assert "one upload may hold 3" in assert_error(many, 400, "validation_error")["detail"]
+
+
+def test_files_of_the_site_a_build_published_are_not_sent_again(client, project, token,
+                                                              tmp_path: Path) -> None:
+    """The version's live site (here published the way a build publishes, with its manifest) counts as
+    present: only new or changed files are asked for, the rest is copied from the site and checked."""
+    from app.extensions import db
+    from tests import factories
+    from workers import manifest as site_manifest
+    from workers import publish
+
+    built = make_site(tmp_path / "built", 30)
+    build = factories.BuildFactory(version=project.versions[0], state="finished", success=True)
+    publish.publish("pip", "latest", str(built), {}, build.id, root=str(tmp_path))
+    build.manifest = site_manifest.of_site(str(built), root=str(tmp_path))
+    project.versions[0].built = True
+    db.session.commit()
+
+    (built / "guide" / "page-1.html").write_text("<html><body><p>Rewritten elsewhere</p></body></html>")
+    (built / "extra.html").write_text("<html><body><p>A new page</p></body></html>")
+    headers = _headers(token)
+    upload = _start(client, manifest(built), headers).json
+    assert sorted(p for m in upload["missing"] for p in m["paths"]) == ["extra.html", "guide/page-1.html"]
+    send_missing(client, built, upload, headers)
+    published = client.post(upload["_links"]["publish"], json={}, headers=headers)
+    assert published.status_code == 200, published.get_data(as_text=True)
+    assert b"Rewritten elsewhere" in client.get("/docs/pip/en/latest/guide/page-1.html").data
+    assert b"Page 2 explains" in client.get("/docs/pip/en/latest/guide/page-2.html").data
+    assert UploadBlob.query.count() == 31
