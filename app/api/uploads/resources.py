@@ -69,7 +69,6 @@ class UploadList(ApiView):
 @blp.route("/uploads/<int:upload_id>/")
 class UploadDetail(ApiView):
     scopes = {"get": "builds:upload"}
-    browsable = False
 
     @blp.response(200, UploadSchema)
     @blp.errors(401, 403, 404)
@@ -85,7 +84,6 @@ class UploadFile(ApiView):
     body_formats = (BINARY,)
     body_limit = "UPLOAD_MAX_BYTES"
     idempotent = False  # the body is a stream read once, and storing a blob twice changes nothing
-    browsable = False
 
     @blp.response(200, description="The file was stored (or the project already had it)")
     @blp.errors(400, 401, 403, 404)
