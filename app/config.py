@@ -237,6 +237,12 @@ SETTINGS: list[Setting] = [
         "Browser reads (API pages, log polling, the OpenAPI document) per user or client IP.",
     ),
     Setting("RATE_LIMIT_BUILD_TRIGGER", "10/minute", "Accepted build triggers per project."),
+    Setting(
+        "RATE_LIMIT_UPLOAD_FILES",
+        "1200/minute",
+        "Files of docs built elsewhere sent to Docshelf per user (their own budget: one upload may list "
+        "thousands, each already bounded by its manifest).",
+    ),
     Setting("RATE_LIMIT_LOGIN", "10/minute", "Failed logins per client IP on the login page."),
     Setting(
         "RATE_LIMIT_WEBHOOK_FAILURES",

@@ -19,6 +19,9 @@ the view runs and what the checks below it read (:class:`app.security.route.View
 ``body_limit``
     The setting that holds the largest request body the view takes (a manifest, a file of docs built
     elsewhere); others keep ``MAX_CONTENT_LENGTH``.
+``rate_limit``
+    The setting that holds the view's own per-user budget, counted instead of ``RATE_LIMIT_USER``
+    (the files of an upload: thousands of requests, each bounded by the upload's manifest).
 ``idempotent``, ``cached``, ``anonymous_rate_limit``, ``build_trigger``, ``browsable``
     ``Idempotency-Key`` replays; GETs the read cache may answer; whether anonymous callers count
     against the per-address limit; methods counted against the project's build-trigger limit;
@@ -64,6 +67,7 @@ class ApiView(MethodView):
     build_trigger: ClassVar[Collection[str]] = ()
     browsable: ClassVar[bool] = True
     body_limit: ClassVar[str | None] = None
+    rate_limit: ClassVar[str | None] = None
 
     #: Built from the declarations when the class is defined: HTTP method → policy.
     policies: ClassVar[dict[str, ViewPolicy]] = {}
@@ -127,6 +131,7 @@ def _policies(cls: type[ApiView]) -> dict[str, ViewPolicy]:
             build_trigger=method in cls.build_trigger,
             browsable=cls.browsable,
             body_limit=cls.body_limit,
+            rate_limit=cls.rate_limit,
         )
         for method, scope in declared.items()
     }

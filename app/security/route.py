@@ -39,7 +39,8 @@ class ViewPolicy:
     ``cached``: a 200 may be answered from the read cache; ``anonymous_rate_limit``: anonymous callers
     count against the per-address limit; ``build_trigger``: counted against the project's
     build-trigger limit when a build is queued; ``browsable``: a browser may get the HTML page;
-    ``body_limit``: the setting holding the largest body the view accepts (None: ``MAX_CONTENT_LENGTH``).
+    ``body_limit``: the setting holding the largest body the view accepts (None: ``MAX_CONTENT_LENGTH``);
+    ``rate_limit``: the setting holding the view's own per-user budget, counted instead of the user's.
     """
 
     scope: str | None
@@ -53,6 +54,7 @@ class ViewPolicy:
     build_trigger: bool = False
     browsable: bool = True
     body_limit: str | None = None
+    rate_limit: str | None = None
 
 
 def bind(origin: str, policy: ViewPolicy | None) -> None:

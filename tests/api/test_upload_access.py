@@ -104,3 +104,23 @@ def test_a_published_upload_cannot_be_fed_or_published_again(client, project, to
     again = client.put(item["upload_url"], data=(site / item["paths"][0]).read_bytes(), headers=headers,
                        content_type="application/octet-stream")
     assert_error(again, 409, "conflict")
+
+
+def test_an_upload_s_files_have_their_own_budget(app, client, project, token, tmp_path: Path,
+                                                 monkeypatch) -> None:
+    """Thousands of file PUTs do not eat the user's API budget, and have a limit of their own (429 with
+    Retry-After, which the client waits out: tests/client/test_publish.py)."""
+    monkeypatch.setitem(app.config, "RATE_LIMITS_ENABLED", True)
+    monkeypatch.setitem(app.config, "RATE_LIMIT_USER", "3/minute")
+    monkeypatch.setitem(app.config, "RATE_LIMIT_UPLOAD_FILES", "8/minute")
+    headers = _auth(token)
+    site = make_site(tmp_path / "site", 10)
+    upload = client.post(UPLOADS.format("pip"), json={"files": manifest(site)}, headers=headers).json
+    statuses = []
+    for item in upload["missing"]:
+        answer = client.put(item["upload_url"], data=(site / item["paths"][0]).read_bytes(), headers=headers,
+                            content_type="application/octet-stream")
+        statuses.append(answer.status_code)
+    assert statuses == [200] * 8 + [429, 429]
+    assert int(answer.headers["Retry-After"]) > 0 and answer.json["code"] == "rate_limited"
+    assert client.get(upload["_links"]["_self"], headers=headers).status_code == 200  # the user's 2nd of 3

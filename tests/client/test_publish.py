@@ -81,6 +81,7 @@ def test_publish_waits_out_the_rate_limit_and_leaves_links_out(app, cli, client,
                                                                 monkeypatch) -> None:
     monkeypatch.setitem(app.config, "RATE_LIMITS_ENABLED", True)
     monkeypatch.setitem(app.config, "RATE_LIMIT_USER", "6/second")
+    monkeypatch.setitem(app.config, "RATE_LIMIT_UPLOAD_FILES", "6/second")
     factories.ProjectFactory(name="Pip", slug="pip", maintainers=[user])
     site = make_site(tmp_path / "site", 16)
     outside = tmp_path / "outside.txt"

@@ -83,6 +83,7 @@ class UploadFile(ApiView):
     scopes = {"put": "builds:upload"}
     body_formats = (BINARY,)
     body_limit = "UPLOAD_MAX_BYTES"
+    rate_limit = "RATE_LIMIT_UPLOAD_FILES"  # a site is thousands of files; the manifest bounds them
     idempotent = False  # the body is a stream read once, and storing a blob twice changes nothing
 
     @blp.response(200, description="The file was stored (or the project already had it)")
