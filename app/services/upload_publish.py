@@ -167,6 +167,10 @@ def publish_upload(project: Project, version: Version, upload: UploadSession, us
     upload.state, upload.build_id = UPLOAD_PUBLISHED, build_id
     finish_build(build, success=True, formats=[])
     supersede_older(version.id, build_id, "Superseded by docs published through an upload.")
+    try:  # a file sent twice, or sent but not listed as missing any more: nothing will adopt it now
+        storage.backend().discard_pending(project.slug, upload_id)
+    except Exception:
+        log.warning("upload %s: could not discard its leftover files", upload_id, exc_info=True)
     try:
         queueing.enqueue(queueing.INDEX_UPLOAD, build_id)
     except Exception:  # the docs are live; only search waits for the next publish

@@ -166,6 +166,9 @@ class Storage(ABC):
         arrived."""
         return None
 
+    def discard_pending(self, project: str, upload_id: int) -> None:  # noqa: B027 - optional
+        """Delete whatever clients sent to this upload's presigned URLs and was not adopted."""
+
     @abstractmethod
     def remove_version(self, project: str, version: str) -> None:
         """Delete a version's site and downloads."""

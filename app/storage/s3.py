@@ -205,6 +205,9 @@ class S3Storage(Storage):
     def adopt_pending(self, project: str, upload_id: int, digest: str, size: int) -> bool | None:
         return s3_blobs.adopt_pending(self, project, upload_id, digest, size)
 
+    def discard_pending(self, project: str, upload_id: int) -> None:
+        self.delete_prefix(f"{self.prefix}sites/{project}/.pending/{int(upload_id)}/")
+
     def delete_prefix(self, prefix: str) -> None:
         keys: list[str] = []
         for page in self._list(prefix):

@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from app import storage
 from app.models import UploadBlob
 from tests import factories
 from tests.api.helpers import assert_error
@@ -51,10 +52,15 @@ def test_presigned_uploads_are_checked_published_and_served(client, user, s3_set
     again = client.get(upload["_links"]["_self"], headers=headers).json
     assert [m["paths"] for m in again["missing"]] == [["guide/page-3.html"]]  # the 19 good ones were kept
     _send(site, again, s3_endpoint)
+    index = next(m for m in upload["missing"] if m["paths"] == ["index.html"])
+    assert _put(index["upload_url"], (site / "index.html").read_bytes()) == 200  # sent twice: a leftover
     published = client.post(upload["_links"]["publish"], json={}, headers=headers)
     assert published.status_code == 200, published.get_data(as_text=True)
     assert published.json["build"]["kind"] == "upload" and published.json["build"]["success"] is True
     assert UploadBlob.query.count() == 20
+    pending = storage.backend().client.list_objects_v2(  # type: ignore[attr-defined]
+        Bucket=s3_settings["STORAGE_URL"].split("/")[2], Prefix="docshelf/sites/pip/.pending/")
+    assert pending["KeyCount"] == 0  # the leftover was discarded with the publish
 
     page = client.get("/docs/pip/en/latest/guide/page-3.html")
     assert page.status_code == 200 and b"Page 3 explains part 3" in page.data
