@@ -175,3 +175,33 @@ def test_files_of_the_site_a_build_published_are_not_sent_again(client, project,
     assert b"Rewritten elsewhere" in client.get("/docs/pip/en/latest/guide/page-1.html").data
     assert b"Page 2 explains" in client.get("/docs/pip/en/latest/guide/page-2.html").data
     assert UploadBlob.query.count() == 31
+
+
+def test_a_publish_the_storage_fails_leaves_the_live_site_alone(app, client, project, token,
+                                                                  tmp_path: Path) -> None:
+    """Readers never see half a site: a blob lost from storage fails the publish in the middle (503,
+    the build failed, the session open again) and the previous site stays live, whole."""
+    import os
+
+    from app.storage.local import blob_path
+
+    headers = _headers(token)
+    site = make_site(tmp_path / "site", 20)
+    first = _start(client, manifest(site), headers).json
+    send_missing(client, site, first, headers)
+    assert client.post(first["_links"]["publish"], json={}, headers=headers).status_code == 200
+
+    (site / "guide" / "page-1.html").write_text("<p>new one</p>")
+    second = _start(client, manifest(site), headers).json
+    send_missing(client, site, second, headers)
+    lost = next(f for f in manifest(site) if f["path"] == "guide/page-8.html")
+    os.unlink(blob_path(app.config["STORAGE_DIR"], "pip", lost["sha256"]))
+    failed = client.post(second["_links"]["publish"], json={}, headers=headers)
+    assert_error(failed, 503, "retryable_error")
+    assert client.get(second["_links"]["_self"], headers=headers).json["state"] == "open"
+    newest = Build.query.order_by(Build.id.desc()).first()
+    assert newest.kind == "upload" and newest.success is False and newest.state == "finished"
+    assert b"Page 1 explains" in client.get("/docs/pip/en/latest/guide/page-1.html").data
+    assert client.get("/docs/pip/en/latest/guide/page-8.html").status_code == 200
+    leftovers = os.listdir(os.path.join(app.config["STORAGE_DIR"], "pip"))
+    assert not [n for n in leftovers if n.startswith(".staging")]

@@ -86,6 +86,8 @@ class UploadFile(ApiView):
     rate_limit = "RATE_LIMIT_UPLOAD_FILES"  # a site is thousands of files; the manifest bounds them
     idempotent = False  # the body is a stream read once, and storing a blob twice changes nothing
 
+    @blp.doc(requestBody={"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
     @blp.response(200, description="The file was stored (or the project already had it)")
     @blp.errors(400, 401, 403, 404)
     @blp.alt_response(409, description="The upload was already published")
