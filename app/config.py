@@ -237,6 +237,12 @@ SETTINGS: list[Setting] = [
         "Browser reads (API pages, log polling, the OpenAPI document) per user or client IP.",
     ),
     Setting("RATE_LIMIT_BUILD_TRIGGER", "10/minute", "Accepted build triggers per project."),
+    Setting(
+        "RATE_LIMIT_UPLOAD_FILES",
+        "1200/minute",
+        "Files of docs built elsewhere sent to Docshelf per user (their own budget: one upload may list "
+        "thousands, each already bounded by its manifest).",
+    ),
     Setting("RATE_LIMIT_LOGIN", "10/minute", "Failed logins per client IP on the login page."),
     Setting(
         "RATE_LIMIT_WEBHOOK_FAILURES",
@@ -305,6 +311,26 @@ SETTINGS: list[Setting] = [
     ),
     Setting("WEB_BIND", "127.0.0.1:8000", "`docshelf web`: addresses gunicorn listens on, comma-separated."),
     Setting("WEB_WORKERS", 2, "`docshelf web`: gunicorn worker processes.", int),
+    # --- docs built elsewhere (issue 20) ---
+    Setting("UPLOAD_MAX_FILES", 20_000, "Files one upload of docs built elsewhere may hold.", int),
+    Setting(
+        "UPLOAD_MAX_BYTES",
+        1024**3,
+        "Bytes one upload of docs built elsewhere may hold (the sum of its files' sizes).",
+        int,
+    ),
+    Setting(
+        "UPLOAD_MANIFEST_MAX_BYTES",
+        16 * 1024**2,
+        "Largest manifest (JSON body) of one upload of docs built elsewhere.",
+        int,
+    ),
+    Setting(
+        "UPLOAD_URL_TTL",
+        3600,
+        "Seconds an upload's presigned object-storage URL stays valid (with `DOCSHELF_STORAGE_URL`).",
+        int,
+    ),
     # --- pull-request previews (issue 19) ---
     Setting(
         "EXTERNAL_RETENTION",

@@ -68,6 +68,9 @@ def _origin() -> str:
 
 
 def guard_input() -> None:
+    policy = route.policy()
+    if policy is not None and policy.body_limit is not None:  # before anything reads the body
+        request.max_content_length = int(current_app.config[policy.body_limit])
     inputs.check_request()
 
 

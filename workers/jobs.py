@@ -104,6 +104,15 @@ def sync_versions(project_id: int) -> dict[str, list[str]]:
         return {"created": result.created, "updated": result.updated, "deactivated": result.deactivated}
 
 
+def index_upload(build_id: int) -> str:
+    """Index the pages an upload published (they exist only in storage), as a build indexes its own."""
+    with _app_context():
+        from workers.upload_index import index_upload as index
+
+        result = index(build_id)
+        return "skipped" if result is None else result.summary()
+
+
 def housekeeping(interval: int = chain.DEFAULT_INTERVAL, stale_after: int = chain.DEFAULT_STALE_AFTER,
                  chained: bool = False) -> dict[str, list[int]]:
     """Finish builds whose worker died, re-queue builds whose job vanished, then schedule the next run."""

@@ -30,6 +30,7 @@ def init_api(app: Flask) -> None:
     from app.api.subprojects.resources import blp as subprojects
     from app.api.tokens.resources import blp as tokens
     from app.api.translations.resources import blp as translations
+    from app.api.uploads.resources import blp as uploads
     from app.api.versions.resources import blp as versions
     from app.api.webhooks.resources import blp as outgoing_webhooks
 
@@ -39,6 +40,7 @@ def init_api(app: Flask) -> None:
         projects,
         versions,
         builds,
+        uploads,
         notifications,
         notification_inbox,
         addons_settings,

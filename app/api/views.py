@@ -16,6 +16,12 @@ the view runs and what the checks below it read (:class:`app.security.route.View
     Media types a body may have (JSON unless a protocol says otherwise).
 ``expand``
     The dotted ``?expand`` paths the view's representation knows; others are ignored.
+``body_limit``
+    The setting that holds the largest request body the view takes (a manifest, a file of docs built
+    elsewhere); others keep ``MAX_CONTENT_LENGTH``.
+``rate_limit``
+    The setting that holds the view's own per-user budget, counted instead of ``RATE_LIMIT_USER``
+    (the files of an upload: thousands of requests, each bounded by the upload's manifest).
 ``idempotent``, ``cached``, ``anonymous_rate_limit``, ``build_trigger``, ``browsable``
     ``Idempotency-Key`` replays; GETs the read cache may answer; whether anonymous callers count
     against the per-address limit; methods counted against the project's build-trigger limit;
@@ -37,9 +43,10 @@ from werkzeug.exceptions import UnsupportedMediaType
 from app.api import response_cache
 from app.policy.scopes import SAFE_METHODS, SCOPES
 from app.security import route
-from app.security.route import FORM, JSON, ViewPolicy
+from app.security.route import BINARY, FORM, JSON, ViewPolicy
 
-__all__ = ["FORM", "JSON", "ApiView", "ViewPolicy", "check_body_format", "form_body_allowed", "policy_of"]
+__all__ = ["BINARY", "FORM", "JSON", "ApiView", "ViewPolicy", "check_body_format", "form_body_allowed",
+           "policy_of"]
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: Flask answers OPTIONS itself; nothing of a view runs, so nothing is asked of the caller.
@@ -59,6 +66,8 @@ class ApiView(MethodView):
     anonymous_rate_limit: ClassVar[bool] = True
     build_trigger: ClassVar[Collection[str]] = ()
     browsable: ClassVar[bool] = True
+    body_limit: ClassVar[str | None] = None
+    rate_limit: ClassVar[str | None] = None
 
     #: Built from the declarations when the class is defined: HTTP method → policy.
     policies: ClassVar[dict[str, ViewPolicy]] = {}
@@ -121,6 +130,8 @@ def _policies(cls: type[ApiView]) -> dict[str, ViewPolicy]:
             anonymous_rate_limit=cls.anonymous_rate_limit,
             build_trigger=method in cls.build_trigger,
             browsable=cls.browsable,
+            body_limit=cls.body_limit,
+            rate_limit=cls.rate_limit,
         )
         for method, scope in declared.items()
     }
@@ -152,6 +163,8 @@ def check_body_format(policy: ViewPolicy) -> None:
     if request.method not in _BODY_METHODS or not request.content_length:
         return
     if request.is_json and JSON in policy.body_formats:
+        return
+    if request.mimetype == BINARY and BINARY in policy.body_formats:
         return
     if form_body_allowed():
         return

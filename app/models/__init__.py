@@ -12,6 +12,7 @@ from app.models.redirect import Redirect
 from app.models.search import SearchSection
 from app.models.security import AuditEvent, DeviceAuthorization, ProjectReadGrant
 from app.models.session import UserSession
+from app.models.upload import UploadBlob, UploadSession
 from app.models.user import ApiToken, User
 from app.models.version import Version
 from app.models.webhook import Webhook, WebhookDelivery
@@ -38,6 +39,8 @@ __all__ = [
     "ProjectRelationship",
     "Redirect",
     "SearchSection",
+    "UploadBlob",
+    "UploadSession",
     "User",
     "UserSession",
     "Version",

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 BUILD_STATES = ("triggered", "cloning", "installing", "building", "uploading", "finished", "cancelled")
 FINAL_STATES = ("finished", "cancelled")
 RUNNING_STATES = ("cloning", "installing", "building", "uploading")
+#: What a Build row records: a build Docshelf ran, or the publishing of docs built elsewhere.
+BUILD_KIND = "build"
+UPLOAD_KIND = "upload"
 STATE_NAMES = {
     "triggered": "Triggered",
     "cloning": "Cloning",
@@ -39,6 +42,9 @@ class Build(db.Model):  # type: ignore[name-defined]
     #: Kept even if the version is deleted later, like Read the Docs does.
     version_slug: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(20), default="triggered", index=True)
+    #: ``build`` (Docshelf built the version from its repository) or ``upload`` (docs built elsewhere and
+    #: published through an upload session, :mod:`app.services.uploads`).
+    kind: Mapped[str] = mapped_column(String(10), default=BUILD_KIND, server_default=BUILD_KIND)
     success: Mapped[bool | None] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
     commit: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -14,6 +14,7 @@ SCOPES = (
     "projects:write",
     "builds:read",
     "builds:trigger",
+    "builds:upload",
     "redirects:write",
     "envvars:read",
     "envvars:write",
@@ -24,6 +25,8 @@ SCOPES = (
 IMPLIES: dict[str, tuple[str, ...]] = {
     "projects:write": ("projects:read",),
     "builds:trigger": ("builds:read",),
+    #: Publishing docs built elsewhere (a CI job's token): upload, publish, follow the resulting build.
+    "builds:upload": ("builds:read",),
     "envvars:write": ("envvars:read",),
 }
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

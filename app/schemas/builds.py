@@ -26,6 +26,9 @@ class BuildRepresentation(Schema):
     commit = fields.String(allow_none=True)
     #: Docshelf's addition: the pull/merge request's page for a build of one (its number is ``version``).
     external_url = fields.String(allow_none=True)
+    #: Docshelf's addition: ``build`` (built from the repository) or ``upload`` (docs built elsewhere and
+    #: published through ``.../versions/<v>/uploads/``).
+    kind = fields.String()
     urls = fields.Method("get_urls")
     _links = fields.Method("get_links", data_key="_links")
 

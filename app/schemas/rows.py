@@ -131,6 +131,7 @@ def build(b: Row, project_slug: str, config: bool) -> dict[str, Any]:
         "warnings": list(b["warnings"] or []),
         "commit": b["commit"],
         "external_url": b["external_url"],
+        "kind": b["kind"],
         "urls": {
             "build": f"{project_page}builds/{build_id}/",
             "project": project_page,

@@ -7,6 +7,8 @@
   larger budget, so that reading the dashboard for a minute does not end in a 429 (or Swagger UI's
   "Failed to load API definition"); API clients, which ask for JSON, keep Read the Docs' limits,
   and every write stays under them;
+* a view with its own budget (``ApiView.rate_limit``: the files of an upload) counts against that
+  instead of the user's;
 * accepted build triggers: per project (``RATE_LIMIT_BUILD_TRIGGER``), counted only when a build
   was actually queued, so nobody can use up a project's budget with refused requests;
 * failed logins: per client IP (``RATE_LIMIT_LOGIN``).
@@ -70,6 +72,16 @@ def _build_trigger() -> bool:
     return policy is not None and policy.build_trigger
 
 
+def _own_budget() -> str | None:
+    """The setting of the view's own per-user budget (``ApiView.rate_limit``), if it has one."""
+    policy = route.policy()
+    return policy.rate_limit if policy is not None else None
+
+
+def _own_limit() -> str:
+    return str(current_app.config[_own_budget() or "RATE_LIMIT_USER"])
+
+
 def _caller() -> str | None:
     """Whose budget: a user's or a build's (``Principal.rate_key``), from authentication or from the
     credential a cached answer was served to; None when anonymous."""
@@ -109,7 +121,14 @@ def _limits() -> list[ApplicationLimit]:
             _setting("RATE_LIMIT_USER"),
             key_function=_user_key,
             scope="user",
-            exempt_when=lambda: not route.is_api() or not _authenticated() or _browsing(),
+            exempt_when=lambda: (not route.is_api() or not _authenticated() or _browsing()
+                                 or bool(_own_budget())),
+        ),
+        ApplicationLimit(
+            _own_limit,
+            key_function=_user_key,
+            scope="own-budget",
+            exempt_when=lambda: not route.is_api() or not _authenticated() or not _own_budget(),
         ),
         ApplicationLimit(
             _setting("RATE_LIMIT_BROWSE"),

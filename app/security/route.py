@@ -19,6 +19,8 @@ DOCS = "docs"
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+#: Raw bytes (a file of docs built elsewhere, streamed and checked by its view).
+BINARY = "application/octet-stream"
 
 #: The ``g`` keys this module owns (the pipeline drops them at the start of every request).
 REQUEST_KEYS = ("route_origin", "route_policy")
@@ -36,7 +38,9 @@ class ViewPolicy:
     ignored, as on Read the Docs); ``idempotent``: an ``Idempotency-Key`` replays the first answer;
     ``cached``: a 200 may be answered from the read cache; ``anonymous_rate_limit``: anonymous callers
     count against the per-address limit; ``build_trigger``: counted against the project's
-    build-trigger limit when a build is queued; ``browsable``: a browser may get the HTML page.
+    build-trigger limit when a build is queued; ``browsable``: a browser may get the HTML page;
+    ``body_limit``: the setting holding the largest body the view accepts (None: ``MAX_CONTENT_LENGTH``);
+    ``rate_limit``: the setting holding the view's own per-user budget, counted instead of the user's.
     """
 
     scope: str | None
@@ -49,6 +53,8 @@ class ViewPolicy:
     anonymous_rate_limit: bool = True
     build_trigger: bool = False
     browsable: bool = True
+    body_limit: str | None = None
+    rate_limit: str | None = None
 
 
 def bind(origin: str, policy: ViewPolicy | None) -> None:

@@ -30,9 +30,11 @@ HOUSEKEEPING = "workers.jobs.housekeeping"
 DELIVER_WEBHOOK = "workers.webhooks.deliver"
 SEND_EMAIL = "workers.mail.send_email"
 SEND_STATUS = "workers.forge.send_status"
+INDEX_UPLOAD = "workers.jobs.index_upload"
 #: Every function Docshelf enqueues; the worker refuses a job naming anything else (``os.system``
 #: written into Redis by someone who reached it), see ``workers.queues.DocshelfJob``.
-DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK, SEND_EMAIL, SEND_STATUS})
+DOCSHELF_JOBS = frozenset({RUN_BUILD, SYNC_VERSIONS, HOUSEKEEPING, DELIVER_WEBHOOK, SEND_EMAIL, SEND_STATUS,
+                           INDEX_UPLOAD})
 
 #: Housekeeping shares the ``default`` queue so a busy ``builds`` queue never delays crash recovery.
 HOUSEKEEPING_QUEUE = DEFAULT_QUEUE

@@ -7,6 +7,10 @@ themselves: they name a project, a version and a file *inside* the site (a path 
 backend only has to keep every lookup inside the version it was asked about.
 
 A version's files are in two *areas*: ``html`` (the site) and ``downloads`` (``<project>.zip|pdf|epub``).
+
+Docs built elsewhere arrive as *blobs*: a project's files stored once under their SHA-256, next to its
+versions (``<project>/.blobs/``, a name no version slug can have), and published into a version by
+:meth:`Upload.put_blob` without passing through the web process again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,16 @@ from typing import BinaryIO
 
 HTML = "html"
 DOWNLOADS = "downloads"
+#: The project's blobs, next to its versions: no version slug starts with a dot.
+BLOBS = ".blobs"
+_HEX = frozenset("0123456789abcdef")
+
+
+def check_digest(digest: str) -> str:
+    """A SHA-256 in lowercase hex, or ValueError: a blob's name is never anything else (no path)."""
+    if len(digest) != 64 or not set(digest) <= _HEX:
+        raise ValueError(f"not a SHA-256 digest: {digest!r}")
+    return digest
 
 
 class StorageUnavailable(RuntimeError):
@@ -66,12 +80,34 @@ class Upload(ABC):
         to ``relative`` inside ``area``."""
 
     @abstractmethod
+    def put_blob(self, area: str, relative: str, project: str, digest: str) -> None:
+        """Place the project's blob ``digest`` (:meth:`Storage.blob_sink`) at ``relative`` in ``area``."""
+
+    @abstractmethod
     def commit(self) -> None:
         """Make everything put so far the live version, atomically for readers."""
 
     @abstractmethod
     def abort(self) -> None:
         """Forget everything put so far; the live version is untouched."""
+
+
+class BlobSink(ABC):
+    """One file's bytes on their way into a project's blobs. They become the blob ``digest`` only
+    through :meth:`commit`, which the caller calls after checking them against the digest and size
+    (nothing here trusts the name it is given); :meth:`abort` throws them away."""
+
+    @abstractmethod
+    def write(self, data: bytes) -> None:
+        """Append bytes."""
+
+    @abstractmethod
+    def commit(self, digest: str) -> None:
+        """Store what was written as the blob ``digest`` (an existing one with that name stays)."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Forget what was written."""
 
 
 class Storage(ABC):
@@ -115,6 +151,25 @@ class Storage(ABC):
     @abstractmethod
     def begin(self, project: str, version: str, build_id: int) -> Upload:
         """Start publishing a version; see :class:`Upload`."""
+
+    @abstractmethod
+    def blob_sink(self, project: str) -> BlobSink:
+        """Receive a file for the project's blobs (see :class:`BlobSink`)."""
+
+    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int,
+                         expires: int) -> str | None:
+        """A URL a client may PUT the file ``digest`` to directly (object storage), or None: the client
+        sends it to Docshelf. What arrives there is only *pending* until :meth:`adopt_pending` checks it."""
+        return None
+
+    def adopt_pending(self, project: str, upload_id: int, digest: str, size: int) -> bool | None:
+        """Check a file sent to a presigned URL against its digest and size and make it a blob: True
+        when it became one, False when it arrived but does not match (it is deleted), None when nothing
+        arrived."""
+        return None
+
+    def discard_pending(self, project: str, upload_id: int) -> None:  # noqa: B027 - optional
+        """Delete whatever clients sent to this upload's presigned URLs and was not adopted."""
 
     @abstractmethod
     def remove_version(self, project: str, version: str) -> None:

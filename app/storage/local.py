@@ -9,14 +9,16 @@ microseconds. A build that fails before the swap never touches the published dir
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
 import shutil
 import stat
+import tempfile
 from typing import BinaryIO
 
-from app.storage.base import DOWNLOADS, HTML, Found, Storage, Upload
+from app.storage.base import BLOBS, DOWNLOADS, HTML, BlobSink, Found, Storage, Upload, check_digest
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -90,13 +92,47 @@ def _exchange(a: str, b: str) -> bool:
     raise OSError(err, os.strerror(err), b)
 
 
+def blob_path(root: str, project: str, digest: str) -> str:
+    """Where the project's blob ``digest`` lives (fanned out by its first two characters)."""
+    check_digest(digest)
+    return os.path.join(root, project, BLOBS, digest[:2], digest)
+
+
+class LocalBlobSink(BlobSink):
+    """A temporary file among the project's blobs, renamed to its digest when committed (so a blob
+    name never holds a partial or unchecked file)."""
+
+    def __init__(self, root: str, project: str) -> None:
+        self.root, self.project = root, project
+        folder = os.path.join(root, project, BLOBS)
+        os.makedirs(folder, 0o755, exist_ok=True)
+        fd, self.temp = tempfile.mkstemp(prefix=".incoming-", dir=folder)
+        self.file = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def commit(self, digest: str) -> None:
+        target = blob_path(self.root, self.project, digest)
+        self.file.close()
+        os.chmod(self.temp, 0o644)
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        os.replace(self.temp, target)  # an existing blob of that name has the same bytes
+
+    def abort(self) -> None:
+        self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.temp)
+
+
 class LocalUpload(Upload):
     """A staging directory next to the live one (same filesystem, so the swap is a rename)."""
 
-    def __init__(self, live: str, staging: str, build_id: int) -> None:
+    def __init__(self, live: str, staging: str, build_id: int, root: str = "") -> None:
         self.location = live
         self.staging = staging
         self.build_id = build_id
+        self.root = root
         shutil.rmtree(staging, ignore_errors=True)
         os.mkdir(staging, 0o755)
 
@@ -117,6 +153,23 @@ class LocalUpload(Upload):
                     view = view[os.write(out, view):]
         finally:
             os.close(out)
+
+    def put_blob(self, area: str, relative: str, project: str, digest: str) -> None:
+        """A hard link to the blob (blobs and sites are never written in place), else a copy."""
+        source = blob_path(self.root, project, digest)
+        path = self._path(area, relative)
+        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+        try:
+            os.link(source, path, follow_symlinks=False)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            self.put(area, relative, fd)
+        finally:
+            os.close(fd)
 
     def commit(self) -> None:
         live, parent = self.location, os.path.dirname(self.location)
@@ -171,7 +224,10 @@ class LocalStorage(Storage):
         parent = os.path.dirname(live)
         os.makedirs(parent, exist_ok=True)
         # Dot-names cannot collide with version slugs, and the same directory keeps the rename atomic.
-        return LocalUpload(live, os.path.join(parent, f".staging-{version}-{build_id}"), build_id)
+        return LocalUpload(live, os.path.join(parent, f".staging-{version}-{build_id}"), build_id, self.root)
+
+    def blob_sink(self, project: str) -> BlobSink:
+        return LocalBlobSink(self.root, project)
 
     def remove_version(self, project: str, version: str) -> None:
         shutil.rmtree(self.version_dir(project, version), ignore_errors=True)

@@ -25,7 +25,17 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, cast
 
-from app.storage.base import DOWNLOADS, HTML, Found, Storage, StorageUnavailable, StoredObject, Upload
+from app.storage import s3_blobs
+from app.storage.base import (
+    DOWNLOADS,
+    HTML,
+    BlobSink,
+    Found,
+    Storage,
+    StorageUnavailable,
+    StoredObject,
+    Upload,
+)
 from app.storage.s3_upload import HASHES, S3Upload, missing
 
 _CHUNK = 64 * 1024
@@ -202,6 +212,19 @@ class S3Storage(Storage):
         if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
             return None
         return base, hashes
+
+    def blob_sink(self, project: str) -> BlobSink:
+        return s3_blobs.S3BlobSink(self, project)
+
+    def presign_blob_put(self, project: str, upload_id: int, digest: str, size: int,
+                         expires: int) -> str | None:
+        return s3_blobs.presign_put(self, project, upload_id, digest, expires)
+
+    def adopt_pending(self, project: str, upload_id: int, digest: str, size: int) -> bool | None:
+        return s3_blobs.adopt_pending(self, project, upload_id, digest, size)
+
+    def discard_pending(self, project: str, upload_id: int) -> None:
+        self.delete_prefix(f"{self.prefix}sites/{project}/.pending/{int(upload_id)}/")
 
     def delete_prefix(self, prefix: str) -> None:
         keys: list[str] = []

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from app.storage.base import Upload
+from app.storage.s3_blobs import blob_key
 
 if TYPE_CHECKING:
     from app.storage.s3 import S3Storage
@@ -107,6 +108,14 @@ class S3Upload(Upload):
                 return False
             raise
         return True
+
+    def put_blob(self, area: str, relative: str, project: str, digest: str) -> None:
+        """A copy inside the bucket: the bytes never leave object storage."""
+        storage = self.storage
+        kind = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+        self._submit(storage.client.copy_object, Bucket=storage.bucket, Key=f"{self.base}{area}/{relative}",
+                     CopySource={"Bucket": storage.bucket, "Key": blob_key(storage, project, digest)},
+                     ContentType=kind, MetadataDirective="REPLACE")
 
     def commit(self) -> None:
         try:

@@ -23,9 +23,10 @@ RATE_LIMIT_RETRIES = 5
 MAX_RETRY_AFTER = 120.0
 
 
-def _retry_after(exc: urllib.error.HTTPError) -> float | None:
-    """Seconds to wait before asking again, for a 429 whose ``Retry-After`` is a sane number of seconds."""
-    if exc.code != 429:
+def _retry_after(exc: urllib.error.HTTPError, also: tuple[int, ...] = ()) -> float | None:
+    """Seconds to wait before asking again, for a 429 (or a status in ``also``) whose ``Retry-After``
+    is a sane number of seconds."""
+    if exc.code != 429 and (exc.code not in also or "Retry-After" not in exc.headers):
         return None
     try:
         seconds = float(exc.headers.get("Retry-After", "1"))
@@ -76,9 +77,13 @@ class Client:
         return f"{self.profile.url}{path}{query}"
 
     def open(
-        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
+        *, retry: bool = False,
     ) -> IO[bytes]:
-        """The raw response (for downloads and logs); raises :class:`ApiError` on failure."""
+        """The raw response (for downloads and logs); raises :class:`ApiError` on failure.
+
+        ``retry``: a write that is safe to repeat (uploads: content-addressed, publish guarded by the
+        session's state) is asked again after a 429's ``Retry-After``, like a GET."""
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         data = None
         if body is not None:
@@ -92,7 +97,8 @@ class Client:
                 response: IO[bytes] = urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
                 break
             except urllib.error.HTTPError as exc:
-                wait = _retry_after(exc) if method == "GET" and attempt < RATE_LIMIT_RETRIES else None
+                repeatable = method == "GET" or retry
+                wait = _retry_after(exc) if repeatable and attempt < RATE_LIMIT_RETRIES else None
                 if wait is None:
                     raise _error_from(exc) from None
                 exc.close()
@@ -102,11 +108,38 @@ class Client:
                 raise ApiError(0, f"Cannot reach {self.profile.url}: {reason}") from None
         return response
 
-    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+    def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
+                *, retry: bool = False) -> Any:
         """The decoded JSON body (``None`` for 204)."""
-        with self.open(method, path, body, params) as response:
+        with self.open(method, path, body, params, retry=retry) as response:
             raw = response.read()
         return json.loads(raw) if raw else None
+
+    def put_file(self, url: str, path: str, size: int, *, authenticated: bool) -> None:
+        """PUT a file's bytes, streamed from disk, to ``url``: Docshelf's own upload URL
+        (``authenticated``: with the token) or a presigned object-storage URL, which gets no credential
+        of Docshelf's. A 429 or 503 is retried after its ``Retry-After`` (the file is content-addressed,
+        so sending it twice changes nothing)."""
+        target = self.url(url) if authenticated else url
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size),
+                   "User-Agent": USER_AGENT}
+        if authenticated and self.profile.token:
+            headers["Authorization"] = f"Bearer {self.profile.token}"
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            with open(path, "rb") as fh:
+                request = urllib.request.Request(target, data=fh, headers=headers, method="PUT")
+                try:
+                    urllib.request.urlopen(request, timeout=self.timeout).close()  # noqa: S310
+                    return
+                except urllib.error.HTTPError as exc:
+                    wait = _retry_after(exc, also=(503,)) if attempt < RATE_LIMIT_RETRIES else None
+                    if wait is None:
+                        raise _error_from(exc) from None
+                    exc.close()
+                except (urllib.error.URLError, OSError) as exc:
+                    reason = getattr(exc, "reason", exc)
+                    raise ApiError(0, f"Cannot send {path}: {reason}") from None
+            time.sleep(wait)
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)

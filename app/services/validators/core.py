@@ -35,7 +35,7 @@ VERSION_COLUMNS = (
 )
 BUILD_COLUMNS = (
     "id", "project_id", "version_slug", "created", "started", "finished", "state", "success", "error",
-    "warnings", "commit", "external_url",
+    "warnings", "commit", "external_url", "kind",
 )
 
 
