@@ -100,6 +100,18 @@ def _loopback_only(route: Any, *servers: str) -> None:
         route.abort()
 
 
+def allow_host(page: Any, root: str) -> None:
+    """Let ``page`` reach one more loopback host (``root``: scheme://host:port), e.g. a preview's."""
+
+    def allow(route: Any) -> None:
+        if route.request.url.startswith(root + "/"):
+            route.continue_()
+        else:
+            route.fallback()  # to the loopback-only rule of open_page
+
+    page.route("**/*", allow)
+
+
 def screenshot(page: Any, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

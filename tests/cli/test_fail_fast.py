@@ -117,7 +117,8 @@ def test_help_lists_docshelfs_commands_and_loads_no_app(tmp_path):
         return {line.split()[0] for line in part.splitlines()[1:] if line.startswith("  ")}
 
     # Two sections: what any client does over the API, apart from what runs on the server itself.
-    assert listed(client_part) == {"login", "projects", "versions", "builds", "redirects", "env", "download"}
+    assert listed(client_part) == {"login", "projects", "versions", "builds", "redirects", "env", "download",
+                                   "publish"}
     assert {"up", "web", "worker", "users", "tokens", "settings", "db", "ensure-admin"} == listed(server_part)
     assert not listed(server_part) & {"run", "routes", "shell"}
     assert "--app" not in result.stdout

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from tests.api.test_pull_requests import project, repo
-from tests.browser import open_page, screenshot, serve
+from tests.browser import allow_host, open_page, screenshot, serve
 from tests.serving.doc_diff_site import KEPT, NEW, OLD, build_pr
 
 __all__ = ["project", "repo"]  # fixtures shared with the other preview tests
@@ -32,13 +32,7 @@ def test_the_changed_paragraph_is_highlighted_against_the_base_version(preview: 
     port = server.rsplit(":", 1)[1]
     root = f"http://pip--7.previews.localhost:{port}"
     with open_page(server) as page:
-        def allow_preview(route: Any) -> None:
-            if route.request.url.startswith(root + "/"):
-                route.continue_()
-            else:
-                route.fallback()  # the loopback-only rule of tests.browser
-
-        page.route("**/*", allow_preview)
+        allow_host(page, root)
         page.goto(root + "/index.html")
         page.wait_for_selector("html[data-docshelf-doc-diff=on]")
         added = page.locator("[role=main] .doc-diff-added")

@@ -6,13 +6,12 @@ for the preview on the published docs.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 
 from tests.api.test_pull_requests import PR_URL, project, repo
-from tests.browser import docs_origin, open_page, screenshot, serve
+from tests.browser import allow_host, docs_origin, open_page, screenshot, serve
 from tests.serving.test_previews import built
 
 __all__ = ["built", "project", "repo"]  # fixtures shared with the other preview tests
@@ -29,13 +28,7 @@ def live(app: Flask, built: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
 def test_the_preview_shows_the_pull_request_banner(live: tuple[str, str], built: str) -> None:
     server, preview = live
     with open_page(server) as page:
-        def allow_preview(route: Any) -> None:
-            if route.request.url.startswith(preview + "/"):
-                route.continue_()
-            else:
-                route.fallback()  # the loopback-only rule of tests.browser
-
-        page.route("**/*", allow_preview)
+        allow_host(page, preview)
         page.goto(preview + "/")
         page.wait_for_selector("html[data-docshelf-addons=ready]")
         assert "Preview of the change" in page.content()

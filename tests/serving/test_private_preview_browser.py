@@ -18,7 +18,7 @@ from app.services.accounts import create_user
 from app.services.builds import trigger_build
 from tests.api.test_pull_requests import pr_commit, pr_payload, project, repo, version
 from tests.api.test_webhooks_incoming import github, integration
-from tests.browser import docs_origin, open_page, screenshot, serve
+from tests.browser import allow_host, docs_origin, open_page, screenshot, serve
 from tests.workers.conftest import SPHINX_CONF, work
 
 __all__ = ["project", "repo"]
@@ -85,13 +85,7 @@ def test_sign_in_on_a_private_preview_and_nothing_else_leaks_to_its_script(live:
     port = server.rsplit(":", 1)[1]
     preview = f"http://pip--7.previews.localhost:{port}"
     with open_page(server) as page:
-        def allow_preview(route: Any) -> None:
-            if route.request.url.startswith(preview + "/"):
-                route.continue_()
-            else:
-                route.fallback()  # the loopback-only rule of tests.browser
-
-        page.route("**/*", allow_preview)
+        allow_host(page, preview)
         page.goto(preview + "/")  # no credential on this host: the app origin asks to log in
         page.wait_for_url(f"{server}/login**")
         page.fill("#username", "reader")
