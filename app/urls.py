@@ -90,6 +90,11 @@ def fixed_bases() -> Iterator[None]:
         _fixed.reset(token)
 
 
+def current_bases() -> Bases:
+    """This response's URL bases (read now when no :func:`fixed_bases` block is open)."""
+    return _fixed.get() or Bases(public_base(), docs_base(), docs_prefix(), docs_domain())
+
+
 def public_base() -> str:
     """Scheme and host (plus any path prefix) of the app origin, without a trailing slash.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from app.schemas import item_memo
 from app.schemas.rows import (
     PROJECT_NAMES,
     VERSION_PROJECT_NAMES,
@@ -57,10 +58,17 @@ def project_rows(rows: Sequence[Sequence[Any]], maintainers: Sequence[Sequence[A
         alias_of = aliases((v for items in embedded.values() for v in items), candidates)
     out = []
     for row in rows:
-        p = dict(zip(PROJECT_NAMES, row, strict=True))
-        pid = p["id"]
-        out.append(project(p, users.get(pid, ()), embedded.get(pid, []) if shape.active_versions else None,
-                           shape, maintainer_ids.get(pid, ()), alias_of))
+        pid = row[0]
+
+        def build(row: Sequence[Any] = row, pid: int = pid) -> dict[str, Any]:
+            return project(dict(zip(PROJECT_NAMES, row, strict=True)), users.get(pid, ()),
+                           embedded.get(pid, []) if shape.active_versions else None, shape,
+                           maintainer_ids.get(pid, ()), alias_of)
+
+        own_versions = embedded.get(pid, ())
+        own_aliases = [alias_of.get(v["id"]) for v in own_versions]
+        out.append(item_memo.item(("project", shape), (row, users.get(pid), maintainer_ids.get(pid),
+                                                       own_versions, own_aliases), build))
     return out
 
 
@@ -80,16 +88,19 @@ def project_page(state: validators.State) -> Page:
     return count, limit, offset, project_rows(rows, maintainers, versions, candidates, shape)
 
 
+def _build_item(row: Sequence[Any], project_slug: str, config: bool) -> dict[str, Any]:
+    return item_memo.item(("build", project_slug, config), row, lambda: build(
+        dict(zip(build_names(config), row, strict=True)), project_slug, config))
+
+
 def build_detail(state: validators.State, project_slug: str) -> dict[str, Any]:
     row, config = state.values
-    return build(dict(zip(build_names(config), row, strict=True)), project_slug, config)
+    return _build_item(row, project_slug, config)
 
 
 def build_page(state: validators.State, project_slug: str) -> Page:
     (count, limit, offset, found), config = state.values
-    names = build_names(config)
-    return count, limit, offset, [build(dict(zip(names, row, strict=True)), project_slug, config)
-                                  for row in found]
+    return count, limit, offset, [_build_item(row, project_slug, config) for row in found]
 
 
 def _versions(rows: Sequence[Sequence[Any]], projects: Sequence[Sequence[Any]],
@@ -105,8 +116,14 @@ def _versions(rows: Sequence[Sequence[Any]], projects: Sequence[Sequence[Any]],
     out = []
     for v in versions:
         p, url_project = by_id[v["project_id"]]
-        out.append(version(v, p, url_project, version_last_build(v, last_build, build_config), build_config,
-                           alias_of.get(v["id"])))
+        alias = alias_of.get(v["id"])
+
+        def make(v: Row = v, p: Row = p, url_project: Any = url_project, alias: Row | None = alias
+                 ) -> dict[str, Any]:
+            return version(v, p, url_project, version_last_build(v, last_build, build_config), build_config,
+                           alias)
+
+        out.append(item_memo.item(("version", last_build, build_config), (v, p, alias), make))
     return out
 
 
