@@ -13,8 +13,8 @@ def _uncached(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "RESPONSE_CACHE_ENABLED", False)  # every read computed
 
 
-def test_links_follow_the_host_each_request_came_to(app, client, project, headers) -> None:
-    app.config["PUBLIC_URL"] = None  # the bases come from each request's host
+def test_links_follow_the_host_each_request_came_to(app, client, project, headers, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_URL", None)  # the bases come from each request's host
     url = f"/api/v3/projects/{project.slug}/"
     first = client.get(url, headers=headers, base_url="http://a.example").json
     second = client.get(url, headers=headers, base_url="http://b.example").json
