@@ -171,7 +171,12 @@ def require_token_manager() -> tuple[User, ApiToken | None]:
     principal = _authenticated()
     if not principal.manages_tokens:
         raise InsufficientScope("tokens")
-    return user, None if principal.token is None else db.session.get(ApiToken, principal.token.id)
+    if principal.token is None:
+        return user, None
+    token = db.session.get(ApiToken, principal.token.id)
+    if token is None:  # deleted since this request authenticated: never "no token", i.e. no limits
+        raise AuthRequired("Invalid token.")
+    return user, token
 
 
 def _find_project(slug: str, query: Select[Project] | None = None) -> Project | None:

@@ -85,7 +85,7 @@ def listed_for(principal: Principal, filters: dict[str, Any]) -> Select[Project]
 
 
 def _listed_for(principal: Principal, filters: dict[str, Any]) -> Select[Project]:
-    user = principal.user
+    user = principal.person  # what the key holds (rule_inputs), not the row
     user_id = user.id if user is not None else None  # a bot maintains nothing
     stmt = base_query().where(reach_filter(principal))
     if filters.get("shared"):
