@@ -1,4 +1,4 @@
-"""A build's log as an append-only stream of chunks (``BuildLogChunk``), written by the recorder.
+"""A command's output streamed into the build's log (:class:`app.services.build_logs.LogStream`).
 
 Each command adds ``\\n$ <command>\\n``, its output as it arrives, and ``[exit code N, T s]``; a note adds
 the same at once. Output is streamed from the head of the command's :class:`OutputBuffer` (which only
@@ -13,37 +13,8 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable
 
-from sqlalchemy import func, select
-
-from app.extensions import db
-from app.models import BuildLogChunk
 from workers.failure import collapse_redraws, last_drawing
 from workers.process import OutputBuffer
-
-
-class LogStream:
-    """The build's log from this worker's side: knows where it ends and appends there."""
-
-    def __init__(self, build_id: int) -> None:
-        self.build_id = build_id
-        self._end: int | None = None
-
-    def end(self) -> int:
-        """Where the next chunk starts; read once (a requeued build goes on after an earlier attempt)."""
-        if self._end is None:
-            stmt = select(func.max(BuildLogChunk.start + BuildLogChunk.size)).where(
-                BuildLogChunk.build_id == self.build_id)
-            self._end = int(db.session.scalar(stmt) or 0)
-        return self._end
-
-    def append(self, text: str, command_id: int | None = None) -> None:
-        """Add ``text`` (committed by the caller's next commit)."""
-        if not text:
-            return
-        size = len(text.encode("utf-8"))
-        db.session.add(BuildLogChunk(build_id=self.build_id, command_id=command_id, start=self.end(),
-                                     size=size, text=text))
-        self._end = self.end() + size
 
 
 class CommandOutput:
@@ -89,13 +60,3 @@ class CommandOutput:
         if text:
             self.last = text[-1]
         return text
-
-
-def heading(command: str) -> str:
-    return f"\n$ {command}\n"
-
-
-def note_text(command: str, output: str, exit_code: int) -> str:
-    """A note's whole entry: heading, output, closing line."""
-    body = output if not output or output.endswith("\n") else output + "\n"
-    return heading(command) + body + f"[exit code {exit_code}, 0.0 s]\n"

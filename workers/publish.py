@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from app import storage
 from app.storage import Upload
-from app.storage.base import DOWNLOADS, HTML
+from app.storage.base import DOWNLOADS, HTML, is_page
 from workers import output_tree
 from workers.output_tree import Skipped, UnsafeOutput
 from workers.recorder import BuildFailed
@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_EXTENSIONS = {"htmlzip": "zip", "pdf": "pdf", "epub": "epub"}
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the oldest date a zip entry can carry
-#: Pages the documentation tools add to every site, at its top (not counted as the author's pages).
-GENERATED_PAGES = frozenset({"404.html", "search.html", "genindex.html", "py-modindex.html"})
 
 
 @dataclass
@@ -58,15 +56,6 @@ class Published:
             text += (f" Left out {self.skipped.count} entries that are not regular files or directories "
                      f"(symbolic links, FIFOs, devices): {shown}{more}.")
         return text
-
-
-def is_page(relative: str) -> bool:
-    """Whether a published file is one of the documentation's pages, as its author counts them: HTML,
-    but not what the tools generate around the pages (Sphinx's index and search pages, a theme's 404
-    and search pages, HTML among Sphinx's ``_static/``, ``_sources/``, ``_images/``)."""
-    if not relative.endswith((".html", ".htm")) or relative in GENERATED_PAGES:
-        return False
-    return not any(part.startswith("_") for part in relative.split("/")[:-1])
 
 
 def download_name(project_slug: str, fmt: str) -> str:

@@ -15,8 +15,9 @@ from app.models import Build, BuildCommand
 from app.models.base import utcnow
 from app.services import build_health
 from app.services.build_control import cancel_requested
+from app.services.build_logs import LogStream, add_note, heading
 from workers.failure import collapse_redraws, step_failed
-from workers.log_stream import CommandOutput, LogStream, heading, note_text
+from workers.log_stream import CommandOutput
 from workers.process import CommandResult, Limits, OutputBuffer, run_command
 from workers.sandbox import Sandbox
 
@@ -143,11 +144,7 @@ class Recorder:
 
     def note(self, command: str, output: str = "", *, description: str = "", exit_code: int = 0) -> None:
         """Record a step that ran inside the worker (reading the config, publishing) like a command."""
-        now = utcnow()
-        command, output = self.clean(command), self.clean(output)
-        db.session.add(BuildCommand(build_id=self.build_id, command=command, description=description,
-                                    output=output, exit_code=exit_code, start_time=now, end_time=now))
-        self.log.append(note_text(command, output, exit_code))
+        add_note(self.log, self.clean(command), self.clean(output), description, exit_code)
         db.session.commit()
 
     def warn(self, *messages: str) -> None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from app.models import Version
 from app.search.parse import parse_html
 from app.services.search import IndexedPage, replace_version_index
-from workers import output_tree, publish
+from app.storage.base import is_page
+from workers import output_tree
 from workers.output_tree import Skipped
 from workers.search_config import SearchSettings
 
@@ -71,7 +72,7 @@ def index_output(
     source = output_tree.open_dir(html_dir, root)
     try:
         for relative, fd in output_tree.walk(source, Skipped()):
-            if fd is None or not publish.is_page(relative) or search.ignored(relative):
+            if fd is None or not is_page(relative) or search.ignored(relative):
                 continue
             if len(pages) >= MAX_PAGES:
                 result.left_out += 1

@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models import Build, Version
 from app.search.parse import parse_html
 from app.services.search import IndexedPage, replace_version_index
-from workers import manifest, publish
+from app.storage.base import is_page
+from workers import manifest
 from workers.search_config import SearchSettings
 from workers.search_index import MAX_PAGE_BYTES, MAX_PAGES, IndexResult
 
@@ -46,7 +47,7 @@ def index_upload(build_id: int) -> IndexResult | None:
             continue
         if relative in files:
             files[relative] = {**files[relative], "main_content_hash": manifest.main_content_hash(data)}
-        if not publish.is_page(relative) or search.ignored(relative):
+        if not is_page(relative) or search.ignored(relative):
             continue
         if len(pages) >= MAX_PAGES:
             result.left_out += 1

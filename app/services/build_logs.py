@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app import storage
 from app.extensions import db
 from app.models import Build, BuildCommand, BuildLogChunk
+from app.models.base import utcnow
 
 
 def _chunks_from(build_id: int, offset: int) -> tuple[str, int]:
@@ -123,3 +124,50 @@ def running_output(command: BuildCommand) -> str:
     texts = db.session.scalars(select(BuildLogChunk.text).where(BuildLogChunk.command_id == command.id)
                                .order_by(BuildLogChunk.start))
     return "".join(texts)
+
+
+# -- writing: the worker's recorder, and a publish of docs built elsewhere ----------------------------
+
+
+class LogStream:
+    """The build's log from this worker's side: knows where it ends and appends there."""
+
+    def __init__(self, build_id: int) -> None:
+        self.build_id = build_id
+        self._end: int | None = None
+
+    def end(self) -> int:
+        """Where the next chunk starts; read once (a requeued build goes on after an earlier attempt)."""
+        if self._end is None:
+            stmt = select(func.max(BuildLogChunk.start + BuildLogChunk.size)).where(
+                BuildLogChunk.build_id == self.build_id)
+            self._end = int(db.session.scalar(stmt) or 0)
+        return self._end
+
+    def append(self, text: str, command_id: int | None = None) -> None:
+        """Add ``text`` (committed by the caller's next commit)."""
+        if not text:
+            return
+        size = len(text.encode("utf-8"))
+        db.session.add(BuildLogChunk(build_id=self.build_id, command_id=command_id, start=self.end(),
+                                     size=size, text=text))
+        self._end = self.end() + size
+
+
+def heading(command: str) -> str:
+    return f"\n$ {command}\n"
+
+
+def note_text(command: str, output: str, exit_code: int) -> str:
+    """A note's whole entry: heading, output, closing line."""
+    body = output if not output or output.endswith("\n") else output + "\n"
+    return heading(command) + body + f"[exit code {exit_code}, 0.0 s]\n"
+
+
+def add_note(log: LogStream, command: str, output: str, description: str, exit_code: int = 0) -> None:
+    """A step that ran outside any process (reading the config, publishing), recorded like a command:
+    its BuildCommand and its log entry (committed by the caller's next commit)."""
+    now = utcnow()
+    db.session.add(BuildCommand(build_id=log.build_id, command=command, description=description,
+                                output=output, exit_code=exit_code, start_time=now, end_time=now))
+    log.append(note_text(command, output, exit_code))

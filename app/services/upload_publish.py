@@ -15,22 +15,23 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, select, update
 
 from app import locks, storage
 from app.errors import Conflict, RetryableError, ValidationError
 from app.extensions import db
-from app.models import Build, BuildCommand, BuildLogChunk, Project, UploadBlob, UploadSession, User, Version
+from app.models import Build, Project, UploadBlob, UploadSession, User, Version
 from app.models.base import utcnow
 from app.models.build import UPLOAD_KIND
 from app.models.upload import UPLOAD_OPEN, UPLOAD_PUBLISHED
 from app.services import queueing
 from app.services.build_control import finish_build
+from app.services.build_logs import LogStream, add_note
 from app.services.builds import supersede_older
 from app.services.upload_rules import refuse_paths
 from app.services.upload_sources import copy_from_site, live_site_digests
 from app.services.uploads import files_of, known_blobs, missing_files, record_blob
-from app.storage.base import HTML
+from app.storage.base import HTML, is_page
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +92,6 @@ def _received(upload: UploadSession) -> tuple[int, int]:
     return len(fresh), sum(row.size for row in fresh)
 
 
-def _note(build_id: int, command: str, output: str) -> None:
-    """A step of the build's log, shaped like the worker's notes (heading, output, closing line)."""
-    now = utcnow()
-    body = output if output.endswith("\n") else output + "\n"
-    text = f"\n$ {command}\n{body}[exit code 0, 0.0 s]\n"
-    end = db.session.scalar(select(func.coalesce(func.max(BuildLogChunk.start + BuildLogChunk.size), 0))
-                            .where(BuildLogChunk.build_id == build_id)) or 0
-    db.session.add(BuildCommand(build_id=build_id, command=command, description="Uploading", output=body,
-                                exit_code=0, start_time=now, end_time=now))
-    size = len(text.encode("utf-8"))
-    db.session.add(BuildLogChunk(build_id=build_id, start=int(end), size=size, text=text))
-
-
 def _summary(upload: UploadSession, pages: int) -> str:
     count, size = _received(upload)
     reused = len({f.sha256 for f in files_of(upload)}) - count
@@ -122,14 +110,6 @@ def _stage(project: Project, version: Version, upload: UploadSession, build_id: 
     except BaseException:
         target.abort()
         raise
-
-
-def _is_page(path: str) -> bool:
-    """Counted like a build's pages (``workers.publish.is_page``, which the web tier cannot import)."""
-    generated = {"404.html", "search.html", "genindex.html", "py-modindex.html"}
-    if not path.endswith((".html", ".htm")) or path in generated:
-        return False
-    return not any(part.startswith("_") for part in path.split("/")[:-1])
 
 
 def publish_upload(project: Project, version: Version, upload: UploadSession, user: User | None) -> Build:
@@ -162,8 +142,8 @@ def publish_upload(project: Project, version: Version, upload: UploadSession, us
             finish_build(build_row, success=False, error="Publishing failed: the storage did not answer.")
         raise RetryableError("The storage did not answer; nothing was published. Publish again shortly.",
                              headers={"Retry-After": "5"}) from exc
-    _note(build_id, f"# publish upload {upload_id} to {project.slug}/{version.slug}",
-          _summary(upload, sum(1 for f in files if _is_page(f.path))))
+    add_note(LogStream(build_id), f"# publish upload {upload_id} to {project.slug}/{version.slug}",
+             _summary(upload, sum(1 for f in files if is_page(f.path))), "Uploading")
     upload.state, upload.build_id = UPLOAD_PUBLISHED, build_id
     finish_build(build, success=True, formats=[])
     supersede_older(version.id, build_id, "Superseded by docs published through an upload.")

@@ -26,6 +26,18 @@ DOWNLOADS = "downloads"
 #: The project's blobs, next to its versions: no version slug starts with a dot.
 BLOBS = ".blobs"
 _HEX = frozenset("0123456789abcdef")
+#: Pages the documentation tools add to every site, at its top (not counted as the author's pages).
+GENERATED_PAGES = frozenset({"404.html", "search.html", "genindex.html", "py-modindex.html"})
+
+
+def is_page(relative: str) -> bool:
+    """Whether a site's file is one of the documentation's pages, as its author counts them: HTML,
+    but not what the tools generate around the pages (Sphinx's index and search pages, a theme's 404
+    and search pages, HTML among Sphinx's ``_static/``, ``_sources/``, ``_images/``). One rule for a
+    built site (the worker) and an uploaded one (the web tier)."""
+    if not relative.endswith((".html", ".htm")) or relative in GENERATED_PAGES:
+        return False
+    return not any(part.startswith("_") for part in relative.split("/")[:-1])
 
 
 def check_digest(digest: str) -> str:

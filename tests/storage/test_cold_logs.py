@@ -9,8 +9,8 @@ from app import storage
 from app.extensions import db
 from app.models import BuildLogChunk
 from app.services.build_control import finish_build
+from app.services.build_logs import LogStream, heading, note_text
 from tests import factories
-from workers.log_stream import LogStream, heading, note_text
 
 PARTS = [heading("sphinx-build -b html"), "Running Sphinx é\n", "écrit 12 pages\n",
          "[exit code 0, 1.2 s]\n", note_text("# publish p/latest", "Published 12 pages.\n", 0)]

@@ -4,10 +4,10 @@ would write them (no progress-bar redraws, no internal module names, pages count
 from __future__ import annotations
 
 from app.services.build_logs import build_log
+from app.storage.base import is_page
 from tests import factories
 from tests.workers.test_sandbox_attacks import build_once
 from workers.failure import MAX_CAUSE, cause, step_failed
-from workers.publish import is_page
 from workers.recorder import step_name
 
 
