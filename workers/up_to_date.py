@@ -32,13 +32,12 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 from app import storage
 from app.extensions import db
 from app.models import Build, Project, Version
 from app.services.build_env import build_variables
+from app.services.builds import last_successful_build
 from workers.recorder import Recorder
 
 #: Bump when a change to the build pipeline makes earlier builds' output stale on its own.
@@ -79,12 +78,7 @@ def previous(build: Build, digest: str) -> Build | None:
     version = db.session.get(Version, build.version_id)
     if version is None or not version.built:
         return None
-    last = db.session.scalar(
-        select(Build).options(undefer(Build.manifest))
-        .where(Build.version_id == build.version_id, Build.id != build.id, Build.state == "finished",
-               Build.success.is_(True))
-        .order_by(Build.id.desc()).limit(1)
-    )
+    last = last_successful_build(build.version_id, with_manifest=True)
     if last is None or not isinstance(last.manifest, dict) or last.manifest.get("inputs") != digest:
         return None
     if not storage.backend().has_site(build.project.slug, version.slug):

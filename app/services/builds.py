@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from app import locks
 from app.errors import NotFound, RetryableError, ValidationError
@@ -101,6 +101,14 @@ def supersede_older(version_id: int, build_id: int | None,
         update(Build).where(*older, Build.state.in_(RUNNING_STATES)).values(cancel_requested=True)
     )
     db.session.commit()
+
+
+def last_successful_build(version_id: int, with_manifest: bool = False) -> Build | None:
+    """The version's last successful build: what it serves (the addons' current build, the base a
+    preview is compared with, the site an upload or a rebuild need not send again)."""
+    stmt = select(Build).where(Build.version_id == version_id, Build.state == "finished",
+                               Build.success.is_(True)).order_by(Build.id.desc()).limit(1)
+    return db.session.scalar(stmt.options(undefer(Build.manifest)) if with_manifest else stmt)
 
 
 def commands_query(build: Build) -> Select[Any]:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
-
 from app import storage
-from app.extensions import db
-from app.models import Build, Project, Version
+from app.models import Project, Version
+from app.services.builds import last_successful_build
 
 _CHUNK = 1024 * 1024
 
@@ -23,9 +21,8 @@ def live_site_digests(version: Version) -> dict[str, str]:
     """SHA-256 → one path of the version's live site that has it (empty when nothing is published)."""
     if not version.built:
         return {}
-    manifest = db.session.scalar(select(Build.manifest).where(
-        Build.version_id == version.id, Build.success.is_(True)).order_by(Build.id.desc()).limit(1))
-    files = (manifest or {}).get("files") or {}
+    last = last_successful_build(version.id, with_manifest=True)
+    files = ((last.manifest if last is not None else None) or {}).get("files") or {}
     out: dict[str, str] = {}
     for path, entry in sorted(files.items()):
         digest = entry.get("sha256") if isinstance(entry, dict) else None

@@ -22,11 +22,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
-from app.models import Build, Project, ProjectRelationship, Version
+from app.models import Project, ProjectRelationship, Version
 from app.models.version import find_version
 from app.problems import problem
 from app.schemas import BuildRepresentation, ProjectRepresentation, VersionRepresentation
 from app.services import search
+from app.services.builds import last_successful_build
 from app.serving import access, listing, paths, responses
 from app.serving.addons_features import features
 from app.serving.doc_diff import doc_diff
@@ -191,12 +192,7 @@ def _dump_version(version: Version, url: str, origin: str = "") -> dict[str, Any
 def _current_build(version: Version | None) -> dict[str, Any] | None:
     if version is None:
         return None
-    build = db.session.scalar(
-        select(Build)
-        .where(Build.version_id == version.id, Build.state == "finished", Build.success.is_(True))
-        .order_by(Build.created.desc(), Build.id.desc())
-        .limit(1)
-    )
+    build = last_successful_build(version.id)
     if build is None:
         return None
     data: dict[str, Any] = _BUILD.dump(build)

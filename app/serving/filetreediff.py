@@ -13,11 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import request
-from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
-from app.extensions import db
 from app.models import Build, Project, Version
+from app.services.builds import last_successful_build
 from app.serving.resolver import default_version_slug, preview_site, servable_version
 from app.urls import URL_SAFE, docs_url, preview_url
 
@@ -25,11 +23,7 @@ DISABLED: dict[str, Any] = {"enabled": False}
 
 
 def _last_success(version: Version) -> Build | None:
-    return db.session.scalar(
-        select(Build).options(undefer(Build.manifest))
-        .where(Build.version_id == version.id, Build.state == "finished", Build.success.is_(True))
-        .order_by(Build.id.desc()).limit(1)
-    )
+    return last_successful_build(version.id, with_manifest=True)
 
 
 def _pages(build: Build) -> dict[str, str]:
