@@ -92,7 +92,7 @@ def reserved_hosts(extra: Iterable[str] = ()) -> list[str]:
     """Docshelf's own hosts: a custom domain may be none of them nor under any of them."""
     config = current_app.config
     hosts = [docs_domain(), external_docs_domain(), _hostname(config.get("PUBLIC_URL")),
-             _hostname(config.get("DOCS_URL")), *(h.rsplit(":", 1)[0].lower() for h in extra if h)]
+             _hostname(config.get("DOCS_URL")), *(host_name(h) for h in extra if h)]
     return [h for h in dict.fromkeys(hosts) if h]
 
 

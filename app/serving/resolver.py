@@ -56,7 +56,7 @@ def host_project_slug(host: str) -> str | None:
     (:mod:`app.services.domains`), else None (the host is not a project's host)."""
     domain = docs_domain()
     if domain:
-        name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+        name = domains.host_name(host)
         suffix = "." + domain
         if name.endswith(suffix):
             slug = name[: -len(suffix)]
@@ -79,7 +79,7 @@ def preview_site(host: str) -> tuple[str, str] | None:
     domain = external_docs_domain()
     if not domain:
         return None
-    name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else host.lower()
+    name = domains.host_name(host)
     if not name.endswith("." + domain):
         return None
     match = _PREVIEW_LABEL.match(name[: -len(domain) - 1])
