@@ -12,6 +12,8 @@ checks and the token's project restriction for free; services get ``current_prin
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, has_request_context, request
 from sqlalchemy import Select, select
 
@@ -58,11 +60,17 @@ def current_principal() -> Principal | None:
     The request is authenticated once (the pipeline's step; later calls reuse the outcome); an invalid
     token is a 401 even on public routes (as on RTD).
     """
-    if "current_principal" not in g:
+    principal: Principal | None = g.get("current_principal", _UNAUTHENTICATED)
+    if principal is _UNAUTHENTICATED:
         g.current_principal, g.auth_via, g.csrf_error = None, None, None
         _authenticate_request()
-    principal: Principal | None = g.current_principal
+        principal = g.current_principal
     return principal
+
+
+#: Not yet authenticated (``None`` on ``g`` means: authenticated, anonymous). Asked several times a
+#: request, so one read of ``g`` answers it.
+_UNAUTHENTICATED: Any = object()
 
 
 def _authenticate_request() -> None:

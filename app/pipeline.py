@@ -1,9 +1,9 @@
 """The one request pipeline: what runs before a view, in which order, for each origin.
 
-The docs-origin split (:func:`app.serving.origin.split_origins`) runs ahead of everything, so nothing
-of the app runs for a request it refuses or redirects. Then :func:`begin` decides once which origin
-the request belongs to, binds the API view's declared policy (:class:`app.api.views.ApiView`) to
-it, and runs that origin's chain:
+:func:`begin` assigns the request id, then splits the origins
+(:func:`app.serving.origin.split_origins`) ahead of everything else, so nothing of the app runs for a
+request it refuses or redirects. It decides once which origin the request belongs to, binds the API
+view's declared policy (:class:`app.api.views.ApiView`) to it, and runs that origin's chain:
 
 * the API (``/api/``): request id → input guard → authenticate → authorize → rate limit →
   idempotency → an answer from the read cache;
@@ -31,7 +31,7 @@ from app.security import idempotency, inputs, ratelimit, route
 from app.security.logging import assign_request_id
 from app.security.principal import refuse_query_credentials
 from app.serving.docs import host_dispatch
-from app.serving.origin import is_docs_host
+from app.serving.origin import is_docs_host, split_origins
 from app.serving.previews import preview_dispatch
 
 #: Every path of the API (v3, and the webhook receivers at Read the Docs' v2 URLs).
@@ -39,27 +39,27 @@ API_PREFIX = "/api/"
 
 #: Per-request values kept on ``g``. An app context can outlive one request (tests, the CLI), so
 #: each request starts by dropping them instead of trusting a fresh ``g``.
-REQUEST_KEYS = (
+REQUEST_KEYS = frozenset((
     "auth_via",
     "csrf_error",
     "current_principal",
     "docs_viewer",
     "flex_spec",
     "idempotency",
-    "public_base",
     "request_id",
+    "url_bases",
     "wants_html",
     "writable_project",
     *response_cache.REQUEST_KEYS,
     *route.REQUEST_KEYS,
-)
+))
 
 Step = Callable[[], Response | None]
 
 
-def _origin() -> str:
+def _origin(docs_host: bool) -> str:
     """The one place a request's origin is decided (the docs origin's host, else the path)."""
-    if is_docs_host(request.host):
+    if docs_host:
         return route.DOCS
     return route.API if request.path.startswith(API_PREFIX) else route.WEB
 
@@ -120,12 +120,16 @@ def _run(steps: tuple[Step, ...]) -> Response | None:
 
 
 def begin() -> Response | None:
-    """Request id and audit origin for every request, then the origin's chain up to the rate limit."""
-    for key in REQUEST_KEYS:
-        g.pop(key, None)
-    assign_request_id()
+    """Request id, the origin split, the audit origin, then the origin's chain up to the rate limit."""
+    for key in [key for key in g if key in REQUEST_KEYS]:  # usually none: a request's g starts empty
+        g.pop(key)
+    assign_request_id()  # first: every answer carries it, the origin split's refusals included
+    docs_host = is_docs_host(request.host)
+    refusal = split_origins(docs_host)
+    if refusal is not None:
+        return refusal
     auth.begin_request()  # the audit log's origin of this request's changes
-    origin = _origin()
+    origin = _origin(docs_host)
     policy = None
     if origin == route.API and request.endpoint is not None:
         policy = policy_of(current_app.view_functions.get(request.endpoint), request.method)

@@ -83,7 +83,7 @@ _fixed: ContextVar[Bases | None] = ContextVar("url_bases", default=None)
 @contextmanager
 def fixed_bases() -> Iterator[None]:
     """Within this block (one response's serialisation) the URL bases are read once."""
-    token = _fixed.set(Bases(public_base(), docs_base(), docs_prefix(), docs_domain()))
+    token = _fixed.set(current_bases())
     try:
         yield
     finally:
@@ -91,33 +91,39 @@ def fixed_bases() -> Iterator[None]:
 
 
 def current_bases() -> Bases:
-    """This response's URL bases (read now when no :func:`fixed_bases` block is open)."""
-    return _fixed.get() or Bases(public_base(), docs_base(), docs_prefix(), docs_domain())
+    """The URL bases, read once per request (kept on ``g``) and set while a response is serialised.
 
-
-def public_base() -> str:
-    """Scheme and host (plus any path prefix) of the app origin, without a trailing slash.
-
-    Inside a request the answer is kept on ``g``: a serialised list asks for it once per link.
+    An ETag, a link and a cached item all ask for them: through Flask's context proxies each read of
+    a setting or of the request's host cost more than the string it returns.
     """
     fixed = _fixed.get()
     if fixed is not None:
-        return fixed.public
+        return fixed
     if not has_request_context():
-        return _configured("PUBLIC_URL") or FALLBACK_BASE
-    cached = g.get("public_base")
-    if cached is None:
-        cached = _configured("PUBLIC_URL") or request.host_url.rstrip("/")
-        g.public_base = cached
-    return str(cached)
+        return _read_bases()
+    bases: Bases | None = g.get("url_bases")
+    if bases is None:
+        bases = g.url_bases = _read_bases()
+    return bases
+
+
+def _read_bases() -> Bases:
+    public = _configured("PUBLIC_URL") or (
+        request.host_url.rstrip("/") if has_request_context() else FALLBACK_BASE)
+    prefix = (current_app.config.get("DOCS_PREFIX") or "").strip("/")
+    domain = current_app.config.get("DOCS_DOMAIN")
+    return Bases(public, _configured("DOCS_URL") or public, f"/{prefix}" if prefix else "",
+                 domain.strip().strip(".").lower() if domain else None)
+
+
+def public_base() -> str:
+    """Scheme and host (plus any path prefix) of the app origin, without a trailing slash."""
+    return current_bases().public
 
 
 def docs_base() -> str:
     """Scheme and host of the docs origin (downloads, addons, built pages), without a trailing slash."""
-    fixed = _fixed.get()
-    if fixed is not None:
-        return fixed.docs
-    return _configured("DOCS_URL") or public_base()
+    return current_bases().docs
 
 
 def api_url(*parts: object) -> str:
@@ -136,20 +142,12 @@ def docs_site_url(*parts: object) -> str:
 
 def docs_prefix() -> str:
     """``DOCS_PREFIX`` with one leading slash and none trailing (``/docs``), or "" for docs at the root."""
-    fixed = _fixed.get()
-    if fixed is not None:
-        return fixed.docs_prefix
-    prefix = (current_app.config.get("DOCS_PREFIX") or "").strip("/")
-    return f"/{prefix}" if prefix else ""
+    return current_bases().docs_prefix
 
 
 def docs_domain() -> str | None:
     """``DOCS_DOMAIN``, when projects are served host-based (``<slug>.<DOCS_DOMAIN>``)."""
-    fixed = _fixed.get()
-    if fixed is not None:
-        return fixed.docs_domain
-    domain = current_app.config.get("DOCS_DOMAIN")
-    return domain.strip().strip(".").lower() if domain else None
+    return current_bases().docs_domain
 
 
 def version_path(owner: UrlProject, project: UrlProject, version_slug: str) -> str:

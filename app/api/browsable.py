@@ -45,8 +45,9 @@ def wants_html() -> bool:
     """``?format=json`` forces JSON; otherwise only a client preferring text/html over JSON gets HTML."""
     decided = g.get("wants_html")
     if decided is None:  # asked twice per request (the read cache, this hook): the answer is kept
-        if request.args.get("format") == "json":
-            decided = False
+        accept = request.headers.get("Accept", "")
+        if "text/" not in accept or request.args.get("format") == "json":
+            decided = False  # only text/html or text/* can outrank JSON (most API clients send neither)
         else:
             decided = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
         g.wants_html = decided

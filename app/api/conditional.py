@@ -89,7 +89,7 @@ def etag(state: State) -> str:
         type(provider).__qualname__, getattr(provider, "sort_keys", None), getattr(provider, "compact", None),
         request.query_string,
         principal.credential_id if principal is not None else None,
-        urls.public_base(), urls.docs_base(), urls.docs_prefix(), urls.docs_domain(), request.scheme,
+        urls.current_bases(), request.scheme,
     )
     digest = hashlib.blake2b(repr(context).encode(), digest_size=16)
     # The state as JSON (a page's is ~2,500 values: repr() of it was a tenth of the page's cost); the

@@ -76,27 +76,43 @@ def _allowed(asked: frozenset[Path]) -> frozenset[Path]:
     return frozenset(known for path in asked if (known := _known(path, policy.expand)))
 
 
+#: A request without ``fields``, ``omit`` or ``expand`` (most of them: pollers ask for the plain resource).
+_PLAIN = FlexSpec()
+_SPEC_ARGS = ("fields", "omit", "expand")
+
+
 def current_spec() -> FlexSpec:
     dumping = _dumping.get()
     if dumping is not None:
         return dumping
     if not has_request_context():
-        return FlexSpec()
+        return _PLAIN
     spec = g.get("flex_spec")
     if spec is None:
-        spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_allowed(_parse("expand")))
+        args = request.args
+        if not any(name in args for name in _SPEC_ARGS):
+            spec = _PLAIN
+        else:
+            spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_allowed(_parse("expand")))
         g.flex_spec = spec
     return spec
+
+
+@lru_cache(maxsize=256)
+def _declared_paths(dotted: tuple[str, ...], declared: frozenset[Path] | None) -> tuple[Path, ...]:
+    """``dotted`` as paths, checked once per view against what it declares (``None``: no API view)."""
+    paths = tuple(tuple(d.split(".")) for d in dotted)
+    if declared is not None and any(_known(path, declared) != path for path in paths):
+        raise LookupError(f"the view does not declare expand={', '.join(dotted)} (ApiView.expand)")
+    return paths
 
 
 def expanded(*dotted: str) -> bool:
     """True when the request expands this dotted path (used by views to pick eager loads)."""
     spec = current_spec()
-    paths = [tuple(d.split(".")) for d in dotted]
     policy = route.policy()
-    if policy is not None and any(_known(path, policy.expand) != path for path in paths):
-        raise LookupError(f"the view does not declare expand={', '.join(dotted)} (ApiView.expand)")
-    return any(spec.is_expanded(path) for path in paths)
+    paths = _declared_paths(dotted, policy.expand if policy is not None else None)
+    return bool(spec.expand) and any(spec.is_expanded(path) for path in paths)
 
 
 class FlexNested(fields.Nested):

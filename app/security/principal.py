@@ -37,6 +37,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 def refuse_query_credentials() -> None:
     """The API pipeline's first authentication check (docs pages may legitimately carry ``?key=``
     style parameters, which are ignored there)."""
+    if not request.query_string:
+        return
     for name, value in request.args.items(multi=True):
         if name.lower() in _QUERY_CREDENTIALS or value.startswith(TOKEN_PREFIX):
             raise ValidationError(

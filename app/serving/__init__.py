@@ -39,4 +39,4 @@ def init_serving(app: Flask) -> None:
     app.register_blueprint(docs_auth.app_bp)
     app.register_blueprint(docs_auth.docs_bp)
     app.register_error_handler(StorageUnavailable, responses.unavailable)
-    origin.init_app(app)  # first of every before_request hook: nothing of the app runs for the docs
+    origin.init_app(app)  # the pipeline splits the origins first: nothing of the app runs for the docs

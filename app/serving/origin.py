@@ -6,8 +6,9 @@ read the browsable API's CSRF token, list another project's secrets, create a to
 are served only from the docs origin (``DOCS_URL``, or ``<project>.<DOCS_DOMAIN>`` hosts), which
 holds no session, CSRF token or API; the app's origin answers docs paths with a redirect there.
 
-:func:`split_origins` runs before every other request hook, so nothing of the app (authentication,
-rate limits, the read cache) runs for a request it is going to refuse or send away.
+:func:`split_origins` runs before every other step of the request pipeline (:mod:`app.pipeline`), so
+nothing of the app (authentication, rate limits, the read cache) runs for a request it is going to
+refuse or send away.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
 from app.problems import problem
-from app.security.logging import assign_request_id
 from app.serving.resolver import host_project_slug, preview_site
 from app.urls import docs_prefix
 
@@ -64,12 +64,14 @@ def configured() -> bool:
     return docs_base() is not None or bool(current_app.config.get("DOCS_DOMAIN"))
 
 
-def split_origins() -> Response | None:
+def split_origins(docs_host: bool) -> Response | None:
     """Docs only on the docs origin, the app only on the app origin; docs paths on the app origin
-    are redirected (same path and query), other paths on the docs origin are not found."""
+    are redirected (same path and query), other paths on the docs origin are not found.
+
+    ``docs_host``: :func:`is_docs_host` of the request's host, which the pipeline asks once (it runs
+    this first, right after assigning the request id that its refusals carry)."""
     path = request.path
-    assign_request_id()  # refusals below are in the error contract, request id included
-    if is_docs_host(request.host):
+    if docs_host:
         if host_project_slug(request.host) is not None or preview_site(request.host) or is_docs_path(path):
             return None
         return problem(404, "Not found. This is the documentation origin: the API and the dashboard "
@@ -104,9 +106,9 @@ def check_origins(public_url: str | None, docs_url: str | None) -> None:
 
 
 def init_app(app: object) -> None:
-    """Check the two origins, then register :func:`split_origins` ahead of every other hook."""
+    """Check the two origins (the request pipeline, :mod:`app.pipeline`, runs :func:`split_origins`
+    ahead of everything else)."""
     from flask import Flask
 
     assert isinstance(app, Flask)
     check_origins(app.config.get("PUBLIC_URL"), app.config.get("DOCS_URL"))
-    app.before_request_funcs.setdefault(None, []).insert(0, split_origins)
