@@ -108,8 +108,10 @@ def current_bases() -> Bases:
 
 
 def _read_bases() -> Bases:
+    # The Host header as sent (ASCII, as Read the Docs' links are): werkzeug's ``host_url`` would turn
+    # a punycode host into Unicode, at a cost of a URL parse per request.
     public = _configured("PUBLIC_URL") or (
-        request.host_url.rstrip("/") if has_request_context() else FALLBACK_BASE)
+        f"{request.scheme}://{request.host}" if has_request_context() else FALLBACK_BASE)
     prefix = (current_app.config.get("DOCS_PREFIX") or "").strip("/")
     domain = current_app.config.get("DOCS_DOMAIN")
     return Bases(public, _configured("DOCS_URL") or public, f"/{prefix}" if prefix else "",

@@ -55,10 +55,13 @@ def wants_html() -> bool:
 
 
 def after_request(response: Response) -> Response:
-    policy = route.policy()
-    if route.origin() == route.WEB and response.status_code >= 400 and response.mimetype in _JSON_TYPES:
+    origin = route.origin()
+    if origin == route.WEB and response.status_code >= 400 and response.mimetype in _JSON_TYPES:
         return _web_error(response)
-    if not route.is_api() or (policy is not None and not policy.browsable):  # e.g. the OpenAPI document
+    if origin != route.API:
+        return response
+    policy = route.policy()
+    if policy is not None and not policy.browsable:  # e.g. the OpenAPI document
         return response
     response.vary.add("Accept")
     if (

@@ -35,5 +35,5 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 def assign_request_id() -> str:
     """This request's id: the client's ``X-Request-ID`` when well formed, else a new one (on ``g``)."""
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    return str(g.request_id)
+    request_id = g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return request_id

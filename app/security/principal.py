@@ -80,23 +80,27 @@ _TOKEN_BY_HASH = (
 def for_token(key: str) -> Principal:
     """The principal of an API key; 401 when it is unknown, revoked, expired or its build is over."""
     row = db.session.connection().execute(_TOKEN_BY_HASH, {"key_hash": hash_api_key(key)}).first()
-    now = utcnow()
-    if row is None or row.revoked or (row.expires is not None and row.expires <= now):
+    if row is None:
         raise AuthRequired("Invalid token.")
-    if row.build_id is not None and (row.state is None or row.state in FINAL_STATES):
+    # One unpacking of the row (each read of a Row by name is a lookup of its own).
+    token_id, user_id, build_id, token_scopes, project_ids, expires, last_used, revoked, username, role, \
+        is_active, build_state = row
+    now = utcnow()
+    if revoked or (expires is not None and expires <= now):
+        raise AuthRequired("Invalid token.")
+    if build_id is not None and (build_state is None or build_state in FINAL_STATES):
         raise AuthRequired("Invalid token.")  # a build's token dies with its build, even if not revoked
-    if row.user_id is None and row.build_id is None:
+    if user_id is None and build_id is None:
         raise AuthRequired("Invalid token.")  # no person and no build: nobody to act for
-    if row.user_id is not None and not row.is_active:
+    if user_id is not None and not is_active:
         raise AuthRequired("User inactive or deleted.")
-    last_used = row.last_used
     if last_used is None or now - last_used > LAST_USED_RESOLUTION:
         # Bookkeeping no cached answer shows: a quiet write, so reads keep their cache (app.freshness).
-        db.session.execute(quiet_write(update(ApiToken).where(ApiToken.id == row.id).values(last_used=now)))
+        db.session.execute(quiet_write(update(ApiToken).where(ApiToken.id == token_id).values(last_used=now)))
         db.session.commit()
         last_used = now
-    grant = TokenGrant(row.id, row.user_id, row.build_id, row.scopes, row.project_ids, row.expires, last_used)
-    person = None if row.user_id is None else Person(row.user_id, row.username, row.role)
+    grant = TokenGrant(token_id, user_id, build_id, token_scopes, project_ids, expires, last_used)
+    person = None if user_id is None else Person(user_id, username, role)
     return Principal.for_token(grant, person)
 
 
