@@ -10,10 +10,7 @@ view's declared policy (:class:`app.api.views.ApiView`) to it, and runs that ori
 * browser pages: request id → rate limit (failed logins count);
 * built docs: request id → ``<project>.<DOCS_DOMAIN>`` hosts answered from that project's docs.
 
-The rate-limit step is Flask-Limiter's own ``before_request`` hook (its documented way of counting,
-which its deductions after the response rely on), so the chains are two hooks around it:
-:func:`begin` up to authorization, :func:`finish` from idempotency on. :func:`install` registers
-every request hook of the app, in this order; nothing else registers one.
+:func:`install` registers every request hook of the app; nothing else registers one.
 """
 
 from __future__ import annotations
@@ -50,6 +47,7 @@ REQUEST_KEYS = frozenset((
     "url_bases",
     "wants_html",
     "writable_project",
+    *ratelimit.REQUEST_KEYS,
     *response_cache.REQUEST_KEYS,
     *route.REQUEST_KEYS,
 ))
@@ -102,13 +100,12 @@ def make_idempotent() -> Response | None:
     return idempotency.before_request()
 
 
-API_BEFORE_LIMITS: tuple[Step, ...] = (guard_input, authenticate, authorize)
-API_AFTER_LIMITS: tuple[Step, ...] = (make_idempotent, response_cache.serve)
-WEB_BEFORE_LIMITS: tuple[Step, ...] = ()
-DOCS_BEFORE_LIMITS: tuple[Step, ...] = (preview_dispatch, host_dispatch)
+API_STEPS: tuple[Step, ...] = (guard_input, authenticate, authorize, ratelimit.check, make_idempotent,
+                               response_cache.serve)
+WEB_STEPS: tuple[Step, ...] = (ratelimit.check,)
+DOCS_STEPS: tuple[Step, ...] = (preview_dispatch, host_dispatch)
 
-_BEFORE_LIMITS = {route.API: API_BEFORE_LIMITS, route.WEB: WEB_BEFORE_LIMITS, route.DOCS: DOCS_BEFORE_LIMITS}
-_AFTER_LIMITS = {route.API: API_AFTER_LIMITS}
+_STEPS = {route.API: API_STEPS, route.WEB: WEB_STEPS, route.DOCS: DOCS_STEPS}
 
 
 def _run(steps: tuple[Step, ...]) -> Response | None:
@@ -120,7 +117,7 @@ def _run(steps: tuple[Step, ...]) -> Response | None:
 
 
 def begin() -> Response | None:
-    """Request id, the origin split, the audit origin, then the origin's chain up to the rate limit."""
+    """Request id, the origin split, the audit origin, then the origin's chain."""
     for key in [key for key in g if key in REQUEST_KEYS]:  # usually none: a request's g starts empty
         g.pop(key)
     assign_request_id()  # first: every answer carries it, the origin split's refusals included
@@ -134,12 +131,7 @@ def begin() -> Response | None:
     if origin == route.API and request.endpoint is not None:
         policy = policy_of(current_app.view_functions.get(request.endpoint), request.method)
     route.bind(origin, policy)
-    return _run(_BEFORE_LIMITS[origin])
-
-
-def finish() -> Response | None:
-    """The origin's chain after the rate limit."""
-    return _run(_AFTER_LIMITS.get(route.origin() or "", ()))
+    return _run(_STEPS[origin])
 
 
 def _request_id_header(response: Response) -> Response:
@@ -155,10 +147,10 @@ def install(app: Flask) -> None:
     """Register the pipeline. ``after_request`` hooks run in reverse: the idempotency record is taken
     from the view's answer, the rate-limit and request-id headers are added to it, and the browsable
     API turns the finished response into a page last."""
-    app.after_request(browsable.after_request)
-    app.before_request(begin)
-    app.after_request(_request_id_header)
-    app.teardown_request(_end)
     ratelimit.init_app(app)
-    app.before_request(finish)
+    app.before_request(begin)
+    app.after_request(browsable.after_request)
+    app.after_request(_request_id_header)
+    app.after_request(ratelimit.after_request)
     app.after_request(idempotency.after_request)
+    app.teardown_request(_end)

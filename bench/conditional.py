@@ -124,6 +124,16 @@ def run(env: BenchEnv, options: Any) -> dict[str, Any]:
                                        for name, (url, headers) in polls.items()}
     measured["build 200"] = measure(polls["build poll"][0], options.seconds, auth, options.generator)
     env.stop(docshelf.process)
+    # The same computed poll with rate limits on, as deployed (a budget no run of the bench reaches, so
+    # that every answer is the 304 and the row measures the counting, not refusals).
+    limited = env.gunicorn("docshelf-limited", "app.wsgi:app", {
+        **uncached, "DOCSHELF_RATE_LIMITS_ENABLED": "true", "DOCSHELF_RATE_LIMIT_USER": "100000000/minute"})
+    env.ready(limited)
+    url = limited.url + paths["build poll"]
+    headers = {**auth, "If-None-Match": _etag(url, auth)}
+    assert _status(url, headers) == 304
+    measured["build poll, rate limits on"] = measure(url, options.seconds, headers, options.generator)
+    env.stop(limited.process)
     # The same poll on a server as configured by default: the read cache answers the 304 while nothing
     # changed (an answer checked against the data generation on every request, app/api/response_cache.py).
     default = env.gunicorn("docshelf-default", "app.wsgi:app", wait=False)
@@ -150,6 +160,8 @@ def run(env: BenchEnv, options: Any) -> dict[str, Any]:
         report.row("project ?expand=active_versions 304 req/s", measured["project poll"].rps, hello.rps,
                    "req/s"),
         report.row("build 200 (no If-None-Match) req/s", measured["build 200"].rps, hello.rps, "req/s"),
+        report.row("build poll 304 req/s, rate limits on (as deployed)", measured["build poll, rate limits on"].rps,
+                   hello.rps, "req/s"),
         report.row("build poll 304 req/s, read cache on (default)", measured["build poll, read cache on"].rps,
                    hello.rps, "req/s"),
         report.row("floor: the same 304 from bare Flask + two Core queries", measured["floor"].rps, hello.rps,
@@ -161,8 +173,9 @@ def run(env: BenchEnv, options: Any) -> dict[str, Any]:
         errors=sum(r.errors for r in [*measured.values(), hello]),
         note=f"gunicorn, 2 sync workers each; {generator_name(options.generator)} with 4 connections; an "
              "authenticated poll of a finished build with the ETag of its last answer (304, no body), the "
-             "read cache off so that every 304 is computed (the aim's row); the last row: the same poll as "
-             "configured by default, answered by the read cache; the floor row: the least any server on the "
+             "read cache off so that every 304 is computed (the aim's row), and rate limits off, as in every "
+             "figure; the rate-limits row: the same poll counted against a per-user budget it never exhausts; "
+             "the read-cache row: the same poll as configured by default, answered by the read cache; the floor row: the least any server on the "
              "design card does for this poll (bench.conditional.floor_app: the token and the build's state in "
              "two SQLAlchemy Core queries, nothing else); baseline: Flask's /hello (5 bytes).",
     )

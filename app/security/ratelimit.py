@@ -1,4 +1,6 @@
-"""Rate limits with Flask-Limiter on the app's Redis, so every API process shares the counters.
+"""Rate limits on the app's Redis, so every API process shares the counters: the pipeline's rate-limit step.
+
+What a request counts against (its *budgets*, each ``(limit setting, whose counter)``):
 
 * anonymous API requests: per client IP (``RATE_LIMIT_ANONYMOUS``, Read the Docs' 5/minute);
 * authenticated API requests: per user (``RATE_LIMIT_USER``, 60/minute);
@@ -18,68 +20,94 @@ limited response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``Rate
 (seconds, as in the IETF RateLimit header draft) and ``RateLimit-Policy``. ``RATE_LIMITS_ENABLED``
 is read on every request, so tests switch limits on and off without building another app.
 If Redis is unreachable the limits fail open (logged): an outage must not lock everyone out.
+
+The counters are the ``limits`` library's, on its Redis storage over the app's own connection pool,
+in fixed windows aligned to the clock: the window's number is part of the counter's key, so one
+``incr`` (one round trip: limits' script increments and sets the expiry) tells the count, and the
+window's end needs no second question. Flask-Limiter, which this module used before, asked Redis three
+times per request (the hit, then the count and the expiry for the headers) and cost about as much
+as the rest of an authenticated read; figure 8 of ``make bench`` measures a poll with limits on.
+Counting after the answer (build triggers, failed logins) tests the count first and increments it
+once the answer is known.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
-from flask_limiter import ApplicationLimit, Limiter
-from flask_limiter.errors import RateLimitExceeded
+from limits import RateLimitItem, parse
+from limits.storage import RedisStorage, storage_from_string
 
 from app.config import ConfigurationError
 from app.errors import RateLimited
 from app.extensions import get_redis
-from app.problems import domain_error_response
 from app.security import route
 
+log = logging.getLogger(__name__)
+
 LOGIN_ENDPOINT = "web.login"
+#: Where the counters live in Redis (the storage's ``key_prefix``).
+KEY_PREFIX = "docshelf:ratelimit"
+#: The ``g`` keys this module owns (the pipeline drops them at the start of every request).
+REQUEST_KEYS = ("rate_limit", "rate_limit_later")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One counter a request counts against: the setting holding its limit, its scope and whose it is.
+    ``counts_if``: counted only when the answer satisfies it (tested before, incremented after)."""
+
+    scope: str
+    setting: str
+    who: str
+    counts_if: Callable[[Response], bool] | None = None
+
+
+@dataclass
+class Usage:
+    """A budget's counter as this request left it (what the headers say)."""
+
+    item: RateLimitItem
+    key: str
+    count: int
+    reset_at: float
+
+    def headers(self, status: int) -> dict[str, str]:
+        reset = _seconds_until(self.reset_at)
+        headers = {
+            "RateLimit-Limit": str(self.item.amount),
+            "RateLimit-Remaining": str(max(0, self.item.amount - self.count)),
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": f"{self.item.amount};w={self.item.get_expiry()}",
+        }
+        if status == 429:
+            headers["Retry-After"] = str(reset)
+        return headers
 
 
 def _enabled() -> bool:
     return bool(current_app.config.get("RATE_LIMITS_ENABLED", True))
 
 
-def _anonymous_exempt() -> bool:
-    """Views that opt out of the per-address limit (``ApiView.anonymous_rate_limit``): device-login
-    polling, and incoming webhooks, which authenticate with their secret and come from GitHub's and
-    GitLab's few shared addresses (a per-IP limit would throttle every project's hooks together)."""
-    policy = route.policy()
-    return policy is not None and not policy.anonymous_rate_limit
-
-
 #: What a browser's reads accept; an API client asks for JSON (or for anything, which means JSON).
 _BROWSER_TYPES = ("application/json", "text/html", "text/plain")
 
 
-def _browsing() -> bool:
+def _browsing(policy: route.ViewPolicy | None) -> bool:
     """A read made by a browser: the browsable API's HTML page (not ``?format=json``), a poll of a build's
     log as text, or the API's own documentation (the views that are never a browsable page)."""
     if request.method not in ("GET", "HEAD"):
         return False
-    policy = route.policy()
     if policy is not None and not policy.browsable:
         return True
     if request.args.get("format") == "json":
         return False
     return request.accept_mimetypes.best_match(_BROWSER_TYPES) in ("text/html", "text/plain")
-
-
-def _build_trigger() -> bool:
-    policy = route.policy()
-    return policy is not None and policy.build_trigger
-
-
-def _own_budget() -> str | None:
-    """The setting of the view's own per-user budget (``ApiView.rate_limit``), if it has one."""
-    policy = route.policy()
-    return policy.rate_limit if policy is not None else None
-
-
-def _own_limit() -> str:
-    return str(current_app.config[_own_budget() or "RATE_LIMIT_USER"])
 
 
 def _caller() -> str | None:
@@ -89,147 +117,132 @@ def _caller() -> str | None:
     return principal.rate_key if principal is not None else None
 
 
-def _authenticated() -> bool:
-    return _caller() is not None
-
-
 def _ip_key() -> str:
     return f"ip:{request.remote_addr or 'unknown'}"
 
 
-def _user_key() -> str:
-    return _caller() or _ip_key()
+def _accepted(response: Response) -> bool:
+    return response.status_code == 202
 
 
-def _project_key() -> str:
-    return f"project:{(request.view_args or {}).get('project_slug', '')}"
+def _login_failed(response: Response) -> bool:
+    return response.status_code != 303
 
 
-def _setting(name: str) -> Any:
-    return lambda: current_app.config[name]
+def budgets() -> list[Budget]:
+    """What this request counts against, in the order the headers prefer (the first one is shown)."""
+    policy = route.policy()
+    found: list[Budget] = []
+    if route.is_api():
+        caller, browsing = _caller(), _browsing(policy)
+        anonymous_exempt = policy is not None and not policy.anonymous_rate_limit
+        if caller is None and not anonymous_exempt and not browsing:
+            found.append(Budget("anonymous", "RATE_LIMIT_ANONYMOUS", _ip_key()))
+        own = policy.rate_limit if policy is not None else None
+        if caller is not None and not browsing and not own:
+            found.append(Budget("user", "RATE_LIMIT_USER", caller))
+        if caller is not None and own:
+            found.append(Budget("own-budget", own, caller))
+        if browsing and not (caller is None and anonymous_exempt):
+            found.append(Budget("browse", "RATE_LIMIT_BROWSE", caller or _ip_key()))
+    if policy is not None and policy.build_trigger:
+        slug = (request.view_args or {}).get("project_slug", "")
+        found.append(Budget("build-trigger", "RATE_LIMIT_BUILD_TRIGGER", f"project:{slug}", _accepted))
+    if request.endpoint == LOGIN_ENDPOINT and request.method == "POST":
+        found.append(Budget("login", "RATE_LIMIT_LOGIN", _ip_key(), _login_failed))
+    return found
 
 
-def _limits() -> list[ApplicationLimit]:
-    return [
-        ApplicationLimit(
-            _setting("RATE_LIMIT_ANONYMOUS"),
-            key_function=_ip_key,
-            scope="anonymous",
-            exempt_when=lambda: not route.is_api() or _authenticated() or _anonymous_exempt() or _browsing(),
-        ),
-        ApplicationLimit(
-            _setting("RATE_LIMIT_USER"),
-            key_function=_user_key,
-            scope="user",
-            exempt_when=lambda: (not route.is_api() or not _authenticated() or _browsing()
-                                 or bool(_own_budget())),
-        ),
-        ApplicationLimit(
-            _own_limit,
-            key_function=_user_key,
-            scope="own-budget",
-            exempt_when=lambda: not route.is_api() or not _authenticated() or not _own_budget(),
-        ),
-        ApplicationLimit(
-            _setting("RATE_LIMIT_BROWSE"),
-            key_function=_user_key,
-            scope="browse",
-            exempt_when=lambda: not route.is_api() or not _browsing() or (
-                not _authenticated() and _anonymous_exempt()),
-        ),
-        ApplicationLimit(
-            _setting("RATE_LIMIT_BUILD_TRIGGER"),
-            key_function=_project_key,
-            scope="build-trigger",
-            exempt_when=lambda: not _build_trigger(),
-            deduct_when=lambda response: response.status_code == 202,
-        ),
-        ApplicationLimit(
-            _setting("RATE_LIMIT_LOGIN"),
-            key_function=_ip_key,
-            scope="login",
-            exempt_when=lambda: request.endpoint != LOGIN_ENDPOINT or request.method != "POST",
-            deduct_when=lambda response: response.status_code != 303,
-        ),
-    ]
+@lru_cache(maxsize=64)
+def _item(limit: str) -> RateLimitItem:
+    return parse(limit)
 
 
-#: Where the counters live in Redis (limits' ``key_prefix`` option).
-KEY_PREFIX = "docshelf:ratelimit"
+def _window(item: RateLimitItem, now: float) -> tuple[int, float]:
+    """The clock-aligned window ``now`` falls in: (its number, when it ends)."""
+    length = item.get_expiry()
+    number = int(now // length)
+    return number, (number + 1) * length
 
 
-def _make_limiter(app: Flask) -> Limiter:
-    """One Limiter per app, its counters on the app's own Redis connection pool.
+def _seconds_until(moment: float) -> int:
+    return max(1, int(round(moment - time.time())))
 
-    Both are limits' documented Redis storage options (``storage_options`` reach the storage's
-    constructor): the ``redis://`` scheme picks the storage, ``connection_pool`` makes it use the
-    app's pool (which talks to any URL the app has, the embedded server's unix socket included)
-    instead of opening its own. The pool connects on first use, not here.
-    """
+
+def check() -> None:
+    """The pipeline's rate-limit step: count this request, or refuse it with a 429."""
+    if not _enabled():
+        return
+    found = budgets()
+    if not found:
+        return
+    now, later = time.time(), []
+    try:
+        counters = storage()
+        for budget in found:
+            item = _item(str(current_app.config[budget.setting]))
+            number, reset_at = _window(item, now)
+            key = item.key_for(budget.scope, budget.who, str(number))
+            if budget.counts_if is None:
+                count = counters.incr(key, item.get_expiry())
+                over = count > item.amount
+            else:  # counted after the answer: is there room for one more?
+                count = counters.get(key)
+                over = count + 1 > item.amount
+                later.append((budget, key))
+            if budget is found[0] or over:
+                g.rate_limit = Usage(item, key, count, reset_at)  # the headers: the first budget, or the one over
+            if over:
+                log.info("rate limit %s (%s, %s) exceeded", item, budget.scope, budget.who)
+                raise RateLimited(
+                    f"Request was throttled. Expected available in {_seconds_until(reset_at)} seconds.",
+                    extra={"limit": str(item)},
+                    headers={"Retry-After": str(_seconds_until(reset_at))},
+                )
+    except RateLimited:
+        raise
+    except Exception:  # noqa: BLE001  (Redis trouble: fail open, never lock everyone out)
+        log.warning("rate limits unavailable; letting the request through", exc_info=True)
+        return
+    g.rate_limit_later = later
+
+
+def after_request(response: Response) -> Response:
+    """Count what counts only by its answer, then write the headers of the budget shown."""
+    for budget, key in g.get("rate_limit_later") or ():
+        if budget.counts_if is not None and budget.counts_if(response):
+            try:
+                count = storage().incr(key, _item(str(current_app.config[budget.setting])).get_expiry())
+            except Exception:  # noqa: BLE001
+                log.warning("could not count a request against its rate limit", exc_info=True)
+                continue
+            usage = g.get("rate_limit")
+            if usage is not None and usage.key == key:
+                usage.count = count
+    usage = g.get("rate_limit")
+    if usage is not None:
+        response.headers.update(usage.headers(response.status_code))
+    return response
+
+
+def storage() -> RedisStorage:
+    """The counters' storage (also the webhook guard's, :mod:`app.security.webhook_guard`)."""
+    found: RedisStorage | None = current_app.extensions.get("docshelf.ratelimit_storage")
+    if found is None:
+        raise ConfigurationError("rate limits need Redis (DOCSHELF_REDIS_URL)")
+    return found
+
+
+def init_app(app: Flask) -> None:
+    """The counters' storage: limits' Redis storage (its documented ``connection_pool`` and
+    ``key_prefix`` options) on the app's own pool, which talks to any URL the app has, the embedded
+    server's unix socket included, instead of opening its own. The pool connects on first use."""
     try:
         pool = get_redis(app).connection_pool
     except ConfigurationError:
         # No Redis: an app for migrations or ``docshelf settings``. No process serves requests that
         # way (app/preflight.py stops it), so there is nothing to count; never a private counter.
-        return Limiter(_ip_key, storage_uri="memory://", enabled=False)
-    limiter = Limiter(
-        _ip_key,
-        application_limits=_limits(),  # type: ignore[arg-type]
-        headers_enabled=False,  # _headers writes them: Flask-Limiter would overwrite others' Retry-After
-        storage_uri="redis://",
-        storage_options={"connection_pool": pool, "key_prefix": KEY_PREFIX},  # type: ignore[dict-item]
-        strategy="fixed-window",
-        swallow_errors=True,
-    )
-    limiter.request_filter(_disabled)
-    return limiter
-
-
-def current_limiter() -> Limiter:
-    return current_app.extensions["docshelf.limiter"]
-
-
-def _disabled() -> bool:
-    return not _enabled()
-
-
-def _reset_in(reset_at: float) -> int:
-    return max(1, int(round(reset_at - time.time())))
-
-
-def _headers(response: Response) -> Response:
-    current = current_limiter().current_limit if _enabled() else None
-    if current is None:
-        return response
-    try:
-        reset = _reset_in(current.reset_at)
-        response.headers["RateLimit-Limit"] = str(current.limit.amount)
-        response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
-        response.headers["RateLimit-Reset"] = str(reset)
-        response.headers["RateLimit-Policy"] = f"{current.limit.amount};w={current.limit.get_expiry()}"
-        if response.status_code == 429:
-            response.headers["Retry-After"] = str(reset)
-    except Exception:  # noqa: BLE001  (headers are advisory; Redis trouble must not fail the response)
-        current_app.logger.warning("could not compute rate limit headers", exc_info=True)
-    return response
-
-
-def rate_limited(error: RateLimitExceeded) -> Response:
-    current = current_limiter().current_limit
-    retry = _reset_in(current.reset_at) if current is not None else 60
-    refusal = RateLimited(
-        f"Request was throttled. Expected available in {retry} seconds.",
-        extra={"limit": str(error.limit.limit)},
-        headers={"Retry-After": str(retry)},
-    )
-    return domain_error_response(refusal)
-
-
-def init_app(app: Flask) -> None:
-    """Flask-Limiter's own ``before_request`` hook is the pipeline's rate-limit step: :mod:`app.pipeline`
-    calls this between its hooks for authorization and for idempotency."""
-    app.after_request(_headers)  # registered first, so it runs after the limiter's own after_request
-    limiter = _make_limiter(app)
-    app.extensions["docshelf.limiter"] = limiter
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, rate_limited)
+        return
+    counters = storage_from_string("redis://", connection_pool=pool, key_prefix=KEY_PREFIX)  # type: ignore[arg-type]
+    assert isinstance(counters, RedisStorage)
+    app.extensions["docshelf.ratelimit_storage"] = counters

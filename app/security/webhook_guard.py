@@ -3,7 +3,7 @@
 Incoming webhooks are anonymous: the secret is the credential, so every wrong signature or token is a
 guess, and guesses must be counted. Once over ``RATE_LIMIT_WEBHOOK_FAILURES`` a request is answered
 429 ``rate_limited`` *before* its secret is checked; checking it and answering only the right ones would
-keep the oracle open. Counted, in Redis through Flask-Limiter's storage (shared by every process):
+keep the oracle open. Counted, in Redis through the rate limits' storage (shared by every process):
 
 * per client IP, over all integrations: one address guessing at many projects;
 * per integration, over all addresses: many addresses guessing at one project.
@@ -32,6 +32,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from app.errors import PermissionDenied, RateLimited
 from app.extensions import get_redis
+from app.security import ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _counters(integration_id: int, ip: str, known: bool) -> list[str]:
 
 
 def _limiter() -> FixedWindowRateLimiter:
-    return FixedWindowRateLimiter(current_app.extensions["docshelf.limiter"].storage)
+    return FixedWindowRateLimiter(ratelimit.storage())
 
 
 def _refuse(limiter: FixedWindowRateLimiter, item: RateLimitItem, key: str) -> RateLimited:

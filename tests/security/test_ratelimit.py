@@ -36,11 +36,11 @@ def test_anonymous_requests_are_limited_per_ip(client, limits_on):
 
 
 def test_the_counters_use_the_apps_own_redis_pool(app):
-    """Flask-Limiter's documented storage options, no storage subclass: one pool per process."""
-    from app.security.ratelimit import current_limiter
+    """limits' documented storage options, no storage subclass: one pool per process."""
+    from app.security.ratelimit import storage
 
     with app.app_context():
-        assert current_limiter().storage.get_connection().connection_pool is get_redis().connection_pool
+        assert storage().get_connection().connection_pool is get_redis().connection_pool
 
 
 def test_users_are_limited_per_user_not_per_token(client, limits_on):
