@@ -190,8 +190,8 @@ def check() -> None:
                 count = counters.get(key)
                 over = count + 1 > item.amount
                 later.append((budget, key))
-            if budget is found[0] or over:
-                g.rate_limit = Usage(item, key, count, reset_at)  # the headers: the first budget, or the one over
+            if budget is found[0] or over:  # the headers show the first budget, or the one exceeded
+                g.rate_limit = Usage(item, key, count, reset_at)
             if over:
                 log.info("rate limit %s (%s, %s) exceeded", item, budget.scope, budget.who)
                 raise RateLimited(
