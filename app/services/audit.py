@@ -6,12 +6,13 @@ do not know about auditing, so an ORM ``before_flush`` listener records those: t
 in the same transaction as the change, so neither exists without the other.
 
 Where an action came from (actor, request id, client address) is an :class:`Origin`: callers pass it,
-or the HTTP layer binds the request's to the database session (:func:`bind_origin`) for the services
-and the listener that do not know about requests. This module never reads the request itself.
+or the HTTP layer binds the request's (:func:`bind_origin`) for the services and the listener that do
+not know about requests. This module never reads the request itself.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,27 +58,20 @@ class Origin:
     ip: str | None = None
 
 
-#: ``Session.info`` key of the origin of the changes a session writes (SQLAlchemy's own extension point).
-_ORIGIN = "docshelf.audit_origin"
+#: The origin of the changes made now: each request (thread, task) has its own, bound by the HTTP
+#: layer when it begins and cleared when it ends. A context variable rather than the session's
+#: ``info``: binding it must not open a database session (a read answered from the cache has none).
+_bound: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
 
 
-def bind_origin(origin: Origin | None, session: Session | None = None) -> None:
-    """Name where the session's changes come from; the HTTP layer does, per request (None: clear it).
-
-    The events are rows of the same transaction as the change they describe, so the unit of work,
-    not a global, carries their origin: the listener below sees it on the very session it flushes.
-    """
-    info = (session or db.session).info
-    if origin is None:
-        info.pop(_ORIGIN, None)
-    else:
-        info[_ORIGIN] = origin
+def bind_origin(origin: Origin | None) -> None:
+    """Name where the changes made from now on come from; the HTTP layer does, per request (None: clears)."""
+    _bound.set(origin)
 
 
-def bound_origin(session: Session | None = None) -> Origin:
-    """The origin bound to the session; empty for the CLI and jobs, which have none."""
-    origin = (session or db.session).info.get(_ORIGIN)
-    return origin if isinstance(origin, Origin) else Origin()
+def bound_origin() -> Origin:
+    """The bound origin; empty for the CLI and jobs, which have none."""
+    return _bound.get() or Origin()
 
 
 def event_for(
@@ -129,7 +123,7 @@ def _slug_of(variable: EnvironmentVariable) -> str | None:
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     events: list[AuditEvent] = []
-    origin = bound_origin(session)
+    origin = bound_origin()
     for obj in session.new:
         if isinstance(obj, EnvironmentVariable):
             events.append(event_for("envvar.created", project=_slug_of(obj), target=obj.name, origin=origin))
