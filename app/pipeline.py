@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
+from flask import Response as Answer
 from werkzeug.wrappers import Response
 
 from app import auth
@@ -134,8 +135,21 @@ def begin() -> Response | None:
     return _run(_STEPS[origin])
 
 
-def _request_id_header(response: Response) -> Response:
+def _request_id_header(response: Answer) -> Answer:
     response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    return response
+
+
+#: What every answer goes through, in this order: the idempotency record is taken from the view's
+#: answer, the rate-limit and request-id headers are added to it, and the browsable API turns the
+#: finished response into a page last.
+AFTER: tuple[Callable[[Answer], Answer], ...] = (
+    idempotency.after_request, ratelimit.after_request, _request_id_header, browsable.after_request)
+
+
+def end(response: Answer) -> Answer:
+    for step in AFTER:
+        response = step(response)
     return response
 
 
@@ -144,13 +158,9 @@ def _end(error: BaseException | None) -> None:
 
 
 def install(app: Flask) -> None:
-    """Register the pipeline. ``after_request`` hooks run in reverse: the idempotency record is taken
-    from the view's answer, the rate-limit and request-id headers are added to it, and the browsable
-    API turns the finished response into a page last."""
+    """Register the pipeline: one hook before the view (:func:`begin`), one after it (:func:`end`),
+    and the request's end."""
     ratelimit.init_app(app)
     app.before_request(begin)
-    app.after_request(browsable.after_request)
-    app.after_request(_request_id_header)
-    app.after_request(ratelimit.after_request)
-    app.after_request(idempotency.after_request)
+    app.after_request(end)
     app.teardown_request(_end)

@@ -63,7 +63,10 @@ def after_request(response: Response) -> Response:
     policy = route.policy()
     if policy is not None and not policy.browsable:  # e.g. the OpenAPI document
         return response
-    response.vary.add("Accept")
+    if "Vary" in response.headers:
+        response.vary.add("Accept")
+    else:  # the usual case; parsing an absent header into a set to add one name cost more than the rest
+        response.headers["Vary"] = "Accept"
     if (
         request.method not in ("GET", "HEAD")
         or response.mimetype not in _JSON_TYPES

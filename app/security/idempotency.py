@@ -59,10 +59,11 @@ def _replay(record: dict[str, str]) -> Response:
 def before_request() -> Response | None:
     """The API pipeline's step for views that declare themselves idempotent."""
     g.pop("idempotency", None)
+    if request.method != "POST":
+        return None
     key = request.headers.get(HEADER)
     if (
         key is None
-        or request.method != "POST"
         or request.routing_exception is not None  # no view will run (404/405/308): nothing to replay
     ):
         return None

@@ -34,6 +34,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 def assign_request_id() -> str:
     """This request's id: the client's ``X-Request-ID`` when well formed, else a new one (on ``g``)."""
-    incoming = request.headers.get("X-Request-ID", "")
+    # From the WSGI environ: werkzeug's headers raise and catch a KeyError for an absent header.
+    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
     request_id = g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     return request_id
