@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -23,12 +24,22 @@ def _sleeper(mark: str | None = None, **kwargs: object) -> subprocess.Popen[byte
     return subprocess.Popen(["sleep", "300"], env=env, **kwargs)  # type: ignore[call-overload]
 
 
+def _until_visible(proc: subprocess.Popen[bytes], mark: str, directory: Path) -> None:
+    """Wait until the scan can see ``proc``: Popen returns once exec has begun, and the kernel gives a
+    new image's ``/proc/<pid>/environ`` (where the mark is) only once it has set the image up."""
+    deadline = time.monotonic() + 10
+    while proc.pid not in processes.session_processes(mark, directory):
+        assert time.monotonic() < deadline, "the started process never showed up in /proc"
+        time.sleep(0.01)
+
+
 def test_the_session_finds_what_it_started_by_mark_or_by_directory(tmp_path: Path) -> None:
     mark = f"test-{uuid.uuid4().hex}"  # one of its own: tests of other xdist workers run meanwhile
     marked = _sleeper(mark)
     in_tmp = _sleeper(cwd=tmp_path)  # no mark, but it works in the session's directory
     elsewhere = _sleeper(cwd="/")  # neither: not the session's
     try:
+        _until_visible(marked, mark, tmp_path)
         found = processes.session_processes(mark, tmp_path)
         assert found == {marked.pid: "sleep 300", in_tmp.pid: "sleep 300"}
         assert os.environ[processes.MARK] != mark  # the real session marks with its own
@@ -43,6 +54,7 @@ def test_leftovers_are_killed_after_the_grace_period(tmp_path: Path, monkeypatch
     monkeypatch.setattr(processes, "GRACE_SECONDS", 0.5)
     mark = f"test-{uuid.uuid4().hex}"
     stubborn = _sleeper(mark, start_new_session=True)  # out of the process group, as a daemon
+    _until_visible(stubborn, mark, tmp_path)
     assert processes.leftovers(mark, tmp_path) == {stubborn.pid: "sleep 300"}
     assert stubborn.wait(timeout=10) == -signal.SIGKILL
 

@@ -29,4 +29,5 @@ def test_conditional_poll_figure(bench_services: None, tmp_path: Path) -> None: 
         assert row["measured"] > 0 and row["baseline"] > 0
         assert row["ratio"] == pytest.approx(row["measured"] / row["baseline"], rel=1e-2, abs=1e-3)
     assert set(figure["details"]["results"]) == {"build poll", "project poll", "build 200",
-                                                 "build poll, read cache on"}
+                                                 "build poll, rate limits on", "build poll, read cache on",
+                                                 "floor"}

@@ -99,3 +99,39 @@ def test_failed_logins_are_limited_per_ip(client, limits_on):
 def test_disabled_limits_send_no_headers(client):
     response = client.get("/api/v3/")
     assert response.status_code == 200 and "RateLimit-Limit" not in response.headers
+
+
+def test_windows_are_aligned_to_the_clock_and_one_counter_counts_a_request(client, limits_on):
+    """The window's number is part of the counter's key: a request is one increment of one key, which
+    expires with its window, and the reset the headers give is the window's end (the next minute)."""
+    import time
+
+    limits_on(RATE_LIMIT_USER="50/minute")
+    headers = token_headers(factories.UserFactory())
+    redis = get_redis()
+    before = set(redis.keys("docshelf:ratelimit*"))
+    response = client.get("/api/v3/projects/", headers=headers)
+    after_first = time.time()
+    assert response.status_code == 200
+    counters = set(redis.keys("docshelf:ratelimit*")) - before
+    assert len(counters) == 1
+    (counter,) = counters
+    assert int(redis.get(counter)) == 1
+    assert 0 < redis.ttl(counter) <= 60
+    window_end = (int(after_first // 60) + 1) * 60
+    assert abs(int(response.headers["RateLimit-Reset"]) - (window_end - after_first)) <= 1.5
+    assert response.headers["RateLimit-Remaining"] == "49"
+    assert client.get("/api/v3/projects/", headers=headers).headers["RateLimit-Remaining"] in ("48", "49")
+
+
+def test_a_redis_outage_lets_requests_through(app, client, limits_on, monkeypatch):
+    """Limits fail open (logged): an unreachable Redis must not lock every caller out."""
+    from limits.storage import RedisStorage
+
+    limits_on(RATE_LIMIT_ANONYMOUS="1/minute")
+    broken = RedisStorage("redis://127.0.0.1:1", socket_connect_timeout=0.2)  # nothing listens there
+    monkeypatch.setitem(app.extensions, "docshelf.ratelimit_storage", broken)
+    for _ in range(3):
+        response = client.get("/api/v3/")
+        assert response.status_code == 200
+        assert "RateLimit-Remaining" not in response.headers
