@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select
 
 from app.models import Build, Project
 from bench import report
-from bench.harness import BenchEnv
+from bench.harness import BenchEnv, Server
 from bench.load import LoadResult, generator_name, measure
 from bench.seed import seed_projects, user_id
 
@@ -98,6 +98,17 @@ def _status(url: str, headers: dict[str, str]) -> int:
         return int(answer.code)
 
 
+def _poll(env: BenchEnv, server: Server, path: str, auth: dict[str, str], options: Any) -> LoadResult:
+    """Measure the 304 poll of ``path`` on ``server`` (with the tag it gives), then stop the server."""
+    env.ready(server)
+    url = server.url + path
+    headers = {**auth, "If-None-Match": _etag(url, auth)}
+    assert _status(url, headers) == 304, server.name  # what is measured is the 304
+    result = measure(url, options.seconds, headers, options.generator)
+    env.stop(server.process)
+    return result
+
+
 def run(env: BenchEnv, options: Any) -> dict[str, Any]:
     token = env.user_token("poller")
     auth = {"Authorization": f"Token {token}"}
@@ -128,27 +139,12 @@ def run(env: BenchEnv, options: Any) -> dict[str, Any]:
     # that every answer is the 304 and the row measures the counting, not refusals).
     limited = env.gunicorn("docshelf-limited", "app.wsgi:app", {
         **uncached, "DOCSHELF_RATE_LIMITS_ENABLED": "true", "DOCSHELF_RATE_LIMIT_USER": "100000000/minute"})
-    env.ready(limited)
-    url = limited.url + paths["build poll"]
-    headers = {**auth, "If-None-Match": _etag(url, auth)}
-    assert _status(url, headers) == 304
-    measured["build poll, rate limits on"] = measure(url, options.seconds, headers, options.generator)
-    env.stop(limited.process)
+    measured["build poll, rate limits on"] = _poll(env, limited, paths["build poll"], auth, options)
     # The same poll on a server as configured by default: the read cache answers the 304 while nothing
     # changed (an answer checked against the data generation on every request, app/api/response_cache.py).
     default = env.gunicorn("docshelf-default", "app.wsgi:app", wait=False)
-    env.ready(default)
-    url = default.url + paths["build poll"]
-    headers = {**auth, "If-None-Match": _etag(url, auth)}
-    assert _status(url, headers) == 304
-    measured["build poll, read cache on"] = measure(url, options.seconds, headers, options.generator)
-    env.stop(default.process)
-    env.ready(floor)
-    url = floor.url + paths["build poll"]
-    headers = {**auth, "If-None-Match": _etag(url, auth)}
-    assert _status(url, headers) == 304
-    measured["floor"] = measure(url, options.seconds, headers, options.generator)
-    env.stop(floor.process)
+    measured["build poll, read cache on"] = _poll(env, default, paths["build poll"], auth, options)
+    measured["floor"] = _poll(env, floor, paths["build poll"], auth, options)
     env.ready(baseline)
     hello = measure(baseline.url + "/hello", options.seconds, {}, options.generator)
     env.stop(baseline.process)
