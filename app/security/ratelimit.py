@@ -22,9 +22,10 @@ is read on every request, so tests switch limits on and off without building ano
 If Redis is unreachable the limits fail open (logged): an outage must not lock everyone out.
 
 The counters are the ``limits`` library's, on its Redis storage over the app's own connection pool,
-in fixed windows aligned to the clock: the window's number is part of the counter's key, so one
-``incr`` (one round trip: limits' script increments and sets the expiry) tells the count, and the
-window's end needs no second question. Flask-Limiter, which this module used before, asked Redis three
+in fixed windows on a schedule known in advance: the window's number is part of the counter's key, so
+one ``incr`` (one round trip: limits' script increments and sets the expiry) tells the count, and the
+window's end needs no second question. Each counter's windows start at a second of their own, so
+throttled callers do not all return at once. Flask-Limiter, which this module used before, asked Redis three
 times per request (the hit, then the count and the expiry for the headers) and cost about as much
 as the rest of an authenticated read; figure 8 of ``make bench`` measures a poll with limits on.
 Counting after the answer (build triggers, failed logins) tests the count first and increments it
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -158,11 +160,14 @@ def _item(limit: str) -> RateLimitItem:
     return parse(limit)
 
 
-def _window(item: RateLimitItem, now: float) -> tuple[int, float]:
-    """The clock-aligned window ``now`` falls in: (its number, when it ends)."""
+def _window(item: RateLimitItem, counter: str, now: float) -> tuple[int, float]:
+    """The window of ``counter`` that ``now`` falls in: (its number, when it ends). Each counter's windows
+    start at a second of their own (a stable hash of the counter), so that the callers throttled in one
+    window do not all come back at the same instant."""
     length = item.get_expiry()
-    number = int(now // length)
-    return number, (number + 1) * length
+    phase = zlib.crc32(counter.encode()) % length
+    number = int((now - phase) // length)
+    return number, (number + 1) * length + phase
 
 
 def _seconds_until(moment: float) -> int:
@@ -181,7 +186,7 @@ def check() -> None:
         counters = storage()
         for budget in found:
             item = _item(str(current_app.config[budget.setting]))
-            number, reset_at = _window(item, now)
+            number, reset_at = _window(item, f"{budget.scope}/{budget.who}", now)
             key = item.key_for(budget.scope, budget.who, str(number))
             if budget.counts_if is None:
                 count = counters.incr(key, item.get_expiry())
