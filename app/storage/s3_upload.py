@@ -46,7 +46,6 @@ class S3Upload(Upload):
         #: (key prefix, ``{area/relative: sha256}``) of the live upload, whose unchanged files are copied.
         self.live = live
         self.hashes: dict[str, str] = {}
-        self.uploaded = 0  # files whose bytes were sent
 
     def mkdir(self, area: str, relative: str) -> None:
         """Object storage has no directories: a directory is the keys below it."""
@@ -59,10 +58,8 @@ class S3Upload(Upload):
     def _wait(self) -> None:
         pending, self.pending = self.pending, []
         for future in pending:
-            if future.result():  # the first failed upload fails the publish
+            if future.result():  # the first failed upload fails the publish; True: copied, not sent
                 self.reused += 1
-            else:
-                self.uploaded += 1
 
     def put(self, area: str, relative: str, fd: int) -> None:
         name = f"{area}/{relative}"
@@ -86,7 +83,6 @@ class S3Upload(Upload):
             with open(os.dup(fd), "rb") as rest:
                 self.storage.client.upload_fileobj(_Chain(bytes(data), rest), self.storage.bucket, key,
                                                    ExtraArgs={"ContentType": kind})
-            self.uploaded += 1
         else:
             self.reused += 1
 
@@ -111,11 +107,16 @@ class S3Upload(Upload):
 
     def put_blob(self, area: str, relative: str, project: str, digest: str) -> None:
         """A copy inside the bucket: the bytes never leave object storage."""
+        self._submit(self._put_blob, key=f"{self.base}{area}/{relative}", project=project, digest=digest,
+                     kind=mimetypes.guess_type(relative)[0] or "application/octet-stream")
+
+    def _put_blob(self, key: str, project: str, digest: str, kind: str) -> bool:
+        """Runs in the pool; False: not a file kept from the live upload (:meth:`_wait` counts those)."""
         storage = self.storage
-        kind = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-        self._submit(storage.client.copy_object, Bucket=storage.bucket, Key=f"{self.base}{area}/{relative}",
-                     CopySource={"Bucket": storage.bucket, "Key": blob_key(storage, project, digest)},
-                     ContentType=kind, MetadataDirective="REPLACE")
+        source = {"Bucket": storage.bucket, "Key": blob_key(storage, project, digest)}
+        storage.client.copy_object(Bucket=storage.bucket, Key=key, CopySource=source, ContentType=kind,
+                                   MetadataDirective="REPLACE")
+        return False
 
     def commit(self) -> None:
         try:

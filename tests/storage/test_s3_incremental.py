@@ -135,3 +135,23 @@ def test_a_live_upload_without_hashes_is_uploaded_whole(calls, tmp_path):
     calls.put.clear()
     _publish(tmp_path, PAGES, 2)
     assert calls.files(calls.put) == sorted(PAGES) and calls.copied == []
+
+
+def test_files_adopted_from_blobs_are_not_counted_as_kept_from_the_live_upload(calls, tmp_path):
+    """An upload's files (docs built elsewhere) are copied from the project's blobs: not "unchanged
+    files kept from the live version", which only a worker's republish reports."""
+    import hashlib
+
+    from app.storage.s3_blobs import blob_key
+
+    backend = storage.backend()
+    assert isinstance(backend, S3Storage)
+    body = b"<p>built elsewhere</p>"
+    digest = hashlib.sha256(body).hexdigest()
+    backend.client.put_object(Bucket=backend.bucket, Key=blob_key(backend, "p", digest), Body=body)
+    upload = backend.begin("p", "latest", 3)
+    upload.put_blob("html", "index.html", "p", digest)
+    upload.commit()
+    assert upload.reused == 0
+    assert calls.files(calls.copied) == ["index.html"]
+    assert _site(backend) == {"index.html": body.decode()}
