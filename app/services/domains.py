@@ -9,7 +9,7 @@ answers for another project. At most one domain per project is canonical (the pr
 point there, its default host redirects there); like Read the Docs, a second is refused rather than
 silently moved.
 
-The host lookup (:func:`project_id_for_host`) runs on requests, so it is one indexed SELECT, skipped
+The host lookup (:func:`project_slug_for_host`) runs on requests, so it is one indexed SELECT, skipped
 for the app's and the docs origin's own hosts; nothing is cached between requests, so adding or
 removing a domain changes what the docs server answers at the next request, in every process.
 """

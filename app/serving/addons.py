@@ -119,12 +119,11 @@ def addons() -> Response:
 def _from_url(url: str) -> Where | None:
     parts = urlsplit(url)
     path = unquote(parts.path)
+    scheme = parts.scheme if parts.scheme in ("http", "https") else request.scheme
     preview = preview_site(parts.netloc)
     if preview is not None:
-        scheme = parts.scheme if parts.scheme in ("http", "https") else request.scheme
         return _from_preview(preview, path, f"{scheme}://{parts.netloc}/")
     slug = host_project_slug(parts.netloc)
-    scheme = parts.scheme if parts.scheme in ("http", "https") else request.scheme
     # Links keep the reader's host: a docs host of ours, else the host this request came to.
     origin = f"{scheme}://{parts.netloc if slug is not None else request.host}"
     if slug is not None:

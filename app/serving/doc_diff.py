@@ -62,7 +62,7 @@ def base_page() -> Response:
     version = find_version(project, site[1]) if project is not None else None
     if project is None or version is None or version.type != "external" or not version.servable:
         return problem(404, "There is no such preview.")
-    if not access.can_view(project) or not access.can_view(project, version):
+    if not access.can_view(project, version):  # the project's and the version's visibility
         return problem(401 if access.viewer() is None else 404, "There is no such preview.")
     base = public_base(project)
     if base is None:

@@ -22,10 +22,6 @@ from app.urls import URL_SAFE, docs_url, preview_url
 DISABLED: dict[str, Any] = {"enabled": False}
 
 
-def _last_success(version: Version) -> Build | None:
-    return last_successful_build(version.id, with_manifest=True)
-
-
 def _pages(build: Build) -> dict[str, str]:
     files = (build.manifest or {}).get("files") or {}
     return {path: entry.get("main_content_hash", "") for path, entry in files.items()
@@ -37,8 +33,8 @@ def filetreediff(project: Project, version: Version | None) -> dict[str, Any]:
     if version is None or version.type != "external":
         return DISABLED
     base_version = servable_version(project, default_version_slug(project))
-    current = _last_success(version)
-    base = _last_success(base_version) if base_version is not None else None
+    current = last_successful_build(version.id, with_manifest=True)
+    base = last_successful_build(base_version.id, with_manifest=True) if base_version is not None else None
     if base_version is None or current is None or base is None or not current.manifest or not base.manifest:
         return DISABLED
     ours, theirs = _pages(current), _pages(base)
