@@ -54,6 +54,11 @@ def authenticate() -> User | None:
     return principal.user if principal is not None else None
 
 
+#: Not yet authenticated (``None`` on ``g`` means: authenticated, anonymous). Asked several times a
+#: request, so one read of ``g`` answers it.
+_UNAUTHENTICATED: Any = object()
+
+
 def current_principal() -> Principal | None:
     """The request's credential (user or bot), None when anonymous.
 
@@ -66,11 +71,6 @@ def current_principal() -> Principal | None:
         _authenticate_request()
         principal = g.current_principal
     return principal
-
-
-#: Not yet authenticated (``None`` on ``g`` means: authenticated, anonymous). Asked several times a
-#: request, so one read of ``g`` answers it.
-_UNAUTHENTICATED: Any = object()
 
 
 def _authenticate_request() -> None:

@@ -92,7 +92,8 @@ class Usage:
         return headers
 
 
-def _enabled() -> bool:
+def enabled() -> bool:
+    """``RATE_LIMITS_ENABLED``, read per request (the webhook guard's limit follows it too)."""
     return bool(current_app.config.get("RATE_LIMITS_ENABLED", True))
 
 
@@ -176,7 +177,7 @@ def _seconds_until(moment: float) -> int:
 
 def check() -> None:
     """The pipeline's rate-limit step: count this request, or refuse it with a 429."""
-    if not _enabled():
+    if not enabled():
         return
     found = budgets()
     if not found:

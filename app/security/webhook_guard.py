@@ -41,10 +41,6 @@ PREFIX = "webhook-failures"
 KNOWN_SENDER_TTL = 30 * 24 * 3600
 
 
-def _enabled() -> bool:
-    return bool(current_app.config.get("RATE_LIMITS_ENABLED", True))
-
-
 def _known_key(integration_id: int, ip: str) -> str:
     return f"docshelf:webhook-sender:{integration_id}:{ip}"
 
@@ -72,7 +68,7 @@ def _refuse(limiter: FixedWindowRateLimiter, item: RateLimitItem, key: str) -> R
 @contextmanager
 def failures_limited(integration_id: int, ip: str) -> Iterator[None]:
     """Run the secret check inside: refused 429 while over the limit, a wrong secret counted."""
-    if not _enabled():
+    if not ratelimit.enabled():
         yield
         return
     try:
