@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
 from rq import Queue
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import ConfigurationError
@@ -34,6 +34,34 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+#: ``g``'s key of a request's read connection (:func:`read_connection`).
+READS_KEY = "read_connection"
+
+
+def read_connection() -> Connection:
+    """The connection for a request's reads of committed rows (a token by its hash, a GET's
+    validators): a pooled connection of its own, taken at the first read and returned at the
+    request's end (:func:`end_reads`); outside a request (jobs, the CLI), the session's.
+
+    A read that needs no ORM object then needs no ORM session: beginning and closing one per request
+    cost more than the query it ran. What must see a transaction's own writes or locks (a
+    conditional write's state) reads through the session instead.
+    """
+    if not has_request_context():
+        return db.session.connection()
+    conn: Connection | None = g.get(READS_KEY)
+    if conn is None:
+        conn = db.engine.connect()
+        setattr(g, READS_KEY, conn)
+    return conn
+
+
+def end_reads() -> None:
+    """Return the request's read connection to the pool (its transaction, which only read, ends)."""
+    conn: Connection | None = g.pop(READS_KEY, None)
+    if conn is not None:
+        conn.close()
 
 #: Queue names by purpose; the web tier enqueues by dotted job name only.
 BUILDS_QUEUE = "builds"

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from app import auth
 from app.api import access, browsable, response_cache
 from app.api.views import policy_of
+from app.extensions import READS_KEY, end_reads
 from app.security import idempotency, inputs, ratelimit, route
 from app.security.logging import assign_request_id
 from app.security.principal import refuse_query_credentials
@@ -44,6 +45,7 @@ REQUEST_KEYS = frozenset((
     "docs_viewer",
     "flex_spec",
     "idempotency",
+    READS_KEY,
     "request_id",
     "url_bases",
     "wants_html",
@@ -155,6 +157,7 @@ def end(response: Answer) -> Answer:
 
 def _end(error: BaseException | None) -> None:
     auth.end_request()
+    end_reads()
 
 
 def install(app: Flask) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, update
 
 from app.crypto import TOKEN_PREFIX, hash_api_key
 from app.errors import AuthRequired, ValidationError
-from app.extensions import db
+from app.extensions import db, read_connection
 from app.freshness import quiet_write
 from app.models import ApiToken, Build, User
 from app.models.base import utcnow
@@ -79,7 +79,7 @@ _TOKEN_BY_HASH = (
 
 def for_token(key: str) -> Principal:
     """The principal of an API key; 401 when it is unknown, revoked, expired or its build is over."""
-    row = db.session.connection().execute(_TOKEN_BY_HASH, {"key_hash": hash_api_key(key)}).first()
+    row = read_connection().execute(_TOKEN_BY_HASH, {"key_hash": hash_api_key(key)}).first()
     if row is None:
         raise AuthRequired("Invalid token.")
     # One unpacking of the row (each read of a Row by name is a lookup of its own).
