@@ -18,6 +18,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import Select, select
 
 from app import policy
+from app.context import current_request, request_globals
 from app.errors import AuthRequired, InsufficientScope, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import ApiToken, Project, User
@@ -34,7 +35,8 @@ def begin_request() -> None:
 
     Called by the request pipeline once the request id is assigned; authentication adds the actor.
     """
-    audit.bind_origin(audit.Origin(request_id=g.get("request_id"), ip=request.remote_addr))
+    audit.bind_origin(audit.Origin(request_id=request_globals().get("request_id"),
+                                   ip=current_request().remote_addr))
 
 
 def end_request() -> None:
@@ -65,11 +67,12 @@ def current_principal() -> Principal | None:
     The request is authenticated once (the pipeline's step; later calls reuse the outcome); an invalid
     token is a 401 even on public routes (as on RTD).
     """
-    principal: Principal | None = g.get("current_principal", _UNAUTHENTICATED)
+    state = request_globals()
+    principal: Principal | None = state.get("current_principal", _UNAUTHENTICATED)
     if principal is _UNAUTHENTICATED:
-        g.current_principal, g.auth_via, g.csrf_error = None, None, None
+        state.current_principal, state.auth_via, state.csrf_error = None, None, None
         _authenticate_request()
-        principal = g.current_principal
+        principal = state.current_principal
     return principal
 
 
@@ -93,7 +96,8 @@ def _authenticate_request() -> None:
 
 
 def _set_principal(principal: Principal) -> None:
-    g.current_principal, g.auth_via = principal, principal.via
+    state = request_globals()
+    state.current_principal, state.auth_via = principal, principal.via
     if principal.person is not None:
         origin = audit.bound_origin()
         audit.bind_origin(audit.Origin(principal.person.username, origin.request_id, origin.ip))

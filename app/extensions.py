@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, has_request_context
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import ConfigurationError
+from app.context import request_globals
 from app.safety.jobdata import JobSerializer
 
 # Deterministic constraint names so Alembic can diff and alter them on every backend.
@@ -50,16 +51,17 @@ def read_connection() -> Connection:
     """
     if not has_request_context():
         return db.session.connection()
-    conn: Connection | None = g.get(READS_KEY)
+    state = request_globals()
+    conn: Connection | None = state.get(READS_KEY)
     if conn is None:
         conn = db.engine.connect()
-        setattr(g, READS_KEY, conn)
+        setattr(state, READS_KEY, conn)
     return conn
 
 
 def end_reads() -> None:
     """Return the request's read connection to the pool (its transaction, which only read, ends)."""
-    conn: Connection | None = g.pop(READS_KEY, None)
+    conn: Connection | None = request_globals().pop(READS_KEY, None)
     if conn is not None:
         conn.close()
 

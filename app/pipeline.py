@@ -18,13 +18,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask import Response as Answer
 from werkzeug.wrappers import Response
 
 from app import auth
 from app.api import access, browsable, response_cache
 from app.api.views import policy_of
+from app.context import current_request, request_globals
 from app.extensions import READS_KEY, end_reads
 from app.security import idempotency, inputs, ratelimit, route
 from app.security.logging import assign_request_id
@@ -58,11 +59,11 @@ REQUEST_KEYS = frozenset((
 Step = Callable[[], Response | None]
 
 
-def _origin(docs_host: bool) -> str:
+def _origin(docs_host: bool, path: str) -> str:
     """The one place a request's origin is decided (the docs origin's host, else the path)."""
     if docs_host:
         return route.DOCS
-    return route.API if request.path.startswith(API_PREFIX) else route.WEB
+    return route.API if path.startswith(API_PREFIX) else route.WEB
 
 
 # --- the API's steps ------------------------------------------------------------------------------
@@ -121,24 +122,25 @@ def _run(steps: tuple[Step, ...]) -> Response | None:
 
 def begin() -> Response | None:
     """Request id, the origin split, the audit origin, then the origin's chain."""
-    for key in [key for key in g if key in REQUEST_KEYS]:  # usually none: a request's g starts empty
-        g.pop(key)
+    state, req = request_globals(), current_request()
+    for key in [key for key in state if key in REQUEST_KEYS]:  # usually none: a request's g starts empty
+        state.pop(key)
     assign_request_id()  # first: every answer carries it, the origin split's refusals included
-    docs_host = is_docs_host(request.host)
+    docs_host = is_docs_host(req.host)
     refusal = split_origins(docs_host)
     if refusal is not None:
         return refusal
     auth.begin_request()  # the audit log's origin of this request's changes
-    origin = _origin(docs_host)
+    origin = _origin(docs_host, req.path)
     policy = None
-    if origin == route.API and request.endpoint is not None:
-        policy = policy_of(current_app.view_functions.get(request.endpoint), request.method)
+    if origin == route.API and req.endpoint is not None:
+        policy = policy_of(current_app.view_functions.get(req.endpoint), req.method)
     route.bind(origin, policy)
     return _run(_STEPS[origin])
 
 
 def _request_id_header(response: Answer) -> Answer:
-    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    response.headers["X-Request-ID"] = request_globals().get("request_id") or uuid.uuid4().hex
     return response
 
 

@@ -12,14 +12,16 @@ sitemaps, the addons and the build's ``READTHEDOCS_CANONICAL_URL`` all ask it, a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context, request
+
+from app.context import current_request, request_globals
 
 #: Where Docshelf says it is when nothing configured says otherwise and no request tells.
 FALLBACK_BASE = "http://localhost"
@@ -101,20 +103,25 @@ def current_bases() -> Bases:
         return fixed
     if not has_request_context():
         return _read_bases()
-    bases: Bases | None = g.get("url_bases")
+    state = request_globals()
+    bases: Bases | None = state.get("url_bases")
     if bases is None:
-        bases = g.url_bases = _read_bases()
+        bases = state.url_bases = _read_bases()
     return bases
 
 
 def _read_bases() -> Bases:
     # The Host header as sent (ASCII, as Read the Docs' links are): werkzeug's ``host_url`` would turn
     # a punycode host into Unicode, at a cost of a URL parse per request.
-    public = _configured("PUBLIC_URL") or (
-        f"{request.scheme}://{request.host}" if has_request_context() else FALLBACK_BASE)
-    prefix = (current_app.config.get("DOCS_PREFIX") or "").strip("/")
-    domain = current_app.config.get("DOCS_DOMAIN")
-    return Bases(public, _configured("DOCS_URL") or public, f"/{prefix}" if prefix else "",
+    config = current_app.config
+    if has_request_context():
+        req = current_request()
+        public = _configured(config, "PUBLIC_URL") or f"{req.scheme}://{req.host}"
+    else:
+        public = _configured(config, "PUBLIC_URL") or FALLBACK_BASE
+    prefix = (config.get("DOCS_PREFIX") or "").strip("/")
+    domain = config.get("DOCS_DOMAIN")
+    return Bases(public, _configured(config, "DOCS_URL") or public, f"/{prefix}" if prefix else "",
                  domain.strip().strip(".").lower() if domain else None)
 
 
@@ -204,8 +211,8 @@ def docs_url(project: UrlProject, version_slug: str, filename: str = "") -> str:
     return root + version_path(owner, project, version_slug) + quote(filename, safe=URL_SAFE)
 
 
-def _configured(name: str) -> str | None:
-    value = current_app.config.get(name)
+def _configured(config: Mapping[str, Any], name: str) -> str | None:
+    value = config.get(name)
     return str(value).rstrip("/") if value else None
 
 

@@ -27,6 +27,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from app.api.browsable_forms import forms_for
 from app.api.browsable_views import human_view
+from app.context import current_request, request_globals
 from app.security import route, sessions
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,16 @@ CSP = (
 
 def wants_html() -> bool:
     """``?format=json`` forces JSON; otherwise only a client preferring text/html over JSON gets HTML."""
-    decided = g.get("wants_html")
+    state = request_globals()
+    decided = state.get("wants_html")
     if decided is None:  # asked twice per request (the read cache, this hook): the answer is kept
-        accept = request.headers.get("Accept", "")
-        if "text/" not in accept or request.args.get("format") == "json":
+        req = current_request()
+        accept = req.headers.get("Accept", "")
+        if "text/" not in accept or req.args.get("format") == "json":
             decided = False  # only text/html or text/* can outrank JSON (most API clients send neither)
         else:
-            decided = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
-        g.wants_html = decided
+            decided = req.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+        state.wants_html = decided
     return bool(decided)
 
 
@@ -68,7 +71,7 @@ def after_request(response: Response) -> Response:
     else:  # the usual case; parsing an absent header into a set to add one name cost more than the rest
         response.headers["Vary"] = "Accept"
     if (
-        request.method not in ("GET", "HEAD")
+        current_request().method not in ("GET", "HEAD")
         or response.mimetype not in _JSON_TYPES
         or response.is_streamed
         or response.direct_passthrough

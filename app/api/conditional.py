@@ -41,13 +41,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import Select
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
 from app import auth, urls
 from app.api.browsable import wants_html
+from app.context import current_request
 from app.extensions import db
 from app.problems import problem
 from app.services import validators
@@ -84,12 +85,13 @@ def etag(state: State) -> str:
     """The strong ETag (quoted) of the answer this request gets for ``state``."""
     principal = auth.current_principal()
     provider = current_app.json
+    req = current_request()
     context = (
         _code_digest(),
         type(provider).__qualname__, getattr(provider, "sort_keys", None), getattr(provider, "compact", None),
-        request.query_string,
+        req.query_string,
         principal.credential_id if principal is not None else None,
-        urls.current_bases(), request.scheme,
+        urls.current_bases(), req.scheme,
     )
     digest = hashlib.blake2b(repr(context).encode(), digest_size=16)
     # The state as JSON (a page's is ~2,500 values: repr() of it was a tenth of the page's cost); the
@@ -121,10 +123,11 @@ def _headers(tag: str | None, state: State) -> dict[str, str]:
 def _evaluate(state: State) -> tuple[str, Response | None]:
     """RFC 9110's order (13.2.2) for the tag-based preconditions: If-Match, then If-None-Match."""
     tag = etag(state)
-    if request.if_match and not request.if_match.contains(tag.strip('"')):
+    req = current_request()
+    if req.if_match and not req.if_match.contains(tag.strip('"')):
         return tag, _precondition_failed()
-    if request.if_none_match and request.if_none_match.contains_weak(tag.strip('"')):
-        if request.method in _READS:
+    if req.if_none_match and req.if_none_match.contains_weak(tag.strip('"')):
+        if req.method in _READS:
             return tag, Response(status=304, headers=_headers(tag, state))
         return tag, _precondition_failed()
     return tag, None
@@ -141,7 +144,8 @@ def _precondition_failed() -> Response:
 
 
 def _has_preconditions() -> bool:
-    return bool(request.if_match or request.if_none_match)
+    req = current_request()
+    return bool(req.if_match or req.if_none_match)
 
 
 def _rendered(render: Render, state: State, tag: str, kwargs: dict[str, Any]) -> Response:
@@ -165,7 +169,7 @@ def conditional(state_of: Callable[..., State | None], render: Render | None = N
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not _applies():
                 return view(*args, **kwargs)
-            reading = request.method in _READS
+            reading = current_request().method in _READS
             if reading:
                 _check_reader()
             elif not _has_preconditions():

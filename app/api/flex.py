@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from marshmallow import EXCLUDE, Schema, fields, missing
 
 from app.api.errors import raise_if_vanished
+from app.context import current_request, request_globals
 from app.errors import ValidationError
 from app.security import route
 from app.urls import fixed_bases
@@ -87,14 +88,15 @@ def current_spec() -> FlexSpec:
         return dumping
     if not has_request_context():
         return _PLAIN
-    spec = g.get("flex_spec")
+    state = request_globals()
+    spec: FlexSpec | None = state.get("flex_spec")
     if spec is None:
-        args = request.args
+        args = current_request().args
         if not any(name in args for name in _SPEC_ARGS):
             spec = _PLAIN
         else:
             spec = FlexSpec(fields=_parse("fields"), omit=_parse("omit"), expand=_allowed(_parse("expand")))
-        g.flex_spec = spec
+        state.flex_spec = spec
     return spec
 
 

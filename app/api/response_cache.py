@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from werkzeug.http import unquote_etag
 
 from app.api.browsable import wants_html
+from app.context import current_request, request_globals
 from app.crypto import hash_api_key
 from app.errors import AuthRequired
 from app.freshness import generation
@@ -155,7 +156,7 @@ def cache_for(app: Flask) -> ResponseCache | None:
 def _cacheable_request() -> bool:
     """A GET of a view that declares its answer depends only on the database, caller, host and URL."""
     policy = route.policy()
-    if request.method != "GET" or policy is None or not policy.cached:
+    if current_request().method != "GET" or policy is None or not policy.cached:
         return False
     return not wants_html()
 
@@ -189,22 +190,23 @@ def begin() -> bool:
     if current is None:
         return False
     cache.align(current, gen_source.failures)
-    state = g.response_cache = _RequestState(cache, current, _where())
+    scope = request_globals()
+    state = scope.response_cache = _RequestState(cache, current, _where())
     if key == "":
-        g.response_cache_key = (current, _ANONYMOUS, state.where)
+        scope.response_cache_key = (current, _ANONYMOUS, state.where)
     else:
         key_hash = hash_api_key(key)
-        g.response_cache_credential = key_hash
+        scope.response_cache_credential = key_hash
         credential = cache.credential(key_hash)
         if credential is None or not _still_valid(credential):
             return False
-        g.response_cache_key = (current, credential.cache_id, state.where)
-        g.cached_credential = credential
-    entry = cache.get(g.response_cache_key)
+        scope.response_cache_key = (current, credential.cache_id, state.where)
+        scope.cached_credential = credential
+    entry = cache.get(scope.response_cache_key)
     if entry is None:
-        g.pop("cached_credential", None)
+        scope.pop("cached_credential", None)
         return False
-    g.cached_entry = entry
+    scope.cached_entry = entry
     return True
 
 
@@ -226,11 +228,12 @@ def _still_valid(credential: CachedCredential) -> bool:
 
 def authenticated() -> None:
     """After a full authentication of a cacheable request: remember what the token's principal was."""
-    key_hash = g.get("response_cache_credential")
-    state = g.get("response_cache")
+    scope = request_globals()
+    key_hash = scope.get("response_cache_credential")
+    state = scope.get("response_cache")
     if key_hash is None or state is None:
         return
-    principal = g.get("current_principal")
+    principal = scope.get("current_principal")
     if principal is None or principal.token is None:
         return
     token = principal.token
@@ -238,12 +241,13 @@ def authenticated() -> None:
                                   last_used=token.last_used)
     if state.cache.generation == state.generation:  # not if another request already moved this process on
         state.cache.remember(key_hash, credential)
-    g.response_cache_key = (state.generation, credential.cache_id, state.where)
+    scope.response_cache_key = (state.generation, credential.cache_id, state.where)
 
 
 def store(response: Any) -> None:
     """After the view: keep its answer if this request was set up for caching and nothing moved on."""
-    state, key = g.get("response_cache"), g.get("response_cache_key")
+    scope = request_globals()
+    state, key = scope.get("response_cache"), scope.get("response_cache_key")
     if state is None or key is None or not isinstance(response, Response):
         return
     if response.status_code != 200 or response.is_streamed or "Set-Cookie" in response.headers:
@@ -256,12 +260,12 @@ def store(response: Any) -> None:
 
 def hit() -> bool:
     """This request will be answered from the cache (:func:`begin` found its entry)."""
-    return "cached_entry" in g
+    return "cached_entry" in request_globals()
 
 
 def serve() -> Response | None:
     """The pipeline's last step: answer a hit once every other step (rate limits...) has run."""
-    entry = g.pop("cached_entry", None)
+    entry = request_globals().pop("cached_entry", None)
     if entry is None:
         return None
     headers = list(entry.headers)

@@ -26,6 +26,7 @@ import time
 
 from flask import Response, current_app, g, request
 
+from app.context import current_request, request_globals
 from app.errors import Conflict, IdempotencyKeyReused, ValidationError
 from app.extensions import get_redis
 
@@ -58,9 +59,8 @@ def _replay(record: dict[str, str]) -> Response:
 
 def before_request() -> Response | None:
     """The API pipeline's step for views that declare themselves idempotent."""
-    g.pop("idempotency", None)
-    if request.method != "POST":
-        return None
+    if current_request().method != "POST":
+        return None  # (the pipeline starts every request without a record on ``g``)
     key = request.headers.get(HEADER)
     if (
         key is None
@@ -101,7 +101,7 @@ def before_request() -> Response | None:
 
 
 def after_request(response: Response) -> Response:
-    state = g.pop("idempotency", None)
+    state = request_globals().pop("idempotency", None)
     if state is None:
         return response
     redis_key, fingerprint = state

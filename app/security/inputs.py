@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 
+from app.context import current_request
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.problems import problem
@@ -57,8 +58,8 @@ def _walk(value: Any) -> str | None:
     return None
 
 
-def check_body() -> None:
-    if request.method not in _BODY_METHODS or not request.is_json:
+def check_body(req: Request) -> None:
+    if req.method not in _BODY_METHODS or not req.is_json:
         return
     if not request.get_data(cache=True):
         return  # an empty body is the schema's business (missing fields), not a JSON error
@@ -73,8 +74,8 @@ def check_body() -> None:
         raise ValidationError(problem)
 
 
-def check_path() -> None:
-    for value in (request.view_args or {}).values():
+def check_path(req: Request) -> None:
+    for value in (req.view_args or {}).values():
         if isinstance(value, str) and (len(value) > MAX_PATH_PARAM or _bad_text(value)):
             raise NotFound("Not found.")
         if isinstance(value, int) and value > MAX_ID:  # no row can have this id
@@ -85,10 +86,11 @@ def check_request() -> None:
     """The API pipeline's input guard."""
     # A routing exception (404, 405, the slash 308) means no view runs: leave the body unread, so a
     # client (or the test client) following a 308 can send the same stream again.
-    if request.routing_exception is not None:
+    req = current_request()
+    if req.routing_exception is not None:
         return
-    check_path()
-    check_body()
+    check_path(req)
+    check_body(req)
 
 
 def data_error(error: DataError) -> Response:

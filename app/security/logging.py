@@ -8,7 +8,9 @@ import re
 import uuid
 from typing import Any
 
-from flask import g, has_app_context, request
+from flask import g, has_app_context
+
+from app.context import current_request, request_globals
 
 _installed = False
 
@@ -35,6 +37,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 def assign_request_id() -> str:
     """This request's id: the client's ``X-Request-ID`` when well formed, else a new one (on ``g``)."""
     # From the WSGI environ: werkzeug's headers raise and catch a KeyError for an absent header.
-    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
-    request_id = g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    incoming = current_request().environ.get("HTTP_X_REQUEST_ID", "")
+    request_id = request_globals().request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     return request_id

@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import request
 from sqlalchemy import bindparam, select, update
 
+from app.context import current_request
 from app.crypto import TOKEN_PREFIX, hash_api_key
 from app.errors import AuthRequired, ValidationError
 from app.extensions import db, read_connection
@@ -51,13 +52,14 @@ def refuse_query_credentials() -> None:
 
 def header_key() -> str | None:
     """The API key in the request's headers, None when there is none; a malformed header is a 401."""
-    header = request.headers.get("Authorization", "")
+    headers = current_request().headers
+    header = headers.get("Authorization", "")
     if header:
         keyword, _, key = header.strip().partition(" ")
         if keyword.lower() not in _KEYWORDS or not key.strip():
             raise AuthRequired("Invalid token header. Use 'Authorization: Token <key>'.")
         return key.strip()
-    api_key = request.headers.get("X-API-Key")
+    api_key = headers.get("X-API-Key")
     if api_key is not None:
         if not api_key.strip():
             raise AuthRequired("Invalid X-API-Key header: it is empty.")

@@ -46,6 +46,7 @@ from limits import RateLimitItem, parse
 from limits.storage import RedisStorage, storage_from_string
 
 from app.config import ConfigurationError
+from app.context import request_globals
 from app.errors import RateLimited
 from app.extensions import get_redis
 from app.security import route
@@ -215,17 +216,18 @@ def check() -> None:
 
 def after_request(response: Response) -> Response:
     """Count what counts only by its answer, then write the headers of the budget shown."""
-    for budget, key in g.get("rate_limit_later") or ():
+    state = request_globals()
+    for budget, key in state.get("rate_limit_later") or ():
         if budget.counts_if is not None and budget.counts_if(response):
             try:
                 count = storage().incr(key, _item(str(current_app.config[budget.setting])).get_expiry())
             except Exception:  # noqa: BLE001
                 log.warning("could not count a request against its rate limit", exc_info=True)
                 continue
-            usage = g.get("rate_limit")
+            usage = state.get("rate_limit")
             if usage is not None and usage.key == key:
                 usage.count = count
-    usage = g.get("rate_limit")
+    usage = state.get("rate_limit")
     if usage is not None:
         response.headers.update(usage.headers(response.status_code))
     return response

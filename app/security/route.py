@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g
+from app.context import request_globals
 
 API = "api"
 WEB = "web"
@@ -59,23 +59,24 @@ class ViewPolicy:
 
 def bind(origin: str, policy: ViewPolicy | None) -> None:
     """Called by the pipeline only, once the request's origin and view are known."""
-    g.route_origin = origin
-    g.route_policy = policy
+    state = request_globals()
+    state.route_origin = origin
+    state.route_policy = policy
 
 
 def bind_policy(policy: ViewPolicy | None) -> None:
     """Judge the rest of the request by ``policy`` (the 405 handler: the method has no view)."""
-    g.route_policy = policy
+    request_globals().route_policy = policy
 
 
 def origin() -> str | None:
-    return g.get("route_origin")
+    return request_globals().get("route_origin")
 
 
 def is_api() -> bool:
-    return g.get("route_origin") == API
+    return bool(request_globals().get("route_origin") == API)
 
 
 def policy() -> ViewPolicy | None:
     """The current API view's policy for this method; None outside the API or when no view matched."""
-    return g.get("route_policy")
+    return request_globals().get("route_policy")

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context, request
+from flask import has_request_context
 from sqlalchemy import CursorResult, Select, func, select
 
 from app import locks
+from app.context import current_request
 from app.extensions import db, read_connection
 from app.policy import Principal, private_access_filter, readable_filter
 from app.services.statement_cache import built_once
@@ -46,7 +47,7 @@ def _execute(stmt: Any, params: dict[str, Any] | None = None) -> CursorResult[An
     connection, in its transaction (under the lock :func:`lock` took). Validators read columns, never
     entities: executing through the Session would add the ORM's per-statement set-up (about a third
     of a small query's cost) for nothing."""
-    if has_request_context() and request.method in _READS:
+    if has_request_context() and current_request().method in _READS:
         return read_connection().execute(stmt, params)
     return db.session.connection().execute(stmt, params)
 
