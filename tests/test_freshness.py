@@ -55,3 +55,32 @@ def test_the_move_is_part_of_the_commit(app: Flask):
         assert gen.current() == before  # written, not committed: others see neither
         writer.commit()
     assert gen.current() != before
+
+
+def test_only_the_transactions_that_wrote_move_it(app: Flask):
+    """The commit listener stays with a connection that once wrote: its later transactions move the
+    generation only when they write too, and a pooled connection reused after a rollback starts clean."""
+    factories.ProjectFactory(name="Pip")
+    gen = generation(app)
+    with db.engine.connect() as conn:
+        conn.execute(update(Project).values(homepage="https://one.example"))
+        conn.commit()
+        first = gen.current()
+        conn.execute(select(Project.id)).all()
+        conn.commit()  # a read-only transaction on the connection that wrote before
+        assert gen.current() == first
+        conn.execute(update(Project).values(homepage="https://two.example"))
+        conn.rollback()
+        conn.execute(select(Project.id)).all()
+        conn.commit()
+        assert gen.current() == first  # the write was rolled back: nothing to announce
+        conn.execute(update(Project).values(homepage="https://three.example"))
+        conn.commit()
+        assert gen.current() not in (None, first)
+
+
+def test_reads_install_no_engine_wide_listener(app: Flask):
+    """The watch is on statements (the dialect) and on connections that wrote, never on the engine:
+    an engine-level listener would be joined into every connection of every request."""
+    for name in ("before_cursor_execute", "after_cursor_execute", "commit", "rollback", "begin"):
+        assert not getattr(db.engine.dispatch, name), name

@@ -256,3 +256,21 @@ def test_a_build_poll_revalidates_until_the_build_moves(client, world, project, 
     moved = client.get(url, headers={**headers, "If-None-Match": tag})
     assert moved.status_code == 200 and moved.json["state"]["code"] == "cloning"
     assert moved.headers["ETag"] != tag
+
+
+def test_reads_return_their_connection_at_the_end_of_the_request(client, world, headers):
+    """A read runs its token and validator queries on a pooled connection of its own (no ORM session),
+    which goes back to the pool when the request ends: polling leaks nothing, answered or refused."""
+    db.session.remove()
+    before = db.engine.pool.checkedout()
+    url = f"/api/v3/projects/pip/builds/{world['build_id']}/"
+    tag = client.get(url, headers=headers).headers["ETag"]
+    for _ in range(5):
+        assert client.get(url, headers={**headers, "If-None-Match": tag}).status_code == 304
+    assert client.get(url, headers={"Authorization": "Token nope"}).status_code == 401
+    assert db.engine.pool.checkedout() == before
+    # A 404 is the view's own answer, through the ORM session: that one is the app context's (here
+    # the test's, which outlives the request), and the read connection is returned all the same.
+    assert client.get("/api/v3/projects/pip/builds/999999/", headers=headers).status_code == 404
+    db.session.remove()
+    assert db.engine.pool.checkedout() == before

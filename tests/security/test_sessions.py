@@ -187,3 +187,18 @@ def test_a_session_ends_on_the_server_after_its_lifetime_and_housekeeping_purges
     housekeeping()
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+
+
+def test_a_request_without_a_cookie_gets_no_session_cookie_back(client, user, headers):
+    """Token clients send no cookie: they get no cookie, and no ``Vary: Cookie`` since their answer
+    never looked at one; an anonymous answer does depend on the (absent) cookie and says so. The
+    session still works for the browser that has one (the tests above)."""
+    factories.ProjectFactory(name="Pip", maintainers=[user])
+    with_token = client.get("/api/v3/projects/pip/", headers=headers)
+    assert with_token.status_code == 200
+    assert "Set-Cookie" not in with_token.headers and "Cookie" not in with_token.headers["Vary"]
+    anonymous = client.get("/api/v3/projects/pip/")
+    assert anonymous.status_code == 200
+    assert "Set-Cookie" not in anonymous.headers and "Cookie" in anonymous.headers["Vary"]
+    login_page = client.get("/login")  # a page that puts its CSRF token in the session sets the cookie
+    assert "docshelf_session=" in login_page.headers["Set-Cookie"]
