@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
 from rq import Queue
 from sqlalchemy import Connection, MetaData
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import ConfigurationError
@@ -35,6 +37,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+log = logging.getLogger(__name__)
 
 #: ``g``'s key of a request's read connection (:func:`read_connection`).
 READS_KEY = "read_connection"
@@ -62,8 +66,13 @@ def read_connection() -> Connection:
 def end_reads() -> None:
     """Return the request's read connection to the pool (its transaction, which only read, ends)."""
     conn: Connection | None = request_globals().pop(READS_KEY, None)
-    if conn is not None:
+    if conn is None:
+        return
+    try:
         conn.close()
+    except SQLAlchemyError:  # the database went away meanwhile: the pool has dropped the connection
+        log.warning("a request's read connection could not be closed cleanly", exc_info=True)
+
 
 #: Queue names by purpose; the web tier enqueues by dotted job name only.
 BUILDS_QUEUE = "builds"

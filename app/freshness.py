@@ -101,8 +101,8 @@ def install(app: Flask, engine: Engine) -> None:
     Statements are watched with the dialect's execute events, and only a connection that wrote gets
     commit and rollback listeners of its own. Any listener on the engine itself would make every
     connection join the engine's events and call them at each of a dozen points (checkout, begin,
-    each statement, rollback): about 8 % of the work of a small authenticated read, paid by every
-    request of every process, for the few that write.
+    each statement, rollback): a cost larger than a small read's query, paid by every request of
+    every process for the few that write (figure 8 of ``make bench`` measures that path).
     """
     generation(app)
     _ensure_row(engine)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest
 
@@ -61,10 +61,10 @@ def _walk(value: Any) -> str | None:
 def check_body(req: Request) -> None:
     if req.method not in _BODY_METHODS or not req.is_json:
         return
-    if not request.get_data(cache=True):
+    if not req.get_data(cache=True):
         return  # an empty body is the schema's business (missing fields), not a JSON error
     try:
-        data = request.get_json(cache=True)
+        data = req.get_json(cache=True)
     except RecursionError:
         raise ValidationError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
     except BadRequest:

@@ -91,7 +91,7 @@ class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signer built once per key instead of on every request
     (every API request opens the session, and building the signer was a twentieth of a cached read),
     and no work for a request that neither sent a cookie nor touched the session: most API traffic
-    (tokens), whose opening and saving cost 3 % of an authenticated 304 poll."""
+    (tokens) would otherwise pay for a session it never uses."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if not app.secret_key:

@@ -111,8 +111,8 @@ def test_an_upload_s_files_have_their_own_budget(app, client, project, token, tm
     """Thousands of file PUTs do not eat the user's API budget, and have a limit of their own (429 with
     Retry-After, which the client waits out: tests/client/test_publish.py)."""
     monkeypatch.setitem(app.config, "RATE_LIMITS_ENABLED", True)
-    monkeypatch.setitem(app.config, "RATE_LIMIT_USER", "3/minute")
-    monkeypatch.setitem(app.config, "RATE_LIMIT_UPLOAD_FILES", "8/minute")
+    monkeypatch.setitem(app.config, "RATE_LIMIT_USER", "3/hour")
+    monkeypatch.setitem(app.config, "RATE_LIMIT_UPLOAD_FILES", "8/hour")
     headers = _auth(token)
     site = make_site(tmp_path / "site", 10)
     upload = client.post(UPLOADS.format("pip"), json={"files": manifest(site)}, headers=headers).json

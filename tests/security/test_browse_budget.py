@@ -11,7 +11,7 @@ from tests.security.test_sessions import PASSWORD, login, session_csrf
 
 
 def test_anonymous_pages_and_api_docs_have_their_own_budget(client, limits_on):
-    limits_on(RATE_LIMIT_ANONYMOUS="2/minute", RATE_LIMIT_BROWSE="6/minute")
+    limits_on(RATE_LIMIT_ANONYMOUS="2/hour", RATE_LIMIT_BROWSE="6/hour")
     factories.ProjectFactory(name="Pip")
     html = {"Accept": BROWSER}
     for url in ("/api/v3/", "/api/v3/projects/pip/versions/", "/api/v3/projects/pip/", "/api/v3/docs/",
@@ -32,7 +32,7 @@ def test_anonymous_pages_and_api_docs_have_their_own_budget(client, limits_on):
 
 
 def test_log_polling_as_text_is_a_browser_read(client, limits_on):
-    limits_on(RATE_LIMIT_ANONYMOUS="1/minute", RATE_LIMIT_BROWSE="100/minute")
+    limits_on(RATE_LIMIT_ANONYMOUS="1/hour", RATE_LIMIT_BROWSE="100/hour")
     project = factories.ProjectFactory(name="Pip")
     build = factories.BuildFactory(project=project, version=project.versions[0], state="building",
                                    success=None)
@@ -45,7 +45,7 @@ def test_log_polling_as_text_is_a_browser_read(client, limits_on):
 
 
 def test_a_signed_in_browser_reads_from_the_browse_budget_not_the_users(client, limits_on):
-    limits_on(RATE_LIMIT_USER="2/minute", RATE_LIMIT_BROWSE="50/minute")
+    limits_on(RATE_LIMIT_USER="2/hour", RATE_LIMIT_BROWSE="50/hour")
     user = create_user("alice", password=PASSWORD)
     factories.ProjectFactory(name="Pip", maintainers=[user])
     assert login(client).status_code == 303
