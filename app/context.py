@@ -12,6 +12,9 @@ from typing import Any
 
 from flask import Request, g, request
 
+#: RFC 9110's safe methods: a request with one of them asks to change nothing.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def request_globals() -> Any:
     """This app context's ``g`` (Flask's ``_AppCtxGlobals``)."""

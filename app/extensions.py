@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import ConfigurationError
-from app.context import request_globals
+from app.context import SAFE_METHODS, current_request, request_globals
 from app.safety.jobdata import JobSerializer
 
 # Deterministic constraint names so Alembic can diff and alter them on every backend.
@@ -45,15 +45,15 @@ READS_KEY = "read_connection"
 
 
 def read_connection() -> Connection:
-    """The connection for a request's reads of committed rows (a token by its hash, a GET's
-    validators): a pooled connection of its own, taken at the first read and returned at the
-    request's end (:func:`end_reads`); outside a request (jobs, the CLI), the session's.
+    """The connection for column reads (a token by its hash, a resource's validators).
 
-    A read that needs no ORM object then needs no ORM session: beginning and closing one per request
-    cost more than the query it ran. What must see a transaction's own writes or locks (a
-    conditional write's state) reads through the session instead.
+    A safe request (GET, HEAD, OPTIONS) reads on a pooled connection of its own, taken at the first
+    read and returned at the request's end (:func:`end_reads`): a read that needs no ORM object then
+    needs no ORM session, and beginning and closing one per request cost more than the query it ran.
+    A request that may write, a job and the CLI read on the session's connection: in the transaction
+    that will write (a conditional write's state is read under its lock) and on one connection.
     """
-    if not has_request_context():
+    if not has_request_context() or current_request().method not in SAFE_METHODS:
         return db.session.connection()
     state = request_globals()
     conn: Connection | None = state.get(READS_KEY)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from app.context import SAFE_METHODS as SAFE_METHODS  # re-exported: which scope a method needs
+
 SCOPES = (
     "projects:read",
     "projects:write",
@@ -29,7 +31,6 @@ IMPLIES: dict[str, tuple[str, ...]] = {
     "builds:upload": ("builds:read",),
     "envvars:write": ("envvars:read",),
 }
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def expand(scopes: Iterable[str]) -> set[str]:

@@ -7,17 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import has_request_context
 from sqlalchemy import CursorResult, Select, func, select
 
 from app import locks
-from app.context import current_request
 from app.extensions import db, read_connection
 from app.policy import Principal, private_access_filter, readable_filter
 from app.services.statement_cache import built_once
 
 Rows = tuple[tuple[Any, ...], ...]
-_READS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
@@ -43,13 +40,10 @@ BUILD_COLUMNS = (
 
 
 def _execute(stmt: Any, params: dict[str, Any] | None = None) -> CursorResult[Any]:
-    """Run a column select: a read's on the request's read connection, a write's on the session's
-    connection, in its transaction (under the lock :func:`lock` took). Validators read columns, never
-    entities: executing through the Session would add the ORM's per-statement set-up (about a third
-    of a small query's cost) for nothing."""
-    if has_request_context() and current_request().method in _READS:
-        return read_connection().execute(stmt, params)
-    return db.session.connection().execute(stmt, params)
+    """Run a column select on :func:`~app.extensions.read_connection` (a write's: in its transaction,
+    under the lock :func:`lock` took). Validators read columns, never entities: executing through the
+    Session would add the ORM's per-statement set-up (about a third of a small query's cost) for nothing."""
+    return read_connection().execute(stmt, params)
 
 
 def _rows(stmt: Select[Any], params: dict[str, Any] | None = None) -> Rows:
