@@ -41,12 +41,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage, storage_from_string
 
 from app.config import ConfigurationError
-from app.context import request_globals
+from app.context import current_request, request_globals
 from app.errors import RateLimited
 from app.extensions import get_redis
 from app.security import route
@@ -102,27 +102,28 @@ def enabled() -> bool:
 _BROWSER_TYPES = ("application/json", "text/html", "text/plain")
 
 
-def _browsing(policy: route.ViewPolicy | None) -> bool:
+def _browsing(req: Request, policy: route.ViewPolicy | None) -> bool:
     """A read made by a browser: the browsable API's HTML page (not ``?format=json``), a poll of a build's
     log as text, or the API's own documentation (the views that are never a browsable page)."""
-    if request.method not in ("GET", "HEAD"):
+    if req.method not in ("GET", "HEAD"):
         return False
     if policy is not None and not policy.browsable:
         return True
-    if request.args.get("format") == "json":
+    if req.args.get("format") == "json":
         return False
-    return request.accept_mimetypes.best_match(_BROWSER_TYPES) in ("text/html", "text/plain")
+    return req.accept_mimetypes.best_match(_BROWSER_TYPES) in ("text/html", "text/plain")
 
 
 def _caller() -> str | None:
     """Whose budget: a user's or a build's (``Principal.rate_key``), from authentication or from the
     credential a cached answer was served to; None when anonymous."""
-    principal = g.get("current_principal") or g.get("cached_credential")
+    state = request_globals()
+    principal = state.get("current_principal") or state.get("cached_credential")
     return principal.rate_key if principal is not None else None
 
 
-def _ip_key() -> str:
-    return f"ip:{request.remote_addr or 'unknown'}"
+def _ip_key(req: Request) -> str:
+    return f"ip:{req.remote_addr or 'unknown'}"
 
 
 def _accepted(response: Response) -> bool:
@@ -135,25 +136,25 @@ def _login_failed(response: Response) -> bool:
 
 def budgets() -> list[Budget]:
     """What this request counts against, in the order the headers prefer (the first one is shown)."""
-    policy = route.policy()
+    policy, req = route.policy(), current_request()
     found: list[Budget] = []
     if route.is_api():
-        caller, browsing = _caller(), _browsing(policy)
+        caller, browsing = _caller(), _browsing(req, policy)
         anonymous_exempt = policy is not None and not policy.anonymous_rate_limit
         if caller is None and not anonymous_exempt and not browsing:
-            found.append(Budget("anonymous", "RATE_LIMIT_ANONYMOUS", _ip_key()))
+            found.append(Budget("anonymous", "RATE_LIMIT_ANONYMOUS", _ip_key(req)))
         own = policy.rate_limit if policy is not None else None
         if caller is not None and not browsing and not own:
             found.append(Budget("user", "RATE_LIMIT_USER", caller))
         if caller is not None and own:
             found.append(Budget("own-budget", own, caller))
         if browsing and not (caller is None and anonymous_exempt):
-            found.append(Budget("browse", "RATE_LIMIT_BROWSE", caller or _ip_key()))
+            found.append(Budget("browse", "RATE_LIMIT_BROWSE", caller or _ip_key(req)))
     if policy is not None and policy.build_trigger:
-        slug = (request.view_args or {}).get("project_slug", "")
+        slug = (req.view_args or {}).get("project_slug", "")
         found.append(Budget("build-trigger", "RATE_LIMIT_BUILD_TRIGGER", f"project:{slug}", _accepted))
-    if request.endpoint == LOGIN_ENDPOINT and request.method == "POST":
-        found.append(Budget("login", "RATE_LIMIT_LOGIN", _ip_key(), _login_failed))
+    if req.endpoint == LOGIN_ENDPOINT and req.method == "POST":
+        found.append(Budget("login", "RATE_LIMIT_LOGIN", _ip_key(req), _login_failed))
     return found
 
 
@@ -183,7 +184,7 @@ def check() -> None:
     found = budgets()
     if not found:
         return
-    now, later = time.time(), []
+    now, later, state = time.time(), [], request_globals()
     try:
         counters = storage()
         for budget in found:
@@ -198,7 +199,7 @@ def check() -> None:
                 over = count + 1 > item.amount
                 later.append((budget, key))
             if budget is found[0] or over:  # the headers show the first budget, or the one exceeded
-                g.rate_limit = Usage(item, key, count, reset_at)
+                state.rate_limit = Usage(item, key, count, reset_at)
             if over:
                 log.info("rate limit %s (%s, %s) exceeded", item, budget.scope, budget.who)
                 raise RateLimited(
@@ -211,7 +212,7 @@ def check() -> None:
     except Exception:  # noqa: BLE001  (Redis trouble: fail open, never lock everyone out)
         log.warning("rate limits unavailable; letting the request through", exc_info=True)
         return
-    g.rate_limit_later = later
+    state.rate_limit_later = later
 
 
 def after_request(response: Response) -> Response:
