@@ -114,11 +114,10 @@ def _read_bases() -> Bases:
     # The Host header as sent (ASCII, as Read the Docs' links are): werkzeug's ``host_url`` would turn
     # a punycode host into Unicode, at a cost of a URL parse per request.
     config = current_app.config
-    if has_request_context():
-        req = current_request()
-        public = _configured(config, "PUBLIC_URL") or f"{req.scheme}://{req.host}"
-    else:
-        public = _configured(config, "PUBLIC_URL") or FALLBACK_BASE
+    public = _configured(config, "PUBLIC_URL")
+    if public is None:
+        req = current_request() if has_request_context() else None
+        public = f"{req.scheme}://{req.host}" if req is not None else FALLBACK_BASE
     prefix = (config.get("DOCS_PREFIX") or "").strip("/")
     domain = config.get("DOCS_DOMAIN")
     return Bases(public, _configured(config, "DOCS_URL") or public, f"/{prefix}" if prefix else "",
